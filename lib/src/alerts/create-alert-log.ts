@@ -1,0 +1,24 @@
+import type { Logger } from '../logger.js';
+import { createRedis, keyPrefix } from '../redis.js';
+import type { AlertLog } from './alert-log.js';
+import { MemoryAlertLog } from './memory-alert-log.js';
+import { RedisAlertLog } from './redis-alert-log.js';
+
+/** The Redis Stream when Redis is configured, else the in-memory log (one-process embedded stack only). */
+export function createAlertLog(options: { redisUrl?: string | undefined; namespace: string; maxLength: number; logger: Logger }): AlertLog {
+  if (!options.redisUrl) return new MemoryAlertLog({ maxLength: options.maxLength });
+  const redis = createRedis(options.redisUrl, options.logger, 'alerts');
+  const blocking = createRedis(options.redisUrl, options.logger, 'alerts-tail');
+  const log = new RedisAlertLog(redis, blocking, { prefix: keyPrefix(options.namespace, 'alerts'), maxLength: options.maxLength, logger: options.logger });
+  return {
+    append: (a) => log.append(a),
+    listNewestFirst: (o) => log.listNewestFirst(o),
+    get: (ids) => log.get(ids),
+    lastId: () => log.lastId(),
+    tail: (after, o) => log.tail(after, o),
+    close: async () => {
+      await log.close();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import type { EnvOverride } from './config.js';
+
+/** Settings every Vigil process shares. Subgraph sections are added by each subgraph's config.ts. */
+export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+export const baseConfigShape = {
+  /** development: detailed errors, introspection on. production: errors masked, signing secret required. */
+  env: z.enum(['development', 'production']).default('development'),
+  log: z.object({ level: logLevel.default('info') }).strict().default({ level: 'info' }),
+  redis: z
+    .object({
+      /** Unset: in-memory stores (only meaningful when every service runs in one process). */
+      url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+      /** First segment of every key, so several deployments can share one Redis. */
+      namespace: z.string().regex(/^[a-z0-9-]+$/, 'lowercase letters, digits and dashes only').default('vigil'),
+    })
+    .strict()
+    .default({ namespace: 'vigil' }),
+  signing: z
+    .object({
+      /** Shared by the gateway and every subgraph; unset in development means a random secret per process. */
+      secret: z.string().min(32, 'must be at least 32 characters').optional(),
+    })
+    .strict()
+    .default({}),
+};
+
+export const baseOverrides: EnvOverride[] = [
+  { env: 'VIGIL_ENV', path: ['env'] },
+  { env: 'VIGIL_LOG_LEVEL', path: ['log', 'level'] },
+  { env: 'REDIS_URL', path: ['redis', 'url'] },
+  { env: 'VIGIL_SIGNING_SECRET', path: ['signing', 'secret'] },
+];
+
+export const baseConfig = z.object(baseConfigShape).strict();
+export type BaseConfig = z.infer<typeof baseConfig>;
+
+/** A production deployment with no shared secret would sign with a random key nobody else knows. */
+export function requireSecretInProduction(config: { env: string; signing: { secret?: string | undefined } }, ctx: z.RefinementCtx) {
+  if (config.env === 'production' && !config.signing.secret) {
+    ctx.addIssue({ code: 'custom', path: ['signing', 'secret'], message: 'required when env is production (or env VIGIL_SIGNING_SECRET)' });
+  }
+}
+
+export const port = z.coerce.number().int().min(0).max(65535);

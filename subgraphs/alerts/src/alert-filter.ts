@@ -1,0 +1,15 @@
+import { severityRank, type Alert } from '@vigil/lib/alerts/alert';
+import type { AlertFilter } from './__generated__/resolvers-types.js';
+
+/** One predicate for queries and subscriptions, so both filter exactly alike. */
+export function matchesAlertFilter(alert: Alert, filter: AlertFilter | null | undefined): boolean {
+  if (!filter) return true;
+  if (filter.minSeverity && severityRank(alert.severity) < severityRank(filter.minSeverity)) return false;
+  if (filter.sources && filter.sources.length > 0 && !filter.sources.includes(alert.source)) return false;
+  if (filter.subjectType) {
+    const type = alert.subject?.type === 'Host' ? 'HOST' : alert.subject?.type === 'KubeObject' ? 'KUBE_OBJECT' : null;
+    if (type !== filter.subjectType) return false;
+  }
+  if (filter.hostId && !(alert.subject?.type === 'Host' && alert.subject.hostId === filter.hostId)) return false;
+  return true;
+}

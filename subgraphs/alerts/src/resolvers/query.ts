@@ -1,0 +1,34 @@
+import { badInput } from '@vigil/lib/errors';
+import { isAlertId, type Alert } from '@vigil/lib/alerts/alert';
+import type { QueryResolvers } from '../__generated__/resolvers-types.js';
+import { matchesAlertFilter } from '../alert-filter.js';
+
+/** How many log entries one page request may scan to fill a filtered page. */
+const SCAN_LIMIT = 20_000;
+
+export const Query: QueryResolvers = {
+  async alerts(_parent, { filter, first, after }, { deps }) {
+    const size = first ?? 50;
+    if (size < 1 || size > 500) throw badInput('first must be between 1 and 500');
+    if (after != null && !isAlertId(after)) throw badInput('after must be an alert id such as 1732270309000-0');
+    const matched: Alert[] = [];
+    let before = after ?? undefined;
+    let scanned = 0;
+    let exhausted = false;
+    while (matched.length <= size && scanned < SCAN_LIMIT) {
+      const batch = await deps.log.listNewestFirst({ before, limit: 500 });
+      scanned += batch.length;
+      for (const alert of batch) if (matchesAlertFilter(alert, filter)) matched.push(alert);
+      if (batch.length < 500) {
+        exhausted = true;
+        break;
+      }
+      before = batch.at(-1)?.id;
+    }
+    const page = matched.slice(0, size);
+    return {
+      edges: page.map((node) => ({ cursor: node.id, node })),
+      pageInfo: { hasNextPage: matched.length > size || (!exhausted && scanned >= SCAN_LIMIT), endCursor: page.at(-1)?.id ?? null },
+    };
+  },
+};
