@@ -7,7 +7,7 @@ export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trac
 export const baseConfigShape = {
   /** development: detailed errors, introspection on. production: errors masked, signing secret required. */
   env: z.enum(['development', 'production']).default('development'),
-  log: z.object({ level: logLevel.default('info') }).strict().default({ level: 'info' }),
+  log: z.object({ level: logLevel.default('info') }).strict().prefault({}),
   redis: z
     .object({
       /** Unset: in-memory stores (only meaningful when every service runs in one process). */
@@ -16,14 +16,14 @@ export const baseConfigShape = {
       namespace: z.string().regex(/^[a-z0-9-]+$/, 'lowercase letters, digits and dashes only').default('vigil'),
     })
     .strict()
-    .default({ namespace: 'vigil' }),
+    .prefault({}),
   signing: z
     .object({
       /** Shared by the gateway and every subgraph; unset in development means a random secret per process. */
       secret: z.string().min(32, 'must be at least 32 characters').optional(),
     })
     .strict()
-    .default({}),
+    .prefault({}),
 };
 
 export const baseOverrides: EnvOverride[] = [

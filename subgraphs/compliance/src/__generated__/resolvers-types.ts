@@ -74,7 +74,10 @@ export type Evidence = {
 export type Framework =
   /** CIS Kubernetes Benchmark. */
   | 'CIS_KUBERNETES'
-  /** ISO/IEC 27001:2022 Annex A (A.8 technological controls). */
+  /**
+   * ISO/IEC 27001 Annex A. Catalogue ids follow the 2013 numbering the issue tracker uses
+   * (A.8.1 Responsibility for assets); each description names the 2022 successor (e.g. A.5.9).
+   */
   | 'ISO_27001'
   /** NIST SP 800-53 Rev. 5. */
   | 'NIST_800_53';

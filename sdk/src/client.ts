@@ -1,0 +1,93 @@
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { print, type GraphQLFormattedError } from 'graphql';
+import { createClient, type Client } from 'graphql-ws';
+
+export interface VigilClientOptions {
+  /** The gateway's GraphQL endpoint, e.g. http://localhost:4000/graphql. */
+  url: string;
+  /** graphql-ws endpoint. @default url with http(s) replaced by ws(s) */
+  wsUrl?: string;
+  /** Sent with every HTTP request and in the graphql-ws connection_init payload. */
+  headers?: Record<string, string>;
+  /** @default 30000 */
+  timeoutMs?: number;
+}
+
+/** A GraphQL response with errors. `data` holds whatever part of the result did resolve. */
+export class VigilGraphQLError extends Error {
+  constructor(
+    readonly errors: readonly GraphQLFormattedError[],
+    readonly data: unknown,
+  ) {
+    super(errors.map((e) => `${e.message}${e.extensions?.['code'] ? ` [${String(e.extensions['code'])}]` : ''}`).join('; '));
+    this.name = 'VigilGraphQLError';
+  }
+}
+
+export interface VigilClient {
+  query<TData, TVariables extends Record<string, unknown>>(document: TypedDocumentNode<TData, TVariables>, variables?: TVariables): Promise<TData>;
+  subscribe<TData, TVariables extends Record<string, unknown>>(
+    document: TypedDocumentNode<TData, TVariables>,
+    variables?: TVariables,
+  ): AsyncIterableIterator<TData>;
+  dispose(): Promise<void>;
+}
+
+/** A small typed client: queries over HTTP, subscriptions over graphql-ws (Node 22+ has WebSocket built in). */
+export function createVigilClient(options: VigilClientOptions): VigilClient {
+  let ws: Client | null = null;
+  const wsClient = () =>
+    (ws ??= createClient({
+      url: options.wsUrl ?? options.url.replace(/^http/, 'ws'),
+      connectionParams: options.headers ?? {},
+      lazy: true,
+      retryAttempts: 5,
+    }));
+
+  return {
+    async query(document, variables) {
+      const response = await fetch(options.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...options.headers },
+        body: JSON.stringify({ query: print(document), variables: variables ?? {} }),
+        signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
+      });
+      const text = await response.text();
+      let body: { data?: unknown; errors?: GraphQLFormattedError[] };
+      try {
+        body = JSON.parse(text) as typeof body;
+      } catch {
+        throw new Error(`gateway answered ${response.status} with a non-JSON body`);
+      }
+      if (body.errors && body.errors.length > 0) throw new VigilGraphQLError(body.errors, body.data ?? null);
+      if (body.data === undefined || body.data === null) throw new Error(`gateway answered ${response.status} without data`);
+      return body.data as never;
+    },
+
+    subscribe(document, variables) {
+      const iterator = wsClient().iterate({ query: print(document), variables: variables ?? {} });
+      const next = async () => {
+        const result = await iterator.next();
+        if (result.done) return { done: true as const, value: undefined };
+        const { data, errors } = result.value;
+        if (errors && errors.length > 0) throw new VigilGraphQLError(errors, data ?? null);
+        return { done: false as const, value: data as never };
+      };
+      const typed: AsyncIterableIterator<never> = {
+        next,
+        return: async () => {
+          await iterator.return?.();
+          return { done: true, value: undefined };
+        },
+        [Symbol.asyncIterator]() {
+          return typed;
+        },
+      };
+      return typed;
+    },
+
+    async dispose() {
+      await ws?.dispose();
+    },
+  };
+}

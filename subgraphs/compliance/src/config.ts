@@ -1,0 +1,19 @@
+import { z } from 'zod';
+import { port } from '@vigil/lib/base-config';
+import type { EnvOverride } from '@vigil/lib/config';
+
+/** The `compliance:` section of the Vigil config. */
+export const complianceConfig = z
+  .object({
+    port: port.default(4004),
+    /** Where evidence is fetched: the gateway, so compliance sees what every client sees. */
+    gatewayUrl: z.url({ protocol: /^https?$/ }).default('http://localhost:4000/graphql'),
+    /** @default the catalogue shipped in subgraphs/compliance/catalogue/controls.yaml */
+    cataloguePath: z.string().min(1).optional(),
+    /** CM-8 / A.8.1: how recent a host's last successful probe must be. @default 24 */
+    maxProbeAgeHours: z.coerce.number().positive().default(24),
+  })
+  .strict();
+export type ComplianceConfig = z.infer<typeof complianceConfig>;
+
+export const complianceOverrides: EnvOverride[] = [{ env: 'VIGIL_GATEWAY_URL', path: ['compliance', 'gatewayUrl'] }];

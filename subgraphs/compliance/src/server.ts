@@ -1,0 +1,22 @@
+import { readFileSync } from 'node:fs';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { parse } from 'graphql';
+import { toResolverMap } from '@vigil/lib/resolver-map';
+import type { SubgraphDefinition } from '@vigil/lib/subgraph-server';
+import type { Resolvers } from './__generated__/resolvers-types.js';
+import { createComplianceContextFactory, type ComplianceContext, type ComplianceDeps } from './context.js';
+import { Control, Evidence, Host } from './resolvers/control.js';
+import { Query } from './resolvers/query.js';
+
+const typeDefs = parse(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
+
+export const resolvers: Resolvers = { Query, Control, Evidence, Host };
+
+/** The compliance subgraph: catalogue controls evaluated from evidence fetched through the gateway. */
+export function createComplianceSubgraph(deps: ComplianceDeps): SubgraphDefinition<ComplianceContext> {
+  return {
+    name: 'compliance',
+    schema: buildSubgraphSchema([{ typeDefs, resolvers: toResolverMap(resolvers) }]),
+    context: createComplianceContextFactory(deps),
+  };
+}

@@ -1,0 +1,12 @@
+import { z } from 'zod';
+import { requireSecretInProduction } from '@vigil/lib/base-config';
+import { runSubgraphService, serviceConfigShape } from '@vigil/lib/subgraph-main';
+import { hostsConfig, hostsOverrides } from './config.js';
+import { createHostsRuntime } from './runtime.js';
+
+const schema = z
+  .object({ ...serviceConfigShape, hosts: hostsConfig.prefault({}) })
+  .strict()
+  .superRefine(requireSecretInProduction);
+
+await runSubgraphService('hosts', schema, hostsOverrides, (config) => config.hosts, (config, shared) => createHostsRuntime(config, shared));

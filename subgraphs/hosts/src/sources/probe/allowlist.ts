@@ -1,0 +1,112 @@
+/**
+ * The privacy charter, in code.
+ *
+ * A probe reads inventory, never people. This file is the single, complete list of what a probe may
+ * run on a host, as fixed argv arrays. Collectors refer to a command by its name; no argument is ever
+ * built from configuration, a GraphQL argument or command output, so nothing a client sends can reach
+ * a shell. Adding a command means adding it here, where review and `allowlist.test.ts` see it.
+ *
+ * What a probe never reads, whatever a future collector might want:
+ * - shell history of any user (`~/.bash_history`, `~/.zsh_history`, fish/psql/mysql/python history, the
+ *   `history` builtin);
+ * - other processes' command lines or environments (`/proc/<pid>/cmdline`, `/proc/<pid>/environ`, `ps`,
+ *   `pgrep`), which routinely carry passwords and tokens;
+ * - log files and journals (`/var/log`, `journalctl`, `dmesg`, `last`), which hold user activity;
+ * - credentials (`/etc/shadow`, `/etc/gshadow`, `~/.ssh`, private host keys);
+ * - anything through a shell, interpreter or privilege wrapper (`sh -c`, `env`, `sudo`, `python`), since
+ *   that would turn a fixed command back into arbitrary code.
+ *
+ * `FORBIDDEN_PATTERNS` states those rules as patterns; a test fails if any allow-listed argv matches one.
+ */
+
+type Argv = readonly [program: string, ...args: string[]];
+
+const fixed = <const T extends Argv>(...argv: T): T => Object.freeze(argv);
+
+export const ALLOWED_COMMANDS = Object.freeze({
+  osRelease: fixed('cat', '/etc/os-release'),
+  // os-release(5): /etc/os-release takes precedence, /usr/lib/os-release is the vendor fallback.
+  osReleaseFallback: fixed('cat', '/usr/lib/os-release'),
+  kernelRelease: fixed('uname', '-r'),
+  machineArch: fixed('uname', '-m'),
+  // dpkg-query expands \t and \n itself; ${Status} lets the parser drop removed-but-configured rows.
+  dpkgPackages: fixed('dpkg-query', '-W', '-f=${Package}\\t${Version}\\t${Architecture}\\t${Status}\\n'),
+  // rpm-queryformat(7) `%|TAG?{present}:{absent}|` prints "EPOCH:" only when the package sets one,
+  // which works on every rpm release (EPOCHNUM needs rpm >= 4.9).
+  rpmPackages: fixed('rpm', '-qa', '--queryformat', '%{NAME}\\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\\t%{ARCH}\\n'),
+  // `apk info -v` prints one `name-version-rN` per installed package on every apk-tools release.
+  apkPackages: fixed('apk', 'info', '-v'),
+});
+
+export type AllowedCommandName = keyof typeof ALLOWED_COMMANDS;
+
+export const ALLOWED_COMMAND_NAMES: readonly AllowedCommandName[] = Object.freeze(
+  Object.keys(ALLOWED_COMMANDS).filter(isAllowedCommandName),
+);
+
+export interface ForbiddenPattern {
+  readonly pattern: RegExp;
+  readonly reason: string;
+}
+
+/** Checked against every argv element of every allow-listed command (see allowlist.test.ts). */
+export const FORBIDDEN_PATTERNS: readonly ForbiddenPattern[] = Object.freeze([
+  { pattern: /history|\.lesshst|\.viminfo/i, reason: 'shell and tool history' },
+  { pattern: /\/proc\/[^/\s]+\/(?:cmdline|environ)/, reason: "other processes' command lines and environments" },
+  { pattern: /environ/i, reason: 'process environments' },
+  { pattern: /^(?:ps|pgrep|pkill|pstree|top|htop|w|who)$/, reason: "process listings expose other processes' command lines" },
+  { pattern: /\/var\/log\b|\/run\/log\b|\.log$/, reason: 'log files' },
+  { pattern: /^(?:journalctl|dmesg|last|lastb|lastlog|utmpdump)$/, reason: 'journals and login records' },
+  { pattern: /\/etc\/g?shadow\b|\/etc\/security\/opasswd/, reason: 'password hashes' },
+  { pattern: /(?:^|\/)\.ssh(?:\/|$)|ssh_host_[a-z0-9]+_key$/, reason: 'SSH keys' },
+  {
+    pattern: /^(?:sh|bash|dash|zsh|ksh|fish|csh|tcsh|busybox|env|sudo|su|doas|eval|exec|xargs|find|awk|perl|python\d*(?:\.\d+)?|ruby|node)$/,
+    reason: 'shells, interpreters and wrappers run arbitrary code',
+  },
+]);
+
+export class CommandNotAllowedError extends Error {
+  constructor() {
+    // The offending name is not echoed: it may come from anywhere and this message can reach a client.
+    super('refused to run a command that is not on the probe allow-list');
+    this.name = 'CommandNotAllowedError';
+  }
+}
+
+export function isAllowedCommandName(name: unknown): name is AllowedCommandName {
+  // Object.hasOwn, not `in`: `constructor` or `__proto__` must not pass as command names.
+  return typeof name === 'string' && Object.hasOwn(ALLOWED_COMMANDS, name);
+}
+
+/**
+ * The argv for a name, checked at runtime too: the type system cannot stop a caller that launders a
+ * string through a cast, so transports call this rather than indexing ALLOWED_COMMANDS.
+ */
+export function argvFor(name: AllowedCommandName): Argv {
+  if (!isAllowedCommandName(name)) throw new CommandNotAllowedError();
+  return ALLOWED_COMMANDS[name];
+}
+
+/**
+ * Quotes one argument for a POSIX shell: inside single quotes nothing is special but `'` itself,
+ * which is closed, escaped and reopened (`'\''`).
+ */
+export function quoteShellArgument(argument: string): string {
+  if (argument.includes('\0')) throw new Error('a shell argument cannot contain a NUL byte');
+  return `'${argument.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * Renders an argv as one command line for the remote user's shell (sshd runs `$SHELL -c <line>`).
+ * Every word is quoted, the program name too, so no word is subject to expansion, globbing or
+ * aliasing. Assumes a POSIX-family login shell (sh, bash, dash, ksh, zsh); the allow-listed argv
+ * contain no backslash-backslash or `!` sequences, so csh and fish read them the same way.
+ */
+export function renderShellCommand(argv: readonly string[]): string {
+  if (argv.length === 0) throw new Error('an empty argv cannot be rendered');
+  return argv.map(quoteShellArgument).join(' ');
+}
+
+export function shellCommandFor(name: AllowedCommandName): string {
+  return renderShellCommand(argvFor(name));
+}

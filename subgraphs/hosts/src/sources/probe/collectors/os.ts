@@ -1,0 +1,79 @@
+import { ProbeFailure } from '../probe-failure.js';
+import type { CommandRunner } from '../transport.js';
+import type { OsInfo } from '../types.js';
+
+export type OsRelease = Omit<OsInfo, 'kernel' | 'arch'>;
+
+/**
+ * Parses os-release(5): `KEY=value` lines, values optionally in double quotes (where `\"`, `\\`, `\$`
+ * and `` \` `` are escapes) or single quotes (literal); `#` comments and blank lines ignored.
+ * Missing ID / NAME / PRETTY_NAME take the defaults the man page gives ("linux", "Linux", "Linux").
+ */
+export function parseOsRelease(text: string): OsRelease {
+  const fields = new Map<string, string>();
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
+    if (match?.[1] === undefined || match[2] === undefined) continue;
+    fields.set(match[1], unquote(match[2]));
+  }
+  const get = (key: string) => {
+    const value = fields.get(key);
+    return value === undefined || value === '' ? null : value;
+  };
+  return {
+    id: get('ID') ?? 'linux',
+    idLike: (get('ID_LIKE') ?? '').split(/\s+/).filter((id) => id !== ''),
+    name: get('NAME') ?? 'Linux',
+    prettyName: get('PRETTY_NAME') ?? 'Linux',
+    version: get('VERSION'),
+    versionId: get('VERSION_ID'),
+  };
+}
+
+function unquote(value: string): string {
+  const first = value[0];
+  if (first === "'") {
+    const end = value.indexOf("'", 1);
+    return end === -1 ? value.slice(1) : value.slice(1, end);
+  }
+  const quoted = first === '"';
+  let result = '';
+  for (let i = quoted ? 1 : 0; i < value.length; i++) {
+    const c = value[i];
+    if (quoted && c === '"') break;
+    if (c === '\\' && i + 1 < value.length) {
+      result += value[++i];
+      continue;
+    }
+    // Unquoted, as in the shell, whitespace ends the value.
+    if (!quoted && /\s/.test(c ?? '')) break;
+    result += c;
+  }
+  return result;
+}
+
+/** os-release, kernel release and machine architecture; throws ProbeFailure when os-release is unreadable. */
+export async function collectOs(runner: CommandRunner): Promise<OsInfo> {
+  const [release, kernel, arch] = await Promise.all([
+    readOsRelease(runner),
+    firstLineOf(runner, 'kernelRelease'),
+    firstLineOf(runner, 'machineArch'),
+  ]);
+  return { ...release, kernel, arch };
+}
+
+async function readOsRelease(runner: CommandRunner): Promise<OsRelease> {
+  const primary = await runner.run('osRelease');
+  if (primary.exitCode === 0) return parseOsRelease(primary.stdout);
+  const fallback = await runner.run('osReleaseFallback');
+  if (fallback.exitCode === 0) return parseOsRelease(fallback.stdout);
+  throw new ProbeFailure('ERROR', 'neither /etc/os-release nor /usr/lib/os-release could be read');
+}
+
+async function firstLineOf(runner: CommandRunner, name: 'kernelRelease' | 'machineArch'): Promise<string | null> {
+  const output = await runner.run(name);
+  const line = output.stdout.split('\n')[0]?.trim() ?? '';
+  return output.exitCode === 0 && line !== '' ? line : null;
+}

@@ -1,0 +1,328 @@
+import { readFile } from 'node:fs/promises';
+import { Client, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
+import { describeError } from '@vigil/lib/errors';
+import { argvFor, renderShellCommand, type AllowedCommandName } from './allowlist.js';
+import {
+  fingerprintSha256,
+  knownKeyTypesFor,
+  parseKnownHosts,
+  publicKeyType,
+  verifyHostKey,
+  type HostKeyVerdict,
+  type KnownHostEntry,
+} from './known-hosts.js';
+import { ProbeFailure } from './probe-failure.js';
+import { MAX_OUTPUT_BYTES, type CommandOutput, type CommandRunner } from './transport.js';
+import type { SshHostTarget } from './types.js';
+
+/** Dead peers are noticed within about 3 × this during a long command. */
+const KEEPALIVE_INTERVAL_MS = 5_000;
+const KEEPALIVE_COUNT_MAX = 3;
+const CLOSE_GRACE_MS = 2_000;
+
+/**
+ * The part of an ssh2 exec channel the runner uses; a port so the runner can be tested without a
+ * server, and so nothing but `exec` of a rendered allow-listed command can be asked of the connection.
+ */
+export interface ExecChannel {
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  on(event: 'exit', listener: (code: number | null, signal?: string) => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  readonly stderr: { on(event: 'data', listener: (chunk: Buffer) => void): unknown };
+  signal(name: string): unknown;
+  close(): unknown;
+}
+
+export interface SshSession {
+  exec(command: string): Promise<ExecChannel>;
+  end(): Promise<void>;
+}
+
+export interface SshRunnerOptions {
+  commandTimeoutMs: number;
+  /** @default MAX_OUTPUT_BYTES */
+  maxOutputBytes?: number;
+}
+
+/** Every command of a probe runs as its own channel on the one session. */
+export function createSshCommandRunner(session: SshSession, options: SshRunnerOptions): CommandRunner {
+  let closing: Promise<void> | null = null;
+  return {
+    async run(name: AllowedCommandName): Promise<CommandOutput> {
+      // Resolve the argv before touching the connection: a name off the list never reaches exec.
+      const argv = argvFor(name);
+      if (closing !== null) throw new ProbeFailure('ERROR', 'the SSH connection is already closed');
+      let channel: ExecChannel;
+      try {
+        channel = await session.exec(renderShellCommand(argv));
+      } catch (error) {
+        throw new ProbeFailure('ERROR', `could not start ${argv[0]}: ${describeError(error)}`, { cause: error });
+      }
+      return collectChannel(channel, argv[0], options);
+    },
+    close(): Promise<void> {
+      closing ??= session.end();
+      return closing;
+    },
+  };
+}
+
+function collectChannel(channel: ExecChannel, program: string, options: SshRunnerOptions): Promise<CommandOutput> {
+  const maxOutputBytes = options.maxOutputBytes ?? MAX_OUTPUT_BYTES;
+  return new Promise((resolve, reject) => {
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    let bytes = 0;
+    let exitCode: number | null = null;
+    let settled = false;
+
+    const fail = (failure: ProbeFailure) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      try {
+        // Ask the remote side to stop too (OpenSSH >= 7.9 honours signal requests), then drop the channel.
+        channel.signal('KILL');
+        channel.close();
+      } catch {
+        // The channel may already be gone; the failure being reported is the one that matters.
+      }
+      reject(failure);
+    };
+    const timer = setTimeout(
+      () => fail(new ProbeFailure('TIMEOUT', `${program} did not finish within ${options.commandTimeoutMs} ms`)),
+      options.commandTimeoutMs,
+    );
+    const collect = (into: Buffer[]) => (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > maxOutputBytes) {
+        fail(new ProbeFailure('ERROR', `${program} wrote more than ${maxOutputBytes} bytes`));
+        return;
+      }
+      into.push(chunk);
+    };
+
+    channel.on('data', collect(stdout));
+    channel.stderr.on('data', collect(stderr));
+    channel.on('exit', (code) => {
+      exitCode = typeof code === 'number' ? code : null;
+    });
+    channel.on('error', (error) => fail(new ProbeFailure('ERROR', `${program} failed: ${describeError(error)}`)));
+    channel.on('close', () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      // Decoded once at the end so a multi-byte character split across chunks stays intact.
+      resolve({ stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8'), exitCode });
+    });
+  });
+}
+
+/** Opens the probe's one SSH connection, verifying the host key strictly; throws ProbeFailure. */
+export async function connectSsh(target: SshHostTarget): Promise<CommandRunner> {
+  const label = `${target.address}:${target.port}`;
+  const knownHosts = await loadKnownHosts(target.knownHostsPath, label);
+  const credentials = await loadCredentials(target, label);
+  const client = new Client();
+  let verdict: HostKeyVerdict | null = null;
+  let presentedKey: Buffer | null = null;
+
+  const config: ConnectConfig = {
+    host: target.address,
+    port: target.port,
+    username: target.user,
+    ...credentials,
+    readyTimeout: target.connectTimeoutMs,
+    keepaliveInterval: KEEPALIVE_INTERVAL_MS,
+    keepaliveCountMax: KEEPALIVE_COUNT_MAX,
+    algorithms: { serverHostKey: hostKeyAlgorithmsFor(knownKeyTypesFor(knownHosts.entries, target.address, target.port)) },
+    // Without a verifier ssh2 accepts any host key; this one trusts only a known_hosts entry.
+    hostVerifier: (key: Buffer): boolean => {
+      presentedKey = key;
+      verdict = verifyHostKey(knownHosts.entries, target.address, target.port, key);
+      return verdict.kind === 'trusted';
+    },
+  };
+
+  let closed = false;
+  client.on('close', () => {
+    closed = true;
+  });
+  let rejectConnect: ((failure: ProbeFailure) => void) | null = null;
+  // Permanent: ssh2 can emit a second error after the first (e.g. "Connection lost before handshake"
+  // once the socket closes), and an 'error' event without a listener would crash the process. Errors
+  // after the handshake surface through the channels they break.
+  client.on('error', (error) => {
+    rejectConnect?.(classifyConnectError(error, { verdict, presentedKey, label, target, knownHostsMissing: knownHosts.missing }));
+    rejectConnect = null;
+  });
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      rejectConnect = reject;
+      client.once('ready', () => {
+        rejectConnect = null;
+        resolve();
+      });
+      client.once('close', () => {
+        rejectConnect?.(new ProbeFailure('ERROR', `${label} closed the connection before authentication completed`));
+        rejectConnect = null;
+      });
+      try {
+        client.connect(config);
+      } catch (error) {
+        // ssh2 throws synchronously for unusable settings, e.g. an encrypted or malformed private key.
+        rejectConnect = null;
+        reject(new ProbeFailure('ERROR', `could not start SSH to ${label}: ${describeError(error)}`, { cause: error }));
+      }
+    });
+  } catch (error) {
+    client.destroy();
+    throw error;
+  }
+
+  const session: SshSession = {
+    exec: (command) =>
+      new Promise((resolve, reject) => {
+        client.exec(command, (error, channel) => (error ? reject(error) : resolve(channel)));
+      }),
+    end: () =>
+      new Promise((resolve) => {
+        if (closed) return resolve();
+        const timer = setTimeout(() => {
+          client.destroy();
+          resolve();
+        }, CLOSE_GRACE_MS);
+        client.once('close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        client.end();
+      }),
+  };
+  return createSshCommandRunner(session, { commandTimeoutMs: target.commandTimeoutMs });
+}
+
+async function loadKnownHosts(path: string, label: string): Promise<{ entries: KnownHostEntry[]; missing: boolean }> {
+  try {
+    return { entries: parseKnownHosts(await readFile(path, 'utf8')), missing: false };
+  } catch (error) {
+    // A missing file means no host is known: the connection goes on so the message can show the key.
+    if (errorCode(error) === 'ENOENT') return { entries: [], missing: true };
+    throw new ProbeFailure('ERROR', `cannot read known_hosts file ${path} for ${label} (${errorCode(error) ?? describeError(error)})`);
+  }
+}
+
+async function loadCredentials(target: SshHostTarget, label: string): Promise<Pick<ConnectConfig, 'privateKey' | 'agent'>> {
+  const credentials: Pick<ConnectConfig, 'privateKey' | 'agent'> = {};
+  if (target.privateKeyPath !== undefined) {
+    try {
+      credentials.privateKey = await readFile(target.privateKeyPath);
+    } catch (error) {
+      throw new ProbeFailure(
+        'ERROR',
+        `cannot read private key file ${target.privateKeyPath} for ${label} (${errorCode(error) ?? 'unreadable'})`,
+      );
+    }
+  }
+  if (target.useAgent === true) {
+    if (target.agentSocket === undefined || target.agentSocket === '') {
+      throw new ProbeFailure('ERROR', `useAgent is set for ${label} but no agent socket (SSH_AUTH_SOCK) is configured`);
+    }
+    credentials.agent = target.agentSocket;
+  }
+  if (credentials.privateKey === undefined && credentials.agent === undefined) {
+    throw new ProbeFailure('ERROR', `no private key file or agent is configured for ${label}`);
+  }
+  return credentials;
+}
+
+/**
+ * Modern signature algorithms only: `ssh-rsa` (SHA-1 signatures) and `ssh-dss` are off by default in
+ * OpenSSH since 8.8. RSA host keys still work through rsa-sha2-*.
+ */
+const HOST_KEY_ALGORITHMS: readonly ServerHostKeyAlgorithm[] = [
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'rsa-sha2-512',
+  'rsa-sha2-256',
+];
+
+const KEY_TYPE_OF_ALGORITHM: Readonly<Record<ServerHostKeyAlgorithm, string>> = {
+  'ssh-ed25519': 'ssh-ed25519',
+  'ecdsa-sha2-nistp256': 'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384': 'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521': 'ecdsa-sha2-nistp521',
+  'rsa-sha2-512': 'ssh-rsa',
+  'rsa-sha2-256': 'ssh-rsa',
+  'ssh-rsa': 'ssh-rsa',
+  'ssh-dss': 'ssh-dss',
+};
+
+/**
+ * Algorithms for key types known_hosts lists for this host go first, as OpenSSH orders them, so a
+ * server with several host keys presents one we can check instead of failing as a mismatch.
+ */
+export function hostKeyAlgorithmsFor(knownKeyTypes: readonly string[]): ServerHostKeyAlgorithm[] {
+  const preferred = HOST_KEY_ALGORITHMS.filter((algorithm) => knownKeyTypes.includes(KEY_TYPE_OF_ALGORITHM[algorithm]));
+  return [...preferred, ...HOST_KEY_ALGORITHMS.filter((algorithm) => !preferred.includes(algorithm))];
+}
+
+interface ConnectContext {
+  verdict: HostKeyVerdict | null;
+  presentedKey: Buffer | null;
+  label: string;
+  target: SshHostTarget;
+  knownHostsMissing: boolean;
+}
+
+function classifyConnectError(error: Error & { level?: string }, context: ConnectContext): ProbeFailure {
+  const { verdict, presentedKey, label, target } = context;
+  if (verdict !== null && verdict.kind !== 'trusted' && presentedKey !== null) {
+    return hostKeyFailure(verdict, presentedKey, context);
+  }
+  const code = errorCode(error);
+  if (error.level === 'client-authentication') {
+    return new ProbeFailure('AUTH_FAILED', `${label} rejected the key(s) offered for user ${target.user}`);
+  }
+  if (error.level === 'client-timeout' || code === 'ETIMEDOUT') {
+    return new ProbeFailure('TIMEOUT', `SSH handshake with ${label} did not complete within ${target.connectTimeoutMs} ms`);
+  }
+  if (code !== undefined && UNREACHABLE_CODES.has(code)) {
+    return new ProbeFailure('UNREACHABLE', `cannot reach ${label} (${code})`);
+  }
+  if (error.level === 'client-dns') return new ProbeFailure('UNREACHABLE', `cannot resolve ${target.address}`);
+  return new ProbeFailure('ERROR', `SSH to ${label} failed: ${describeError(error)}`, { cause: error });
+}
+
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'EHOSTDOWN']);
+
+function hostKeyFailure(verdict: Exclude<HostKeyVerdict, { kind: 'trusted' }>, key: Buffer, context: ConnectContext): ProbeFailure {
+  // Fingerprints are public (ssh prints them too) and let an operator check the key out of band.
+  const presented = `${publicKeyType(key) ?? 'unknown-type'} key ${fingerprintSha256(key)}`;
+  const file = context.target.knownHostsPath;
+  switch (verdict.kind) {
+    case 'revoked':
+      return new ProbeFailure('HOST_KEY_MISMATCH', `${context.label} presented the revoked ${presented} (@revoked in ${file})`);
+    case 'mismatch':
+      return new ProbeFailure(
+        'HOST_KEY_MISMATCH',
+        `${context.label} presented ${presented}, not the ${verdict.knownKeyTypes.join('/')} key ${file} lists for it: the host key changed or the connection is intercepted`,
+      );
+    case 'unknown':
+      return new ProbeFailure(
+        'HOST_KEY_UNKNOWN',
+        context.knownHostsMissing
+          ? `known_hosts file ${file} does not exist; ${context.label} presented ${presented}`
+          : `${context.label} is not listed in ${file}; it presented ${presented}`,
+      );
+  }
+}
+
+function errorCode(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') return error.code;
+  return undefined;
+}
