@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
-import { z } from 'zod';
+import type { z } from 'zod';
 
 /**
  * Configuration: one YAML file (path in VIGIL_CONFIG) plus environment overrides, parsed once at
@@ -64,7 +64,7 @@ function readYamlObject(file: string): Record<string, unknown> {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new Error(`VIGIL_CONFIG: cannot read ${file} (${code})`);
+    throw new Error(`VIGIL_CONFIG: cannot read ${file} (${code})`, { cause: error });
   }
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {

@@ -1,0 +1,15 @@
+import { resolveSigningSecret, runService } from '@vigil/lib/service-main';
+import { startGateway } from './gateway.js';
+import { loadVigilConfig } from './stack-config.js';
+
+// The gateway as its own process, in front of subgraphs running elsewhere (docker-compose).
+await runService('gateway', () => loadVigilConfig(process.env, [{ env: 'VIGIL_PORT', path: ['gateway', 'port'] }]), (config, logger) =>
+  startGateway({
+    port: config.gateway.port,
+    host: config.gateway.host,
+    subgraphUrls: config.gateway.subgraphs,
+    signingSecret: resolveSigningSecret(config, logger),
+    development: config.env === 'development',
+    logger,
+  }),
+);

@@ -1,0 +1,102 @@
+import { AlertPublisher } from '@vigil/lib/alerts/publisher';
+import { createAlertLog } from '@vigil/lib/alerts/create-alert-log';
+import type { BaseContext } from '@apollo/server';
+import type { AlertLog } from '@vigil/lib/alerts/alert-log';
+import type { Logger } from '@vigil/lib/logger';
+import type { SharedServices } from '@vigil/lib/shared-services';
+import { serveSubgraph, type RunningSubgraph, type SubgraphDefinition } from '@vigil/lib/subgraph-server';
+import type { SubgraphName } from '@vigil/schema/subgraphs';
+import { createAlertsRuntime } from '@vigil/subgraph-alerts/runtime';
+import { createAuditRuntime } from '@vigil/subgraph-audit/runtime';
+import { createClusterRuntime } from '@vigil/subgraph-cluster/runtime';
+import { createComplianceRuntime } from '@vigil/subgraph-compliance/runtime';
+import { createHostsRuntime, type HostsRuntime } from '@vigil/subgraph-hosts/runtime';
+import type { HostTarget, ProbeResult } from '@vigil/subgraph-hosts/sources/probe/types';
+import { startGateway, type RunningGateway } from './gateway.js';
+import type { VigilConfig } from './stack-config.js';
+
+export interface StackOptions {
+  config: VigilConfig;
+  logger: Logger;
+  signingSecret: string;
+  /** 'configured': the ports in the config (npm start). 'ephemeral': port 0 everywhere (tests, benchmarks). */
+  ports: 'configured' | 'ephemeral';
+  host?: string;
+  /** Replaces the real probe (benchmarks that need many hosts). */
+  probe?: (target: HostTarget) => Promise<ProbeResult>;
+}
+
+export interface RunningStack {
+  gateway: RunningGateway;
+  subgraphs: Record<SubgraphName, RunningSubgraph>;
+  alertLog: AlertLog;
+  publisher: AlertPublisher;
+  hosts: HostsRuntime;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole of Vigil in one process: five subgraphs and the gateway, sharing one alert log (in
+ * memory unless Redis is configured). `npm start`, the end-to-end tests and the benchmarks use it.
+ */
+export async function startStack(options: StackOptions): Promise<RunningStack> {
+  const { config, logger } = options;
+  const development = config.env === 'development';
+  const alertLog = createAlertLog({ redisUrl: config.redis.url, namespace: config.redis.namespace, maxLength: config.alerts.maxLength, logger });
+  const publisher = new AlertPublisher(alertLog, logger.child({ component: 'alerts' }));
+  const shared = (name: string): SharedServices => ({ logger: logger.child({ subgraph: name }), publisher, redisUrl: config.redis.url, namespace: config.redis.namespace });
+
+  let gatewayUrl = '';
+  const hosts = createHostsRuntime(config.hosts, shared('hosts'), options.probe ? { probe: options.probe } : {});
+  const serve =
+    <TContext extends BaseContext>(name: SubgraphName, definition: SubgraphDefinition<TContext>, port: number) =>
+    () =>
+      serveSubgraph(definition, {
+        port: options.ports === 'ephemeral' ? 0 : port,
+        host: options.host ?? '127.0.0.1',
+        signingSecret: options.signingSecret,
+        development,
+        logger: logger.child({ subgraph: name }),
+      });
+  const servers = [
+    serve('hosts', hosts.definition, config.hosts.port),
+    serve('cluster', createClusterRuntime(config.cluster, shared('cluster')).definition, config.cluster.port),
+    serve('audit', createAuditRuntime(config.audit, shared('audit')).definition, config.audit.port),
+    // Compliance reads evidence through the gateway, whose port is known only once it listens.
+    serve('compliance', createComplianceRuntime(config.compliance, shared('compliance'), () => gatewayUrl).definition, config.compliance.port),
+    serve('alerts', createAlertsRuntime(config.alerts, alertLog).definition, config.alerts.port),
+  ];
+
+  const started: RunningSubgraph[] = [];
+  let gateway: RunningGateway;
+  try {
+    for (const start of servers) started.push(await start());
+    const subgraphs = Object.fromEntries(started.map((s) => [s.name, s])) as Record<SubgraphName, RunningSubgraph>;
+    gateway = await startGateway({
+      port: options.ports === 'ephemeral' ? 0 : config.gateway.port,
+      host: options.host ?? config.gateway.host,
+      subgraphUrls: Object.fromEntries(started.map((s) => [s.name, s.url])) as Record<SubgraphName, string>,
+      signingSecret: options.signingSecret,
+      development,
+      logger: logger.child({ component: 'gateway' }),
+    });
+    gatewayUrl = gateway.url;
+    hosts.start();
+    return {
+      gateway,
+      subgraphs,
+      alertLog,
+      publisher,
+      hosts,
+      stop: async () => {
+        await gateway.stop();
+        await Promise.all(started.map((s) => s.stop()));
+        await alertLog.close();
+      },
+    };
+  } catch (error) {
+    await Promise.allSettled(started.map((s) => s.stop()));
+    await alertLog.close();
+    throw error;
+  }
+}

@@ -1,0 +1,185 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AlertRaisedDocument,
+  AlertRaisedWithSubjectDocument,
+  HostPackagesDocument,
+  RecentAlertsDocument,
+  SecurityOverviewDocument,
+  createVigilClient,
+  type VigilClient,
+} from '@vigil/sdk/index';
+import { auditIngestParams } from '@vigil/subgraph-audit/sources/victorialogs/audit-fields';
+import { VictoriaLogsClient } from '@vigil/subgraph-audit/sources/victorialogs/client';
+import { startRedisServer, type RedisServer } from '../../test/support/redis-server.js';
+import { startSshd, type SshdInstance } from '../../test/support/sshd.js';
+import { startVictoriaLogsDouble, type VictoriaLogsDouble } from '../../test/support/victorialogs-double.js';
+import { startStack, type RunningStack } from '../src/stack.js';
+import { vigilConfig } from '../src/stack-config.js';
+
+const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
+
+/** What dpkg-query reports on this machine, computed independently of the probe's parser. */
+function localPackageCount(): number {
+  const out = execFileSync('dpkg-query', ['-W', '-f=${db:Status-Status}\n'], { encoding: 'utf8' });
+  return out.split('\n').filter((status) => status === 'installed').length;
+}
+
+/** The documented Falco alert, re-timed to now: events older than the retention window are not kept. */
+function falcoEvent(overrides: Record<string, unknown> = {}): string {
+  const event = JSON.parse(fixture('terminal_shell_in_container.json')) as Record<string, unknown>;
+  return JSON.stringify({ ...event, time: new Date().toISOString(), ...overrides });
+}
+
+async function nextWithin<T>(iterator: AsyncIterator<T>, ms: number): Promise<T> {
+  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no event within ${ms} ms`)), ms));
+  const result = await Promise.race([iterator.next(), timeout]);
+  if (result.done) throw new Error('subscription ended');
+  return result.value;
+}
+
+describe.each(['memory', 'redis'] as const)('Vigil end to end through the gateway and the SDK (%s store)', (store) => {
+  let redis: RedisServer | null = null;
+  let sshd: SshdInstance;
+  let victoriaLogs: VictoriaLogsDouble;
+  let stack: RunningStack;
+  let client: VigilClient;
+  let falcoUrl: string;
+
+  beforeAll(async () => {
+    [sshd, victoriaLogs, redis] = await Promise.all([startSshd(), startVictoriaLogsDouble(), store === 'redis' ? startRedisServer() : null]);
+    const auditLines = fixture('audit-log_minikube_k8s-1.29.jsonl').trim().split('\n').map((line) => JSON.parse(line) as object);
+    await new VictoriaLogsClient({ baseUrl: victoriaLogs.url, timeoutMs: 5000 }).ingest(auditLines, auditIngestParams({ cluster: 'default' }));
+
+    const knownHostsPath = await sshd.writeKnownHosts([sshd.knownHostsLine()]);
+    const config = vigilConfig.parse({
+      env: 'development',
+      log: { level: 'silent' },
+      redis: redis ? { url: redis.url, namespace: redis.uniquePrefix() } : {},
+      hosts: {
+        local: { id: 'e2e-local', labels: { role: 'vigil' } },
+        inventory: [{ id: 'ssh-host', address: '127.0.0.1', port: sshd.port, user: sshd.user, privateKeyPath: sshd.clientKeyPath, knownHostsPath, labels: { env: 'test' } }],
+      },
+      audit: { victoriaLogs: { url: victoriaLogs.url } },
+    });
+    stack = await startStack({ config, logger: pino({ level: 'silent' }), signingSecret: randomBytes(32).toString('hex'), ports: 'ephemeral' });
+    await stack.hosts.scheduler.settled();
+    client = createVigilClient({ url: stack.gateway.url });
+    falcoUrl = stack.subgraphs.cluster.url.replace(/\/graphql$/, '/ingest/falco');
+  });
+
+  afterAll(async () => {
+    await client?.dispose();
+    await stack?.stop();
+    await Promise.all([sshd?.stop(), victoriaLogs?.stop(), redis?.stop()]);
+  });
+
+  it('one query touches all five subgraphs', async () => {
+    const posted = await fetch(falcoUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: falcoEvent() });
+    expect(posted.status).toBe(202);
+
+    const data = await client.query(SecurityOverviewDocument, { hosts: 10, events: 10 });
+
+    // hosts: both probed for real (local + SSH), with their OS and packages.
+    expect(data.hosts.totalCount).toBe(2);
+    const hosts = new Map(data.hosts.edges.map((e) => [e.node.id, e.node]));
+    for (const id of ['e2e-local', 'ssh-host']) {
+      const host = hosts.get(id);
+      expect(host?.probeStatus.state, `${id}: ${host?.probeStatus.message}`).toBe('OK');
+      expect(host?.os?.prettyName).toMatch(/\S/);
+      expect(host?.packageManager).toBe('DPKG');
+      expect(host?.packages.totalCount).toBe(localPackageCount());
+      // compliance extends Host: both were probed just now, so CM-8 / A.8.1 pass for them.
+      expect(host?.failedControls).toEqual([]);
+    }
+    expect(hosts.get('ssh-host')?.transport).toBe('SSH');
+
+    // cluster: the Falco event, normalised, with its pod.
+    const event = data.securityEvents.edges.map((e) => e.node).find((n) => n.resource?.name === 'kubecon');
+    expect(event?.severity).toBe('CRITICAL');
+    expect(event?.resource).toEqual({ cluster: 'default', namespace: 'default', kind: 'Pod', name: 'kubecon' });
+
+    // audit: the audit fixture, read from VictoriaLogs (double) through LogsQL.
+    expect(data.auditEvents.edges.length).toBeGreaterThan(0);
+    expect(data.auditEvents.edges.map((e) => e.node.user.username)).toContain('mayor-malware');
+
+    // compliance: CM-8 evaluated from evidence fetched through the gateway.
+    const cm8 = data.controls.find((c) => c.framework === 'NIST_800_53' && c.id === 'CM-8');
+    expect(cm8?.status).toBe('PASS');
+    expect(data.controls.find((c) => c.id === 'RA-5')?.status).toBe('NOT_EVALUATED');
+
+    // alerts: the Critical Falco event raised one, its subject resolved by the cluster subgraph.
+    const alert = data.alerts.edges.map((e) => e.node).find((a) => a.title.includes('Terminal shell'));
+    expect(alert?.severity).toBe('CRITICAL');
+    expect(alert?.subject).toEqual({ __typename: 'KubeObject', cluster: 'default', namespace: 'default', kind: 'Pod', name: 'kubecon' });
+  });
+
+  it('a graphql-ws subscriber receives the alert of a Critical Falco event, its subject resolved across subgraphs', async () => {
+    const podAlerts = client.subscribe(AlertRaisedWithSubjectDocument, { filter: { minSeverity: 'CRITICAL' } });
+    const iterator = podAlerts[Symbol.asyncIterator]();
+    const first = nextWithin(iterator, 10_000);
+    // The gateway opens the upstream subscription asynchronously; give it a moment before publishing.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    await fetch(falcoUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: falcoEvent() });
+    const received = await first;
+    expect(received.alertRaised.source).toBe('CLUSTER');
+    expect(received.alertRaised.subjectRef?.displayName).toBe('default/kubecon');
+    const subject = received.alertRaised.subject;
+    expect(subject?.__typename).toBe('KubeObject');
+    if (subject?.__typename === 'KubeObject') {
+      // securityEvents comes from the cluster subgraph: an entity fetch per event.
+      expect(subject.securityEvents[0]?.count).toBeGreaterThanOrEqual(2);
+    }
+
+    // A node-level event (no pod) is about the host; the hosts subgraph resolves it.
+    const nodeEvent = falcoEvent({ hostname: 'e2e-local', output_fields: { 'proc.name': 'sh' }, rule: 'Write below binary dir', output: 'File below a known binary directory opened for writing' });
+    await fetch(falcoUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: nodeEvent });
+    const hostAlert = await nextWithin(iterator, 10_000);
+    expect(hostAlert.alertRaised.subject).toMatchObject({ __typename: 'Host', id: 'e2e-local', name: 'e2e-local', transport: 'LOCAL', probeStatus: { state: 'OK' } });
+    await iterator.return?.();
+  });
+
+  it('a reconnecting subscriber resumes from its cursor and misses nothing', async () => {
+    const recent = await client.query(RecentAlertsDocument, { first: 1 });
+    const cursor = recent.alerts.edges[0]?.node.id;
+    expect(cursor).toBeDefined();
+    // Two alerts are raised while "disconnected".
+    for (const title of ['missed one', 'missed two']) {
+      await stack.publisher.raise({ source: 'HOSTS', severity: 'HIGH', title, subject: { type: 'Host', hostId: 'ssh-host', displayName: 'ssh-host' } });
+    }
+    const resumed = client.subscribe(AlertRaisedDocument, { after: cursor ?? null })[Symbol.asyncIterator]();
+    const titles = [(await nextWithin(resumed, 10_000)).alertRaised.title, (await nextWithin(resumed, 10_000)).alertRaised.title];
+    expect(titles).toEqual(['missed one', 'missed two']);
+    await resumed.return?.();
+  });
+
+  it('pages packages through the SDK and answers null for an unknown host', async () => {
+    const page1 = await client.query(HostPackagesDocument, { id: 'ssh-host', first: 5 });
+    const page2 = await client.query(HostPackagesDocument, { id: 'ssh-host', first: 5, after: page1.host?.packages.pageInfo.endCursor ?? null });
+    const names = [...(page1.host?.packages.edges ?? []), ...(page2.host?.packages.edges ?? [])].map((e) => e.node.name);
+    expect(names).toHaveLength(10);
+    expect([...names].sort()).toEqual(names);
+    expect(new Set(names).size).toBe(10);
+    const missing = await client.query(HostPackagesDocument, { id: 'no-such-host' });
+    expect(missing.host).toBeNull();
+  });
+
+  it('subgraphs refuse unsigned requests; the gateway serves /healthz, /readyz and /metrics', async () => {
+    for (const subgraph of Object.values(stack.subgraphs)) {
+      const response = await fetch(subgraph.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
+      expect(response.status, subgraph.name).toBe(401);
+    }
+    const base = stack.gateway.url.replace(/\/graphql$/, '');
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ ready: true });
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/vigil_gateway_operations_total\{type="query",outcome="ok"\} \d+/);
+    expect(metrics).toContain('vigil_gateway_subgraph_request_duration_seconds_count{subgraph="hosts",status="2xx"}');
+  });
+});

@@ -1,0 +1,261 @@
+import { VigilError } from '@vigil/lib/errors';
+
+/** A VictoriaLogs tenant: sent as the AccountID / ProjectID headers (uint32 each, 0/0 when absent). */
+export type VictoriaLogsTenant = { accountId: number; projectId: number };
+
+export type VictoriaLogsClientOptions = {
+  /** Root of the VictoriaLogs HTTP API, e.g. `http://victorialogs:9428`; may carry basic-auth credentials or a path prefix (vmauth). */
+  baseUrl: string;
+  /** Budget for a whole request, body included. */
+  timeoutMs: number;
+  tenant?: VictoriaLogsTenant;
+  fetch?: typeof fetch;
+};
+
+/** The `/insert/jsonline` parameters that decide how a JSON line becomes a stored log record. */
+export type JsonLineIngestParams = {
+  timeField: string;
+  msgField: string;
+  streamFields: readonly string[];
+  /** Field names, or prefixes ending in `*`, dropped at ingestion. */
+  ignoreFields?: readonly string[];
+  /** Fields added to (and overriding) every record. */
+  extraFields?: Readonly<Record<string, string>>;
+};
+
+export type VictoriaLogsRow = Record<string, string>;
+
+const QUERY_PATH = 'select/logsql/query';
+const INGEST_PATH = 'insert/jsonline';
+const MAX_REASON_LENGTH = 500;
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+const UINT32_MAX = 0xffff_ffff;
+
+/**
+ * The VictoriaLogs HTTP API. Long-lived and cheap: holds no connection of its own (fetch pools them), so
+ * `forTenant` can derive a per-request client from the caller's identity without any setup cost.
+ */
+export class VictoriaLogsClient {
+  readonly #root: URL;
+  // Not readonly: forTenant copies them onto the derived client, whose URL no longer carries credentials.
+  #authorization: string | undefined;
+  #secrets: readonly string[];
+  readonly #timeoutMs: number;
+  readonly #tenant: VictoriaLogsTenant | undefined;
+  readonly #fetch: typeof fetch;
+
+  constructor(options: VictoriaLogsClientOptions) {
+    const root = new URL(options.baseUrl);
+    if (root.protocol !== 'http:' && root.protocol !== 'https:') {
+      throw new Error(`VictoriaLogs baseUrl must be http(s), got ${root.protocol}`);
+    }
+    const username = decodeURIComponent(root.username);
+    const password = decodeURIComponent(root.password);
+    const secrets = [password, root.password].filter((secret) => secret.length > 0);
+    // fetch refuses URLs with credentials, and URLs end up in error causes and logs: move them to a header.
+    root.username = '';
+    root.password = '';
+    root.search = '';
+    root.hash = '';
+    if (!root.pathname.endsWith('/')) root.pathname = `${root.pathname}/`;
+    if (!(Number.isFinite(options.timeoutMs) && options.timeoutMs > 0)) {
+      throw new Error('VictoriaLogs timeoutMs must be a positive number');
+    }
+    if (options.tenant) assertTenant(options.tenant);
+
+    this.#root = root;
+    this.#authorization =
+      username || password ? `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` : undefined;
+    this.#secrets = secrets;
+    this.#timeoutMs = options.timeoutMs;
+    this.#tenant = options.tenant;
+    this.#fetch = options.fetch ?? fetch;
+  }
+
+  /** The same server seen as another tenant. */
+  forTenant(tenant: VictoriaLogsTenant): VictoriaLogsClient {
+    const derived = new VictoriaLogsClient({ baseUrl: this.#root.href, timeoutMs: this.#timeoutMs, tenant, fetch: this.#fetch });
+    derived.#authorization = this.#authorization;
+    derived.#secrets = this.#secrets;
+    return derived;
+  }
+
+  /**
+   * Runs a LogsQL query (`/select/logsql/query`) and returns at most `limit` rows, every field a string
+   * as VictoriaLogs prints them. Rows are read as they stream in; nothing past `limit` is buffered.
+   */
+  async query(logsql: string, options: { limit: number }): Promise<VictoriaLogsRow[]> {
+    const limit = options.limit;
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new Error('VictoriaLogs query limit must be a positive integer');
+    const signal = AbortSignal.timeout(this.#timeoutMs);
+    try {
+      const response = await this.#send(QUERY_PATH, {
+        method: 'POST',
+        // Form-encoded POST rather than GET: queries can outgrow URL limits, and bodies stay out of access logs.
+        body: new URLSearchParams({ query: logsql, limit: String(limit) }),
+        signal,
+      });
+      return await readRows(response, limit);
+    } catch (error) {
+      throw this.#failure(error, signal);
+    }
+  }
+
+  /** Stores `records` through `/insert/jsonline`, one JSON object per line. */
+  async ingest(records: readonly object[], params: JsonLineIngestParams): Promise<void> {
+    if (records.length === 0) return;
+    const signal = AbortSignal.timeout(this.#timeoutMs);
+    const body = records.map((record) => JSON.stringify(record)).join('\n') + '\n';
+    try {
+      const response = await this.#send(`${INGEST_PATH}?${ingestSearchParams(params)}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/stream+json' },
+        body,
+        signal,
+      });
+      // Drain so the connection returns to the pool.
+      await response.arrayBuffer();
+    } catch (error) {
+      throw this.#failure(error, signal);
+    }
+  }
+
+  async #send(path: string, init: { method: string; headers?: Record<string, string>; body: BodyInit; signal: AbortSignal }): Promise<Response> {
+    const headers: Record<string, string> = { ...init.headers };
+    if (this.#authorization) headers['Authorization'] = this.#authorization;
+    if (this.#tenant) {
+      headers['AccountID'] = String(this.#tenant.accountId);
+      headers['ProjectID'] = String(this.#tenant.projectId);
+    }
+    const response = await this.#fetch(new URL(path, this.#root), {
+      method: init.method,
+      headers,
+      body: init.body,
+      signal: init.signal,
+      // A redirect could hand our credentials to another host; VictoriaLogs never redirects API calls.
+      redirect: 'manual',
+    });
+    if (response.ok) return response;
+    const reason = this.#redact(await readReason(response));
+    if (response.status >= 400 && response.status < 500) {
+      throw new VigilError('UPSTREAM_REJECTED', `VictoriaLogs rejected the request (HTTP ${String(response.status)}): ${reason}`);
+    }
+    throw new VigilError('UPSTREAM_UNAVAILABLE', `VictoriaLogs failed (HTTP ${String(response.status)}): ${reason}`);
+  }
+
+  #failure(error: unknown, signal: AbortSignal): VigilError {
+    if (error instanceof VigilError) return error;
+    if (signal.aborted) {
+      return new VigilError('UPSTREAM_TIMEOUT', `VictoriaLogs did not answer within ${String(this.#timeoutMs)} ms`, { cause: error });
+    }
+    return new VigilError('UPSTREAM_UNAVAILABLE', 'VictoriaLogs is unreachable', { cause: error });
+  }
+
+  #redact(text: string): string {
+    return this.#secrets.reduce((redacted, secret) => redacted.replaceAll(secret, '***'), text);
+  }
+}
+
+function assertTenant(tenant: VictoriaLogsTenant): void {
+  for (const id of [tenant.accountId, tenant.projectId]) {
+    if (!Number.isInteger(id) || id < 0 || id > UINT32_MAX) {
+      throw new Error('VictoriaLogs tenant ids must be unsigned 32-bit integers');
+    }
+  }
+}
+
+function ingestSearchParams(params: JsonLineIngestParams): URLSearchParams {
+  const search = new URLSearchParams({
+    _time_field: params.timeField,
+    _msg_field: params.msgField,
+    _stream_fields: params.streamFields.join(','),
+  });
+  if (params.ignoreFields && params.ignoreFields.length > 0) search.set('ignore_fields', params.ignoreFields.join(','));
+  const extra = Object.entries(params.extraFields ?? {});
+  if (extra.length > 0) search.set('extra_fields', extra.map(([name, value]) => `${name}=${value}`).join(','));
+  return search;
+}
+
+/** Parses the JSON-lines body as it arrives, stopping (and closing the stream) after `limit` rows. */
+async function readRows(response: Response, limit: number): Promise<VictoriaLogsRow[]> {
+  const rows: VictoriaLogsRow[] = [];
+  if (!response.body) return rows;
+  for await (const line of jsonLines(response.body)) {
+    rows.push(parseRow(line));
+    if (rows.length >= limit) break;
+  }
+  return rows;
+}
+
+async function* jsonLines(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let pending = '';
+  for await (const chunk of chunksOf(body)) {
+    pending += decoder.decode(chunk, { stream: true });
+    let start = 0;
+    for (let end = pending.indexOf('\n'); end >= 0; end = pending.indexOf('\n', start)) {
+      const line = pending.slice(start, end);
+      start = end + 1;
+      if (line.trim() !== '') yield line;
+    }
+    pending = pending.slice(start);
+  }
+  pending += decoder.decode();
+  if (pending.trim() !== '') yield pending;
+}
+
+async function* chunksOf(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    // Reached early too (enough rows, or a bad line): stops the transfer instead of draining it.
+    await reader.cancel().catch(() => undefined);
+  }
+}
+
+function parseRow(line: string): VictoriaLogsRow {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    // VictoriaLogs reports an error found after the headers went out as a plain-text line, then aborts.
+    throw new VigilError('UPSTREAM_UNAVAILABLE', `VictoriaLogs aborted the response: ${truncate(stripRequestEcho(line))}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new VigilError('UPSTREAM_UNAVAILABLE', 'VictoriaLogs returned a row that is not a JSON object');
+  }
+  // fromEntries defines own properties, so a field named `__proto__` stays a field.
+  return Object.fromEntries(
+    Object.entries(value).map(([name, field]) => [name, typeof field === 'string' ? field : JSON.stringify(field)]),
+  );
+}
+
+async function readReason(response: Response): Promise<string> {
+  if (!response.body) return response.statusText;
+  const decoder = new TextDecoder();
+  let text = '';
+  for await (const chunk of chunksOf(response.body)) {
+    text += decoder.decode(chunk, { stream: true });
+    if (text.length > MAX_ERROR_BODY_BYTES) break;
+  }
+  text += decoder.decode();
+  const reason = truncate(stripRequestEcho(text));
+  return reason === '' ? response.statusText : reason;
+}
+
+// VictoriaLogs prefixes errors with `remoteAddr: "..."; requestURI: ...;`: our own address and request,
+// nothing a Vigil client should see.
+const REQUEST_ECHO = /^\s*remoteAddr: .*?; requestURI: [^;]*; /s;
+
+function stripRequestEcho(text: string): string {
+  return text.replace(REQUEST_ECHO, '').replace(/\s+/g, ' ').trim();
+}
+
+function truncate(text: string): string {
+  return text.length > MAX_REASON_LENGTH ? `${text.slice(0, MAX_REASON_LENGTH)}…` : text;
+}

@@ -1,0 +1,175 @@
+import { describe, expect, it } from 'vitest';
+import { buildAuditQuery, MAX_FILTER_VALUE_LENGTH, quoteLogsQL } from '../src/sources/victorialogs/logsql.js';
+import { parseRfc3339Nanos } from '../src/sources/victorialogs/timestamps.js';
+import { parseLogsQL, tokenizeLogsQL, type Filter } from '../../../test/support/victorialogs-logsql.js';
+import { HOSTILE_STRINGS } from './hostile-strings.js';
+
+// Unit tests: the quoting and the query builder, checked against the VictoriaLogs double's LogsQL
+// parser (a port of VictoriaLogs' own lexer and Go's strconv unquoting), no network.
+
+const NOW = 1_700_000_000_000_000_000n;
+
+function andFilters(query: string): Filter[] {
+  const { filter } = parseLogsQL(query, NOW);
+  return filter.kind === 'and' ? filter.filters : [filter];
+}
+
+function badInput(message: RegExp) {
+  return expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }), message: expect.stringMatching(message) });
+}
+
+describe('quoteLogsQL', () => {
+  it.each([...HOSTILE_STRINGS, ''].map((value) => [JSON.stringify(value).slice(0, 40), value]))(
+    'round-trips %s through the LogsQL lexer as one literal',
+    (_label, value) => {
+      const quoted = quoteLogsQL(value);
+      const tokens = tokenizeLogsQL(quoted);
+      expect(tokens).toHaveLength(1);
+      expect(tokens[0]?.raw).toBe(quoted);
+      expect(tokens[0]?.value).toBe(value);
+    },
+  );
+
+  it.each(HOSTILE_STRINGS.map((value) => [JSON.stringify(value).slice(0, 40), value]))(
+    'keeps %s a single exact filter value',
+    (_label, value) => {
+      const { filter, pipes } = parseLogsQL(`"user.username":=${quoteLogsQL(value)}`, NOW);
+      expect(filter).toEqual({ kind: 'exact', field: 'user.username', value });
+      expect(pipes).toEqual([]);
+    },
+  );
+
+  it('refuses an unpaired surrogate, which no UTF-8 literal can carry', () => {
+    expect(() => quoteLogsQL('a\ud800b')).toThrow(badInput(/surrogate/));
+    expect(() => quoteLogsQL('\udfff')).toThrow(badInput(/surrogate/));
+    expect(quoteLogsQL('🔑')).toBe('"🔑"');
+  });
+});
+
+describe('the double unquotes like Go, not like JSON', () => {
+  it('decodes Go-only escapes in double quotes', () => {
+    expect(tokenizeLogsQL('"\\x41\\u00e9\\U0001F600\\101\\a\\v"')).toEqual([{ value: 'Aé😀A\u0007\u000b', raw: '"\\x41\\u00e9\\U0001F600\\101\\a\\v"' }]);
+  });
+
+  it('takes backquoted text raw, dropping carriage returns', () => {
+    expect(tokenizeLogsQL('`a\\nb\r\nc`')).toEqual([{ value: 'a\\nb\nc', raw: '`a\\nb\r\nc`' }]);
+  });
+
+  it("decodes single quotes char by char, where \\' is valid and \\\" is not", () => {
+    expect(tokenizeLogsQL("'it\\'s'")).toEqual([{ value: "it's", raw: "'it\\'s'" }]);
+    expect(tokenizeLogsQL("'\\\"'")[0]).toEqual({ value: "'", raw: "'" });
+  });
+
+  it('rejects what Go rejects: a raw newline, an escaped single quote, a surrogate escape', () => {
+    for (const bad of ['"a\nb"', '"\\\'"', '"\\ud800"', '"unterminated']) {
+      expect(tokenizeLogsQL(bad)[0]).toEqual({ value: '"', raw: '"' });
+      expect(() => parseLogsQL(`f:${bad}`, NOW)).toThrow();
+    }
+  });
+});
+
+describe('buildAuditQuery', () => {
+  it('selects audit records only, newest first, with the limit as a number', () => {
+    expect(buildAuditQuery({}, { limit: 10 })).toBe('"auditID":* | sort by (_time desc, auditID desc, stage desc) | limit 10');
+  });
+
+  it('turns every string filter into an exact match on its stored field', () => {
+    const query = buildAuditQuery(
+      { user: 'alice', verb: 'get', resource: 'secrets', namespace: 'prod', name: 'db', cluster: 'eu-1' },
+      { limit: 5 },
+    );
+    expect(andFilters(query)).toEqual([
+      { kind: 'prefix', field: 'auditID', prefix: '', anyCase: false },
+      { kind: 'exact', field: 'user.username', value: 'alice' },
+      { kind: 'exact', field: 'verb', value: 'get' },
+      { kind: 'exact', field: 'objectRef.resource', value: 'secrets' },
+      { kind: 'exact', field: 'objectRef.namespace', value: 'prod' },
+      { kind: 'exact', field: 'objectRef.name', value: 'db' },
+      { kind: 'exact', field: 'cluster', value: 'eu-1' },
+    ]);
+    expect(parseLogsQL(query, NOW).pipes).toEqual([
+      { kind: 'sort', by: [{ field: '_time', desc: true }, { field: 'auditID', desc: true }, { field: 'stage', desc: true }], desc: false, offset: 0, limit: 0 },
+      { kind: 'limit', limit: 5 },
+    ]);
+  });
+
+  it('matches one element of an array field by its quoted JSON text', () => {
+    const filters = andFilters(buildAuditQuery({ userGroups: 'system:masters', sourceIp: '10.0.0.1' }, { limit: 1 }));
+    expect(filters.slice(1)).toEqual([
+      { kind: 'phrase', field: 'user.groups', phrase: '"system:masters"', anyCase: false },
+      { kind: 'phrase', field: 'sourceIPs', phrase: '"10.0.0.1"', anyCase: false },
+    ]);
+  });
+
+  it.each(HOSTILE_STRINGS.map((value) => [JSON.stringify(value).slice(0, 40), value]))(
+    'cannot be restructured by %s',
+    (_label, value) => {
+      const query = buildAuditQuery({ user: value, namespace: value, userGroups: value }, { limit: 3 });
+      expect(andFilters(query)).toEqual([
+        { kind: 'prefix', field: 'auditID', prefix: '', anyCase: false },
+        { kind: 'exact', field: 'user.username', value },
+        { kind: 'exact', field: 'objectRef.namespace', value },
+        { kind: 'phrase', field: 'user.groups', phrase: JSON.stringify(value), anyCase: false },
+      ]);
+      expect(parseLogsQL(query, NOW).pipes.at(-1)).toEqual({ kind: 'limit', limit: 3 });
+    },
+  );
+
+  it('prints the response code from the number', () => {
+    expect(buildAuditQuery({ responseCode: 403 }, { limit: 1 })).toContain(' AND "responseStatus.code":=403 |');
+    for (const responseCode of [403.5, 99, 600, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => buildAuditQuery({ responseCode }, { limit: 1 })).toThrow(badInput(/^responseCode:/));
+    }
+  });
+
+  it('makes [from, to) exact to the millisecond', () => {
+    const from = new Date('2024-10-29T12:20:30.666Z');
+    const to = new Date('2024-10-29T12:21:44.214Z');
+    const time = andFilters(buildAuditQuery({ from, to }, { limit: 1 })).find((filter) => filter.kind === 'time');
+    expect(time).toEqual({ kind: 'time', min: BigInt(from.getTime()) * 1_000_000n, max: BigInt(to.getTime()) * 1_000_000n - 1n });
+    const onlyFrom = andFilters(buildAuditQuery({ from }, { limit: 1 })).find((filter) => filter.kind === 'time');
+    expect(onlyFrom).toMatchObject({ min: BigInt(from.getTime()) * 1_000_000n });
+    const onlyTo = andFilters(buildAuditQuery({ to }, { limit: 1 })).find((filter) => filter.kind === 'time');
+    expect(onlyTo).toMatchObject({ max: BigInt(to.getTime()) * 1_000_000n - 1n });
+  });
+
+  it('refuses a time range that ends before it starts, naming both fields', () => {
+    const from = new Date('2024-10-29T12:00:00Z');
+    const to = new Date('2024-10-29T11:00:00Z');
+    expect(() => buildAuditQuery({ from, to }, { limit: 1 })).toThrow(badInput(/from.*to/));
+    expect(() => buildAuditQuery({ from: to, to: from }, { limit: 1 })).not.toThrow();
+    expect(() => buildAuditQuery({ from: new Date('nope') }, { limit: 1 })).toThrow(badInput(/^from:/));
+    expect(() => buildAuditQuery({ to: new Date(Date.UTC(10_000, 0, 1)) }, { limit: 1 })).toThrow(badInput(/^to:/));
+  });
+
+  it('bounds the limit', () => {
+    for (const limit of [0, -1, 1.5, 10_001, Number.NaN]) {
+      expect(() => buildAuditQuery({}, { limit })).toThrow(badInput(/^limit:/));
+    }
+    expect(buildAuditQuery({}, { limit: 10_000 })).toMatch(/\| limit 10000$/);
+  });
+
+  it('refuses empty, overlong and ill-formed values, naming the field', () => {
+    expect(() => buildAuditQuery({ user: '' }, { limit: 1 })).toThrow(badInput(/^user:/));
+    expect(() => buildAuditQuery({ namespace: 'x'.repeat(MAX_FILTER_VALUE_LENGTH + 1) }, { limit: 1 })).toThrow(badInput(/^namespace:/));
+    expect(() => buildAuditQuery({ sourceIp: '\ud800' }, { limit: 1 })).toThrow(badInput(/^sourceIp:/));
+  });
+
+  it('resumes at or before the cursor time, exactly, skipping what was returned at that time', () => {
+    // Second precision: a `<=` filter would widen this to the whole second, `<` + 1ns cannot.
+    const query = buildAuditQuery({}, { limit: 4, before: { time: '2024-10-29T12:20:30Z', skip: 2 } });
+    const cursorNanos = parseRfc3339Nanos('2024-10-29T12:20:30Z') ?? 0n;
+    expect(andFilters(query)[1]).toEqual({ kind: 'time', min: -(2n ** 63n), max: cursorNanos });
+    expect(parseLogsQL(query, NOW).pipes.slice(1)).toEqual([
+      { kind: 'offset', offset: 2 },
+      { kind: 'limit', limit: 4 },
+    ]);
+    const precise = buildAuditQuery({}, { limit: 4, before: { time: '2024-10-29T12:20:30.664633Z', skip: 1 } });
+    expect(andFilters(precise)[1]).toMatchObject({ max: parseRfc3339Nanos('2024-10-29T12:20:30.664633Z') });
+  });
+
+  it('refuses a malformed resume position', () => {
+    expect(() => buildAuditQuery({}, { limit: 1, before: { time: 'yesterday', skip: 1 } })).toThrow(badInput(/^before\.time:/));
+    expect(() => buildAuditQuery({}, { limit: 1, before: { time: '2024-10-29T12:20:30Z', skip: -1 } })).toThrow(badInput(/^before\.skip:/));
+  });
+});

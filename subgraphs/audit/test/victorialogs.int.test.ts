@@ -1,0 +1,470 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../../test/support/free-port.js';
+import { startVictoriaLogsDouble, type VictoriaLogsDouble } from '../../../test/support/victorialogs-double.js';
+import { lessNatural } from '../../../test/support/victorialogs-logsql.js';
+import { auditIngestParams } from '../src/sources/victorialogs/audit-fields.js';
+import { VictoriaLogsAuditLogSource, type AuditEvent, type AuditFilter } from '../src/sources/victorialogs/audit-log-source.js';
+import { VictoriaLogsClient } from '../src/sources/victorialogs/client.js';
+import { buildAuditQuery } from '../src/sources/victorialogs/logsql.js';
+import { parseRfc3339Nanos } from '../src/sources/victorialogs/timestamps.js';
+import { HOSTILE_STRINGS } from './hostile-strings.js';
+
+// Fixtures (see test/fixtures/README.md) go through the real write path, /insert/jsonline, into the
+// protocol-faithful double; searches go through the real client and LogsQL.
+
+type RawEvent = {
+  auditID: string;
+  stage: string;
+  verb: string;
+  stageTimestamp: string;
+  user: { username: string; groups?: string[] };
+  sourceIPs?: string[];
+  objectRef?: { resource?: string; namespace?: string; name?: string; apiVersion?: string };
+  responseStatus?: { code?: number };
+};
+
+const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
+const jsonLines = (text: string): unknown[] => text.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as unknown);
+
+function isRawEvent(value: unknown): value is RawEvent {
+  return typeof value === 'object' && value !== null && 'auditID' in value && 'stageTimestamp' in value;
+}
+
+function events(values: unknown[]): RawEvent[] {
+  return values.filter(isRawEvent);
+}
+
+const minikube = events(jsonLines(fixture('audit-log_minikube_k8s-1.29.jsonl')));
+const openshift = events(jsonLines(fixture('audit-log_openshift-4.6_k8s-1.19.jsonl')));
+const clusterRoleBinding = events([JSON.parse(fixture('event_clusterrolebinding_create_k8s-1.33.json')) as unknown]);
+const webhookItems = events(
+  jsonLines(fixture('webhook_eventlist_blocking_mode.jsonl')).flatMap((list) =>
+    typeof list === 'object' && list !== null && 'items' in list && Array.isArray(list.items) ? (list.items as unknown[]) : [],
+  ),
+);
+
+function minikubeEvent(index: number): RawEvent {
+  const event = minikube[index];
+  if (event === undefined) throw new Error(`fixture audit-log_minikube_k8s-1.29.jsonl has no line ${String(index + 1)}`);
+  return event;
+}
+
+/** One stored record that really holds hostile values: exact matching must find it, and only it. */
+const HELD_USER = '" or user:*';
+const HELD_NAMESPACE = ') or (*';
+const hostileRecord: RawEvent = {
+  ...minikubeEvent(4),
+  auditID: '00000000-hostile-0000-000000000000',
+  stageTimestamp: '2024-10-29T13:00:00.000001Z',
+  user: { username: HELD_USER, groups: [HELD_NAMESPACE, 'system:authenticated'] },
+  objectRef: { resource: 'pods', namespace: HELD_NAMESPACE, name: 'x', apiVersion: 'v1' },
+};
+
+const defaultTenantEvents: RawEvent[] = [...minikube, ...openshift, ...clusterRoleBinding, ...webhookItems, hostileRecord];
+
+const key = (event: { auditID?: string; auditId?: string; stage: string }) => `${event.auditID ?? event.auditId ?? ''}/${event.stage}`;
+
+/** The fixtures' stage times are all distinct, so "newest first" has exactly one answer. */
+function newestFirst(list: RawEvent[]): string[] {
+  return [...list].sort((a, b) => Number((parseRfc3339Nanos(b.stageTimestamp) ?? 0n) - (parseRfc3339Nanos(a.stageTimestamp) ?? 0n))).map(key);
+}
+
+let double: VictoriaLogsDouble;
+let client: VictoriaLogsClient;
+let source: VictoriaLogsAuditLogSource;
+
+async function searchAll(filter: AuditFilter, pageSize = 1000, target = source): Promise<AuditEvent[]> {
+  const collected: AuditEvent[] = [];
+  let after: string | undefined;
+  for (let pages = 0; pages < 100; pages++) {
+    const page = await target.search(filter, after === undefined ? { first: pageSize } : { first: pageSize, after });
+    collected.push(...page.events);
+    if (!page.hasNextPage) return collected;
+    after = page.endCursor ?? undefined;
+  }
+  throw new Error('pagination did not end');
+}
+
+beforeAll(async () => {
+  double = await startVictoriaLogsDouble();
+  client = new VictoriaLogsClient({ baseUrl: double.url, timeoutMs: 5_000 });
+  source = new VictoriaLogsAuditLogSource(client);
+  await client.ingest(minikube, auditIngestParams({ cluster: 'minikube' }));
+  await client.ingest(openshift, auditIngestParams({ cluster: 'openshift' }));
+  await client.ingest([...clusterRoleBinding, ...webhookItems, hostileRecord], auditIngestParams());
+});
+
+afterAll(async () => {
+  await double.stop();
+});
+
+describe('storage convention', () => {
+  it('stores an event flattened, timed by stageTimestamp, with requestURI as _msg and no bodies', async () => {
+    const [row, ...more] = await client.query('"auditID":="c59d6a7c-1e07-43cb-8bf6-4d41a9c98ddb"', { limit: 10 });
+    expect(more).toEqual([]);
+    expect(row).toMatchObject({
+      _time: '2024-10-29T12:22:15.864166Z',
+      _msg: '/api/v1/namespaces/wareville/secrets/pull-creds',
+      _stream: '{cluster="minikube",stage="ResponseComplete",verb="get"}',
+      requestReceivedTimestamp: '2024-10-29T12:22:15.861424Z',
+      'user.groups': '["system:serviceaccounts","system:serviceaccounts:wareville","system:authenticated"]',
+      'responseStatus.code': '200',
+      'annotations.authorization.k8s.io/decision': 'allow',
+    });
+    const names = Object.keys(row ?? {});
+    expect(names).not.toContain('stageTimestamp');
+    expect(names).not.toContain('requestURI');
+    // The fixture's responseObject holds a Secret's .dockerconfigjson: it must not be stored.
+    expect(names.filter((name) => name.startsWith('responseObject') || name.startsWith('requestObject'))).toEqual([]);
+    expect(JSON.stringify(row)).not.toContain('dockerconfigjson');
+  });
+});
+
+describe('search', () => {
+  it('maps a stored record to an audit event', async () => {
+    const page = await source.search({ user: 'system:serviceaccount:wareville:job-runner-sa' }, { first: 10 });
+    expect(page.hasNextPage).toBe(false);
+    expect(page.events).toEqual([
+      {
+        auditId: 'c59d6a7c-1e07-43cb-8bf6-4d41a9c98ddb',
+        time: '2024-10-29T12:22:15.864166Z',
+        requestReceivedAt: '2024-10-29T12:22:15.861424Z',
+        stage: 'ResponseComplete',
+        level: 'RequestResponse',
+        verb: 'get',
+        user: 'system:serviceaccount:wareville:job-runner-sa',
+        userGroups: ['system:serviceaccounts', 'system:serviceaccounts:wareville', 'system:authenticated'],
+        impersonatedUser: null,
+        sourceIps: ['10.244.120.126'],
+        userAgent: 'kubectl/v1.31.1 (linux/amd64) kubernetes/948afe5',
+        resource: 'secrets',
+        subresource: null,
+        namespace: 'wareville',
+        name: 'pull-creds',
+        apiGroup: null,
+        apiVersion: 'v1',
+        requestUri: '/api/v1/namespaces/wareville/secrets/pull-creds',
+        responseCode: 200,
+        responseReason: null,
+        decision: 'allow',
+        annotations: {
+          'authorization.k8s.io/decision': 'allow',
+          'authorization.k8s.io/reason':
+            'RBAC: allowed by RoleBinding "job-runner-binding/wareville" of Role "job-runner" to ServiceAccount "job-runner-sa/wareville"',
+        },
+        cluster: 'minikube',
+      },
+    ]);
+  });
+
+  it('maps a forbidden request, a subresource and several source IPs', async () => {
+    const [forbidden] = (await source.search({ responseCode: 403, resource: 'secrets' }, { first: 5 })).events;
+    expect(forbidden).toMatchObject({ auditId: 'a02486f1-3a7c-4bca-8bcb-9019fa43dac4', responseCode: 403, responseReason: 'Forbidden', decision: 'forbid' });
+    // An empty annotation value is not stored, so it is not returned.
+    expect(forbidden?.annotations).toEqual({ 'authorization.k8s.io/decision': 'forbid' });
+    const [exec] = (await source.search({ name: 'morality-checker', verb: 'create' }, { first: 1 })).events;
+    expect(exec).toMatchObject({ subresource: 'exec', stage: 'ResponseComplete', responseCode: 101 });
+    const [watch] = (await source.search({ verb: 'watch' }, { first: 1 })).events;
+    expect(watch).toMatchObject({ sourceIps: ['192.168.130.11', '10.217.0.1'], apiGroup: 'build.openshift.io', namespace: null, cluster: 'openshift' });
+  });
+
+  const cases: [string, AuditFilter, (event: RawEvent) => boolean][] = [
+    ['user', { user: 'mayor-malware' }, (e) => e.user.username === 'mayor-malware'],
+    ['verb', { verb: 'list' }, (e) => e.verb === 'list'],
+    ['resource', { resource: 'secrets' }, (e) => e.objectRef?.resource === 'secrets'],
+    ['namespace', { namespace: 'kube-system' }, (e) => e.objectRef?.namespace === 'kube-system'],
+    ['name', { name: 'morality-checker' }, (e) => e.objectRef?.name === 'morality-checker'],
+    ['response code', { responseCode: 403 }, (e) => e.responseStatus?.code === 403],
+    ['group', { userGroups: 'system:masters' }, (e) => e.user.groups?.includes('system:masters') === true],
+    ['source IP (second of two)', { sourceIp: '10.217.0.1' }, (e) => e.sourceIPs?.includes('10.217.0.1') === true],
+    ['cluster', { cluster: 'openshift' }, (e) => openshift.includes(e)],
+    ['user and verb', { user: 'mayor-malware', verb: 'create' }, (e) => e.user.username === 'mayor-malware' && e.verb === 'create'],
+  ];
+
+  it.each(cases)('by %s returns exactly the matching events, newest first', async (_name, filter, predicate) => {
+    const expected = newestFirst(defaultTenantEvents.filter(predicate));
+    expect(expected.length).toBeGreaterThan(0);
+    expect((await searchAll(filter)).map(key)).toEqual(expected);
+  });
+
+  it('by a [from, to) time range, both bounds exact', async () => {
+    // .666 includes the event at .666165; .214 excludes the one at .214173 and keeps the one at .179359.
+    const from = new Date('2024-10-29T12:20:30.666Z');
+    const to = new Date('2024-10-29T12:21:44.214Z');
+    const inRange = (e: RawEvent) => {
+      const nanos = parseRfc3339Nanos(e.stageTimestamp) ?? 0n;
+      return nanos >= BigInt(from.getTime()) * 1_000_000n && nanos < BigInt(to.getTime()) * 1_000_000n;
+    };
+    const expected = newestFirst(defaultTenantEvents.filter(inRange));
+    expect(expected).toEqual([
+      '7fc89d4f-a2e2-4223-b25e-a46f05fce881/ResponseComplete',
+      '24444640-7e57-4ac9-b7e8-c3bf5a2942d9/ResponseComplete',
+      '8084daec-f59f-4d90-b343-f59f4f3cd67c/ResponseComplete',
+      'a02486f1-3a7c-4bca-8bcb-9019fa43dac4/ResponseComplete',
+    ]);
+    expect((await searchAll({ from, to })).map(key)).toEqual(expected);
+    expect((await searchAll({ from, to, verb: 'get' })).map(key)).toEqual(['7fc89d4f-a2e2-4223-b25e-a46f05fce881/ResponseComplete']);
+  });
+
+  it('sends exactly the query it built', async () => {
+    const filter = { user: HELD_USER, namespace: 'x | delete' };
+    await source.search(filter, { first: 3 });
+    expect(double.queries.at(-1)).toBe(buildAuditQuery(filter, { limit: 4 }));
+  });
+});
+
+describe('hostile filter values', () => {
+  it.each(HOSTILE_STRINGS.map((value) => [JSON.stringify(value).slice(0, 40), value]))(
+    '%s matches only a record holding exactly that value',
+    async (_label, value) => {
+      const byUser = await source.search({ user: value }, { first: 5 });
+      const byNamespace = await source.search({ namespace: value }, { first: 5 });
+      const byGroup = await source.search({ userGroups: value }, { first: 5 });
+      const bySourceIp = await source.search({ sourceIp: value }, { first: 5 });
+      const byVerb = await source.search({ verb: value }, { first: 5 });
+      expect(byUser.events.map(key)).toEqual(value === HELD_USER ? [key(hostileRecord)] : []);
+      expect(byNamespace.events.map(key)).toEqual(value === HELD_NAMESPACE ? [key(hostileRecord)] : []);
+      expect(byGroup.events.map(key)).toEqual(value === HELD_NAMESPACE ? [key(hostileRecord)] : []);
+      expect(bySourceIp.events).toEqual([]);
+      expect(byVerb.events).toEqual([]);
+    },
+  );
+
+  it('finds the record holding hostile values, as itself', async () => {
+    const [event] = (await source.search({ user: HELD_USER, namespace: HELD_NAMESPACE, userGroups: HELD_NAMESPACE }, { first: 2 })).events;
+    expect(event).toMatchObject({ auditId: hostileRecord.auditID, user: HELD_USER, namespace: HELD_NAMESPACE, userGroups: [HELD_NAMESPACE, 'system:authenticated'] });
+  });
+
+  it('refuses an empty value without querying (VictoriaLogs would match every record lacking the field)', async () => {
+    const sent = double.queries.length;
+    await expect(source.search({ user: '' }, { first: 1 })).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
+    expect(double.queries.length).toBe(sent);
+  });
+});
+
+describe('pagination', () => {
+  it('walks more than two pages, returning every event once, newest first', async () => {
+    const pages = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await source.search({}, after === undefined ? { first: 5 } : { first: 5, after });
+      pages.push(page);
+      if (!page.hasNextPage) break;
+      after = page.endCursor ?? undefined;
+    }
+    expect(pages.map((page) => page.events.length)).toEqual([5, 5, 5, 1]);
+    expect(pages.flatMap((page) => page.events).map(key)).toEqual(newestFirst(defaultTenantEvents));
+    const last = pages.at(-1);
+    expect(last?.endCursor).not.toBeNull();
+    const beyond = await source.search({}, { first: 5, after: last?.endCursor ?? '' });
+    expect(beyond).toEqual({ events: [], cursors: [], hasNextPage: false, endCursor: null });
+  });
+
+  it('pages through a filtered result too', async () => {
+    const expected = newestFirst(defaultTenantEvents.filter((e) => e.user.username === 'mayor-malware'));
+    expect(expected.length).toBe(7);
+    expect((await searchAll({ user: 'mayor-malware' }, 2)).map(key)).toEqual(expected);
+  });
+
+  it('keeps events with equal timestamps apart across pages', async () => {
+    // IDs whose "natural" order (the sort pipe's) differs from their byte order (string filters').
+    const ids = ['tie-9', 'tie-10', 'tie-2', 'tie-b', 'tie-a', 'tie-1a', 'tie-01', 'tie-1', 'tie-z9', 'tie-z10'];
+    const byBytes = [...ids].sort();
+    const byNatural = [...ids].sort((a, b) => (lessNatural(a, b) ? -1 : lessNatural(b, a) ? 1 : 0));
+    expect(byNatural).not.toEqual(byBytes);
+
+    const tenant = new VictoriaLogsAuditLogSource(client.forTenant({ accountId: 7, projectId: 1 }));
+    const template = minikubeEvent(2);
+    const tied = ids.map((auditID) => ({ ...template, auditID, stageTimestamp: '2024-11-01T00:00:00.5Z' }));
+    const before = { ...template, auditID: 'older', stageTimestamp: '2024-11-01T00:00:00.499999999Z' };
+    const after = { ...template, auditID: 'newer', stageTimestamp: '2024-11-01T00:00:00.500000001Z' };
+    await client.forTenant({ accountId: 7, projectId: 1 }).ingest([...tied, before, after], auditIngestParams());
+
+    const all = (await searchAll({}, 1000, tenant)).map((event) => event.auditId);
+    expect(all).toEqual(['newer', ...[...byNatural].reverse(), 'older']);
+    for (const pageSize of [1, 2, 3, 4, 7]) {
+      expect((await searchAll({}, pageSize, tenant)).map((event) => event.auditId)).toEqual(all);
+    }
+
+    // Every edge's cursor resumes right after that edge, inside a run of equal times too.
+    const second = await tenant.search({}, { first: 4, after: (await tenant.search({}, { first: 3 })).endCursor ?? '' });
+    expect(second.events.map((event) => event.auditId)).toEqual(all.slice(3, 7));
+    for (const [index, cursor] of second.cursors.entries()) {
+      const resumed = await tenant.search({}, { first: 2, after: cursor });
+      expect(resumed.events.map((event) => event.auditId)).toEqual(all.slice(3 + index + 1, 3 + index + 3));
+    }
+  });
+
+  it('gives each event a cursor, the last one being endCursor', async () => {
+    const page = await source.search({}, { first: 4 });
+    expect(page.cursors).toHaveLength(4);
+    expect(page.endCursor).toBe(page.cursors.at(-1));
+    const all = newestFirst(defaultTenantEvents);
+    for (const [index, cursor] of page.cursors.entries()) {
+      expect((await source.search({}, { first: 3, after: cursor })).events.map(key)).toEqual(all.slice(index + 1, index + 4));
+    }
+    expect(await source.search({ user: 'nobody' }, { first: 4 })).toEqual({ events: [], cursors: [], hasNextPage: false, endCursor: null });
+  });
+
+  it('refuses a malformed cursor and an out-of-range page size', async () => {
+    const cursor = (await source.search({}, { first: 1 })).endCursor ?? '';
+    const forged = Buffer.from(JSON.stringify({ t: '2024-10-29T12:20:30Z', k: 0 })).toString('base64url');
+    for (const after of ['', 'not a cursor!', `${cursor}=`, Buffer.from('{"t":"x","k":1}').toString('base64url'), forged, 'A'.repeat(600)]) {
+      await expect(source.search({}, { first: 1, after })).rejects.toMatchObject({
+        extensions: { code: 'BAD_USER_INPUT' },
+        message: expect.stringMatching(/^after:/),
+      });
+    }
+    for (const first of [0, 1001, 2.5]) {
+      await expect(source.search({}, { first })).rejects.toMatchObject({ message: expect.stringMatching(/^first:/) });
+    }
+  });
+});
+
+describe('tenants', () => {
+  it('keeps each tenant to its own records', async () => {
+    const tenantClient = client.forTenant({ accountId: 12, projectId: 34 });
+    const tenantSource = new VictoriaLogsAuditLogSource(tenantClient);
+    const record = { ...minikubeEvent(4), auditID: 'tenant-12-34', user: { username: 'tenant-user', groups: [] } };
+    await tenantClient.ingest([record], auditIngestParams());
+
+    expect((await tenantSource.search({}, { first: 10 })).events.map((event) => event.auditId)).toEqual(['tenant-12-34']);
+    expect((await source.search({ user: 'tenant-user' }, { first: 10 })).events).toEqual([]);
+    expect((await tenantSource.search({ user: 'mayor-malware' }, { first: 10 })).events).toEqual([]);
+    const other = new VictoriaLogsAuditLogSource(client.forTenant({ accountId: 12, projectId: 35 }));
+    expect((await other.search({}, { first: 10 })).events).toEqual([]);
+  });
+});
+
+describe('failures', () => {
+  it.each([
+    ['unbalanced parenthesis', 'user:(a or b'],
+    ['unterminated quote', '"unterminated'],
+    ['filter starting with a pipe name', 'sort by (_time)'],
+    ['empty query', ''],
+    ['missing pipe', 'foo |'],
+    ['bad limit', 'foo | limit x'],
+    ['bad time range', '_time:[2024-01-01Z, )'],
+    ['unknown pipe', 'foo | frobnicate'],
+  ])('the double answers 400 to malformed LogsQL (%s), which the client maps to UPSTREAM_REJECTED', async (_name, query) => {
+    const response = await fetch(`${double.url}/select/logsql/query`, { method: 'POST', body: new URLSearchParams({ query }) });
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain('cannot parse query');
+    const failure = client.query(query, { limit: 1 });
+    await expect(failure).rejects.toMatchObject({ extensions: { code: 'UPSTREAM_REJECTED' }, message: expect.stringContaining('cannot parse query') });
+    // Our own address and request echo are for VictoriaLogs' logs, not for Vigil's clients.
+    await expect(failure).rejects.toMatchObject({ message: expect.not.stringContaining('remoteAddr') });
+  });
+
+  it('maps an ingest the server rejects to UPSTREAM_REJECTED', async () => {
+    const bad = { ...minikubeEvent(0), stageTimestamp: 'yesterday' };
+    await expect(client.ingest([bad], auditIngestParams())).rejects.toMatchObject({
+      extensions: { code: 'UPSTREAM_REJECTED' },
+      message: expect.stringContaining('cannot parse timestamp'),
+    });
+  });
+
+  it('maps an unreachable server to UPSTREAM_UNAVAILABLE', async () => {
+    const port = await freePort();
+    const unreachable = new VictoriaLogsAuditLogSource(new VictoriaLogsClient({ baseUrl: `http://127.0.0.1:${String(port)}`, timeoutMs: 2_000 }));
+    await expect(unreachable.search({}, { first: 1 })).rejects.toMatchObject({ extensions: { code: 'UPSTREAM_UNAVAILABLE' } });
+  });
+
+  it('maps 5xx to UPSTREAM_UNAVAILABLE', async () => {
+    await withServer(
+      (_request, response) => response.writeHead(503, { 'Content-Type': 'text/plain' }).end('too many concurrent requests'),
+      async (url) => {
+        const failing = new VictoriaLogsClient({ baseUrl: url, timeoutMs: 2_000 });
+        await expect(failing.query('*', { limit: 1 })).rejects.toMatchObject({
+          extensions: { code: 'UPSTREAM_UNAVAILABLE' },
+          message: expect.stringContaining('too many concurrent requests'),
+        });
+      },
+    );
+  });
+
+  it('maps a server that does not answer, or stops mid-body, to UPSTREAM_TIMEOUT', async () => {
+    await withServer(
+      () => undefined,
+      async (url) => {
+        const slow = new VictoriaLogsClient({ baseUrl: url, timeoutMs: 200 });
+        await expect(slow.query('*', { limit: 1 })).rejects.toMatchObject({ extensions: { code: 'UPSTREAM_TIMEOUT' } });
+      },
+    );
+    await withServer(
+      (_request, response) => {
+        response.writeHead(200, { 'Content-Type': 'application/stream+json' });
+        response.write('{"_time":"2024-01-01T00:00:00Z","auditID":"a"}\n');
+      },
+      async (url) => {
+        const stalled = new VictoriaLogsClient({ baseUrl: url, timeoutMs: 300 });
+        await expect(stalled.query('*', { limit: 5 })).rejects.toMatchObject({ extensions: { code: 'UPSTREAM_TIMEOUT' } });
+        // Enough rows already: the rest of the body is never waited for.
+        await expect(stalled.query('*', { limit: 1 })).resolves.toEqual([{ _time: '2024-01-01T00:00:00Z', auditID: 'a' }]);
+      },
+    );
+  });
+
+  it('maps an error VictoriaLogs reports after the rows began to UPSTREAM_UNAVAILABLE', async () => {
+    await withServer(
+      (_request, response) => {
+        response.writeHead(200, { 'Content-Type': 'application/stream+json' });
+        response.write('{"_time":"2024-01-01T00:00:00Z"}\n');
+        response.end('\nremoteAddr: "127.0.0.1:1"; requestURI: /select/logsql/query; cannot execute query [*]: out of memory\n');
+      },
+      async (url) => {
+        const failing = new VictoriaLogsClient({ baseUrl: url, timeoutMs: 2_000 });
+        await expect(failing.query('*', { limit: 10 })).rejects.toMatchObject({
+          extensions: { code: 'UPSTREAM_UNAVAILABLE' },
+          message: expect.stringContaining('out of memory'),
+        });
+      },
+    );
+  });
+
+  it('sends URL credentials as a header and never shows them in errors', async () => {
+    const seen: { url: string; authorization: string; accountId: string }[] = [];
+    await withServer(
+      (request, response) => {
+        seen.push({ url: request.url ?? '', authorization: request.headers.authorization ?? '', accountId: String(request.headers.accountid) });
+        // A proxy in front of VictoriaLogs might echo what it was given.
+        response.writeHead(401, { 'Content-Type': 'text/plain' }).end('bad credentials vigil:s3cr@t for http://vigil:s3cr%40t@host/');
+      },
+      async (url) => {
+        const withCredentials = new VictoriaLogsClient({ baseUrl: url.replace('http://', 'http://vigil:s3cr%40t@'), timeoutMs: 2_000 });
+        for (const attempt of [withCredentials, withCredentials.forTenant({ accountId: 3, projectId: 4 })]) {
+          const failure = attempt.query('*', { limit: 1 });
+          await expect(failure).rejects.toMatchObject({ extensions: { code: 'UPSTREAM_REJECTED' } });
+          const message = await failure.then(
+            () => '',
+            (error: unknown) => (error instanceof Error ? error.message : String(error)),
+          );
+          expect(message).not.toContain('s3cr@t');
+          expect(message).not.toContain('s3cr%40t');
+        }
+      },
+    );
+    expect(seen).toEqual([
+      { url: '/select/logsql/query', authorization: `Basic ${Buffer.from('vigil:s3cr@t').toString('base64')}`, accountId: 'undefined' },
+      { url: '/select/logsql/query', authorization: `Basic ${Buffer.from('vigil:s3cr@t').toString('base64')}`, accountId: '3' },
+    ]);
+  });
+});
+
+async function withServer(
+  handler: (request: IncomingMessage, response: ServerResponse) => void,
+  run: (url: string) => Promise<void>,
+): Promise<void> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no TCP address');
+  try {
+    await run(`http://127.0.0.1:${String(address.port)}`);
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}

@@ -1,0 +1,218 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import express, { type ErrorRequestHandler, type NextFunction, type Request, type Response } from 'express';
+import type { AlertSubject, NewAlert } from '@vigil/lib/alerts/alert';
+import type { AlertPublisher } from '@vigil/lib/alerts/publisher';
+import { describeError } from '@vigil/lib/errors';
+import type { Logger } from '@vigil/lib/logger';
+import { FALCO_METRICS_RULE, falcoMediaType, parseFalcoBody, type FalcoPriority } from '../sources/falco/falco-event.js';
+import { falcoPriorityAtLeast, normaliseFalcoEvent } from '../sources/falco/normalise.js';
+import type { NormalisedSecurityEvent, SecurityEvent, SecurityEventStore } from '../store/security-event-store.js';
+
+export interface FalcoIngestDeps {
+  store: SecurityEventStore;
+  publisher: AlertPublisher;
+  /** The configured name of the cluster this Falco runs in. */
+  cluster: string;
+  /** Events at or above this priority raise an alert, every time they are seen. */
+  alertMinPriority: FalcoPriority;
+  /** Largest accepted body, after decompression. */
+  maxBodyBytes: number;
+  /** When set, requests must carry it as a bearer token (or as the Basic-auth password, see below). */
+  token?: string;
+  logger: Logger;
+}
+
+/** What a 202 reports: accepted = stored + duplicates + ignored. */
+export interface FalcoIngestResult {
+  accepted: number;
+  /** New security events. */
+  stored: number;
+  /** Repeats of a stored event: counted on it, not stored again. */
+  duplicates: number;
+  alerts: number;
+  /** Falco's internal metrics snapshots: accepted, not security events. */
+  ignored: number;
+  notes?: string[];
+}
+
+/**
+ * `POST /ingest/falco`: Falco's http_output (json_output: true) or falcosidekick's webhook output.
+ * Order of checks: token (401), Content-Type (415), size (413, measured after decompression so a
+ * small gzip cannot expand without bound), body (400, nothing stored unless every alert is valid),
+ * then every event is recorded before the 202, so what was acknowledged is durable.
+ * Mount it before any app-wide body parser: it reads the raw body itself (to bound and decode it).
+ */
+export function falcoIngestRouter(deps: FalcoIngestDeps): express.Router {
+  const router = express.Router();
+  const readBody = express.raw({ type: () => true, limit: deps.maxBodyBytes, inflate: true });
+  router.post('/ingest/falco', authenticate(deps.token), checkContentType, readBody, (req, res) => ingest(deps, req, res));
+  router.use('/ingest/falco', bodyErrors(deps));
+  return router;
+}
+
+/**
+ * Falco's http_output has no header option, only credentials in its URL, which libcurl sends as
+ * Basic auth; so `https://falco:<token>@vigil/ingest/falco` works for Falco and
+ * `Authorization: Bearer <token>` (falcosidekick `webhook.customHeaders`) for everything else.
+ */
+function authenticate(token: string | undefined) {
+  const expected = token === undefined ? undefined : digest(token);
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (expected === undefined) return next();
+    const presented = presentedToken(req.headers.authorization);
+    // Compare digests: equal length for timingSafeEqual, and no early exit on the first differing byte.
+    if (presented !== null && timingSafeEqual(digest(presented), expected)) return next();
+    res.set('WWW-Authenticate', 'Bearer realm="vigil"');
+    res.status(401).json({ error: presented === null ? 'missing bearer token' : 'invalid bearer token' });
+  };
+}
+
+function presentedToken(header: string | undefined): string | null {
+  if (header === undefined) return null;
+  const [scheme = '', value = ''] = header.trim().split(/\s+/, 2);
+  if (scheme.toLowerCase() === 'bearer' && value !== '') return value;
+  if (scheme.toLowerCase() === 'basic' && value !== '') {
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    return colon === -1 ? null : decoded.slice(colon + 1);
+  }
+  return null;
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+function checkContentType(req: Request, res: Response, next: NextFunction) {
+  const contentType = req.headers['content-type'];
+  if (falcoMediaType(contentType) !== 'unsupported') return next();
+  res.status(415).json({ error: `unsupported Content-Type "${contentType ?? ''}": send application/json` });
+}
+
+async function ingest(deps: FalcoIngestDeps, req: Request, res: Response): Promise<void> {
+  const bytes: unknown = req.body;
+  const body = Buffer.isBuffer(bytes) ? decodeUtf8(bytes) : '';
+  if (body === null) {
+    res.status(400).json({ error: 'body is not valid UTF-8' });
+    return;
+  }
+  const parsed = parseFalcoBody(body, req.headers['content-type']);
+  if (!parsed.ok) {
+    deps.logger.info({ reason: parsed.reason }, 'falco ingest rejected');
+    res.status(400).json({ error: parsed.reason });
+    return;
+  }
+
+  const result: FalcoIngestResult = { accepted: parsed.events.length, stored: 0, duplicates: 0, alerts: 0, ignored: 0 };
+  const toAlert: { occurrence: NormalisedSecurityEvent; stored: SecurityEvent }[] = [];
+  try {
+    // One at a time, in order: a batch is small (Falco sends one alert per request).
+    for (const falcoEvent of parsed.events) {
+      if (falcoEvent.rule === FALCO_METRICS_RULE) {
+        result.ignored += 1;
+        continue;
+      }
+      const normalised = normaliseFalcoEvent(falcoEvent, { cluster: deps.cluster });
+      const { event, isNew } = await deps.store.record(normalised);
+      if (isNew) result.stored += 1;
+      else result.duplicates += 1;
+      if (falcoPriorityAtLeast(falcoEvent.priority, deps.alertMinPriority)) {
+        toAlert.push({ occurrence: normalised, stored: event });
+      }
+    }
+  } catch (error) {
+    deps.logger.error({ err: describeError(error), recorded: result.stored + result.duplicates }, 'falco ingest: storing failed');
+    res.status(503).json({ error: 'could not store the events; retry later' });
+    return;
+  }
+
+  try {
+    for (const item of toAlert) {
+      await deps.publisher.raise(falcoAlert(item.occurrence, item.stored));
+      result.alerts += 1;
+    }
+  } catch (error) {
+    // The events are stored; answering 2xx would lose the alert for good. A retry counts the events
+    // once more but raises the alert: a duplicate page beats a missing one.
+    deps.logger.error({ err: describeError(error), raised: result.alerts }, 'falco ingest: raising alerts failed');
+    res.status(503).json({ error: 'events stored, but raising alerts failed; retry later' });
+    return;
+  }
+
+  if (result.ignored > 0) {
+    result.notes = [`${result.ignored} Falco internal metrics snapshot(s) accepted but not stored: they are not security events`];
+  }
+  deps.logger.debug({ ...result }, 'falco ingest accepted');
+  res.status(202).json(result);
+}
+
+/**
+ * The alert for one occurrence (its own priority, output and time), pointing at the deduplicated
+ * event it was counted on: what a pager needs without joins.
+ */
+export function falcoAlert(occurrence: NormalisedSecurityEvent, stored: SecurityEvent): NewAlert {
+  const subject = alertSubject(occurrence);
+  const where = subject ? ` ${subject.type === 'Host' ? 'on' : 'in'} ${subject.displayName}` : '';
+  return {
+    source: 'CLUSTER',
+    severity: occurrence.severity,
+    title: truncate(`Falco: ${occurrence.eventType}${where}`, 500),
+    rule: occurrence.eventType,
+    ...(occurrence.details.output !== null ? { description: occurrence.details.output } : {}),
+    ...(subject ? { subject } : {}),
+    occurredAt: occurrence.occurredAt,
+    labels: {
+      cluster: occurrence.cluster,
+      falcoPriority: occurrence.details.priority,
+      securityEventId: stored.id,
+      count: String(stored.count),
+    },
+  };
+}
+
+function alertSubject(event: NormalisedSecurityEvent): AlertSubject | undefined {
+  const { resource, hostname } = event;
+  if (resource) {
+    const displayName = resource.namespace === '' ? `${resource.kind}/${resource.name}` : `${resource.namespace}/${resource.name}`;
+    return { type: 'KubeObject', ...resource, displayName };
+  }
+  if (hostname !== null) return { type: 'Host', hostId: hostname, displayName: hostname };
+  return undefined;
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function decodeUtf8(bytes: Buffer): string | null {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+/** body-parser's errors (size, encoding, truncated or corrupt compressed bodies) as `{ error }` answers. */
+function bodyErrors(deps: FalcoIngestDeps): ErrorRequestHandler {
+  return (error: unknown, _req, res, next) => {
+    if (res.headersSent) return next(error);
+    const type = propertyOf(error, 'type');
+    const status = propertyOf(error, 'status');
+    if (type === 'entity.too.large') {
+      res.status(413).json({ error: `body exceeds the limit of ${deps.maxBodyBytes} bytes` });
+    } else if (type === 'encoding.unsupported') {
+      res.status(415).json({ error: 'unsupported Content-Encoding: send the body uncompressed, or gzip, deflate or br' });
+    } else if (typeof status === 'number' && status >= 400 && status < 500) {
+      res.status(400).json({ error: `body could not be read: ${describeError(error)}` });
+    } else {
+      deps.logger.error({ err: describeError(error) }, 'falco ingest failed');
+      res.status(500).json({ error: 'unexpected error' });
+    }
+  };
+}
+
+function propertyOf(value: unknown, key: string): unknown {
+  return typeof value === 'object' && value !== null && key in value ? (value as Record<string, unknown>)[key] : undefined;
+}

@@ -1,0 +1,146 @@
+import {
+  DAY_MS,
+  compareNewestFirst,
+  encodeCursor,
+  isAfterCursor,
+  matchesFilter,
+  resourceKey,
+  securityEventId,
+  validateLimit,
+  validatePage,
+  type KubeObjectRef,
+  type NormalisedSecurityEvent,
+  type PageRequest,
+  type SecurityEvent,
+  type SecurityEventFilter,
+  type SecurityEventPage,
+  type SecurityEventStore,
+  type SecurityEventStoreOptions,
+} from './security-event-store.js';
+
+/** Sweeping is O(n); once a minute is plenty for a retention measured in days. */
+const SWEEP_INTERVAL_MS = 60_000;
+
+/**
+ * The embedded default: a Map in this process. Same semantics as Redis, including retention on
+ * lastSeen; not shared between processes and lost on restart. Listing sorts on every call, which is
+ * fine at embedded scale. Record is atomic because it never awaits between reading and writing.
+ */
+export class MemorySecurityEventStore implements SecurityEventStore {
+  private readonly events = new Map<string, SecurityEvent>();
+  private readonly byResource = new Map<string, Set<string>>();
+  private readonly byHost = new Map<string, Set<string>>();
+  private readonly now: () => Date;
+  private readonly retentionMs: number;
+  private lastSweep = 0;
+
+  constructor(options: SecurityEventStoreOptions) {
+    this.now = options.now ?? (() => new Date());
+    this.retentionMs = options.retentionDays * DAY_MS;
+  }
+
+  async record(input: NormalisedSecurityEvent): Promise<{ event: SecurityEvent; isNew: boolean }> {
+    this.sweepIfDue();
+    const id = securityEventId(input.dedupKey);
+    const existing = this.live(this.events.get(id));
+    const { occurredAt, ...rest } = input;
+    const at = Date.parse(occurredAt);
+    let event: SecurityEvent;
+    if (!existing) {
+      event = { ...structuredClone(rest), id, firstSeen: occurredAt, lastSeen: occurredAt, count: 1 };
+    } else {
+      const newest = at >= Date.parse(existing.lastSeen);
+      event = {
+        ...(newest ? { ...structuredClone(rest), id } : existing),
+        firstSeen: at < Date.parse(existing.firstSeen) ? occurredAt : existing.firstSeen,
+        lastSeen: newest ? occurredAt : existing.lastSeen,
+        count: existing.count + 1,
+      };
+    }
+    if (this.isExpired(event)) {
+      // Already outside the retention window: acknowledged, but not kept (as Redis does with a TTL ≤ 0).
+      this.remove(id);
+    } else {
+      this.remove(id);
+      this.events.set(id, event);
+      if (event.resource) addTo(this.byResource, resourceKey(event.resource), id);
+      if (event.hostname !== null) addTo(this.byHost, event.hostname, id);
+    }
+    return { event: structuredClone(event), isNew: !existing };
+  }
+
+  async list(filter: SecurityEventFilter, page: PageRequest): Promise<SecurityEventPage> {
+    const after = validatePage(page);
+    const matching = [...this.events.values()]
+      .filter((e) => !this.isExpired(e) && matchesFilter(e, filter) && (after === undefined || isAfterCursor(e, after)))
+      .sort(compareNewestFirst);
+    const events = matching.slice(0, page.first).map((e) => structuredClone(e));
+    const last = events.at(-1);
+    return { events, hasNextPage: matching.length > page.first, endCursor: last ? encodeCursor(last) : null };
+  }
+
+  async get(ids: readonly string[]): Promise<(SecurityEvent | null)[]> {
+    return ids.map((id) => {
+      const event = this.live(this.events.get(id));
+      return event ? structuredClone(event) : null;
+    });
+  }
+
+  async forResources(refs: readonly KubeObjectRef[], limitPerResource: number): Promise<SecurityEvent[][]> {
+    validateLimit('limitPerResource', limitPerResource);
+    return refs.map((ref) => this.newest(this.byResource.get(resourceKey(ref)), limitPerResource));
+  }
+
+  async forHosts(hostnames: readonly string[], limitPerHost: number): Promise<SecurityEvent[][]> {
+    validateLimit('limitPerHost', limitPerHost);
+    return hostnames.map((hostname) => this.newest(this.byHost.get(hostname), limitPerHost));
+  }
+
+  private newest(ids: Set<string> | undefined, limit: number): SecurityEvent[] {
+    const events: SecurityEvent[] = [];
+    for (const id of ids ?? []) {
+      const event = this.live(this.events.get(id));
+      if (event) events.push(event);
+    }
+    return events
+      .sort(compareNewestFirst)
+      .slice(0, limit)
+      .map((e) => structuredClone(e));
+  }
+
+  private live(event: SecurityEvent | undefined): SecurityEvent | undefined {
+    return event && !this.isExpired(event) ? event : undefined;
+  }
+
+  private isExpired(event: SecurityEvent): boolean {
+    return Date.parse(event.lastSeen) <= this.now().getTime() - this.retentionMs;
+  }
+
+  private remove(id: string): void {
+    const event = this.events.get(id);
+    if (!event) return;
+    this.events.delete(id);
+    if (event.resource) removeFrom(this.byResource, resourceKey(event.resource), id);
+    if (event.hostname !== null) removeFrom(this.byHost, event.hostname, id);
+  }
+
+  private sweepIfDue(): void {
+    const now = this.now().getTime();
+    if (now - this.lastSweep < SWEEP_INTERVAL_MS) return;
+    this.lastSweep = now;
+    for (const event of [...this.events.values()]) if (this.isExpired(event)) this.remove(event.id);
+  }
+}
+
+function addTo(index: Map<string, Set<string>>, key: string, id: string): void {
+  const ids = index.get(key) ?? new Set<string>();
+  ids.add(id);
+  index.set(key, ids);
+}
+
+function removeFrom(index: Map<string, Set<string>>, key: string, id: string): void {
+  const ids = index.get(key);
+  if (!ids) return;
+  ids.delete(id);
+  if (ids.size === 0) index.delete(key);
+}

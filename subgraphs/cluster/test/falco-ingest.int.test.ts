@@ -1,0 +1,368 @@
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
+import { gzipSync } from 'node:zlib';
+import express from 'express';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AlertPublisher } from '@vigil/lib/alerts/publisher';
+import { MemoryAlertLog } from '@vigil/lib/alerts/memory-alert-log';
+import { createLogger } from '@vigil/lib/logger';
+import { createRedis } from '@vigil/lib/redis';
+import { startRedisServer, type RedisServer } from '../../../test/support/redis-server.js';
+import { falcoIngestRouter, type FalcoIngestDeps } from '../src/http/falco-ingest.js';
+import { TEXT_OUTPUT_REASON } from '../src/sources/falco/falco-event.js';
+import { MemorySecurityEventStore } from '../src/store/memory-security-event-store.js';
+import { RedisSecurityEventStore } from '../src/store/redis-security-event-store.js';
+import type { SecurityEventStore } from '../src/store/security-event-store.js';
+
+// Samples: test/fixtures/falco/README.md (copied from the shared fixtures; sources in SOURCES.md).
+const fixtureBytes = (name: string) => readFileSync(new URL(`./fixtures/falco/${name}`, import.meta.url));
+const fixture = (name: string) => fixtureBytes(name).toString('utf8');
+
+const logger = createLogger('test', { level: 'silent' });
+const TOKEN = 's3cret-token-value';
+// Fixture times are from 2016-2025: retention must not drop them while the test looks.
+const RETENTION_DAYS = 365 * 100;
+
+interface Harness {
+  url: string;
+  port: number;
+  store: SecurityEventStore;
+  alerts: MemoryAlertLog;
+}
+
+const servers: Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+});
+
+async function start(overrides: Partial<FalcoIngestDeps> = {}): Promise<Harness> {
+  const store = overrides.store ?? new MemorySecurityEventStore({ retentionDays: RETENTION_DAYS });
+  const alerts = new MemoryAlertLog({ maxLength: 1000 });
+  const app = express();
+  app.use(
+    falcoIngestRouter({
+      store,
+      publisher: new AlertPublisher(alerts, logger),
+      cluster: 'prod',
+      alertMinPriority: 'Error',
+      maxBodyBytes: 64 * 1024,
+      logger,
+      ...overrides,
+    }),
+  );
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  servers.push(server);
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/ingest/falco`, port, store, alerts };
+}
+
+interface Answer {
+  status: number;
+  headers: Map<string, string>;
+  body: unknown;
+  text: string;
+}
+
+/**
+ * Sends a captured request byte for byte over a socket, changing only the request target and Host
+ * (and adding Authorization when asked), so the route sees exactly Falco's headers and body.
+ */
+function replay(name: string, port: number, authorization?: string): Promise<Answer> {
+  const raw = fixtureBytes(name);
+  const headEnd = raw.indexOf('\r\n\r\n');
+  const headLines = raw.subarray(0, headEnd).toString('latin1').split('\r\n');
+  const rewritten = headLines.map((line, i) => {
+    if (i === 0) return line.replace(/^POST \/ /, 'POST /ingest/falco ');
+    if (/^host:/i.test(line)) return `Host: 127.0.0.1:${port}${authorization ? `\r\nAuthorization: ${authorization}` : ''}`;
+    return line;
+  });
+  expect(rewritten[0]).toBe('POST /ingest/falco HTTP/1.1');
+  const request = Buffer.concat([Buffer.from(rewritten.join('\r\n'), 'latin1'), raw.subarray(headEnd)]);
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(request));
+    let received = Buffer.alloc(0);
+    socket.on('error', reject);
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      const end = received.indexOf('\r\n\r\n');
+      if (end === -1) return;
+      const [statusLine = '', ...lines] = received.subarray(0, end).toString('latin1').split('\r\n');
+      const headers = new Map(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+      const length = Number(headers.get('content-length') ?? 0);
+      if (received.length < end + 4 + length) return;
+      socket.destroy();
+      const text = received.subarray(end + 4, end + 4 + length).toString('utf8');
+      resolve({ status: Number(statusLine.split(' ')[1]), headers, text, body: JSON.parse(text) });
+    });
+  });
+}
+
+async function post(url: string, body: string | Uint8Array, headers: Record<string, string> = { 'content-type': 'application/json' }): Promise<Answer> {
+  const response = await fetch(url, { method: 'POST', body: typeof body === 'string' ? body : new Uint8Array(body), headers });
+  const text = await response.text();
+  return { status: response.status, headers: new Map(response.headers), text, body: JSON.parse(text) };
+}
+
+async function storedCount(store: SecurityEventStore): Promise<number> {
+  return (await store.list({}, { first: 500 })).events.length;
+}
+
+const alertsOf = (log: MemoryAlertLog) => log.listNewestFirst({ limit: 100 });
+
+describe('POST /ingest/falco', () => {
+  it('stores the captured Falco request (its real headers) and raises one alert for the Critical event', async () => {
+    const h = await start();
+    const answer = await replay('http_output_request_json.http', h.port);
+    expect(answer.status).toBe(202);
+    expect(answer.body).toEqual({ accepted: 1, stored: 1, duplicates: 0, alerts: 1, ignored: 0 });
+
+    const [event] = (await h.store.list({}, { first: 10 })).events;
+    expect(event).toMatchObject({
+      eventType: 'Terminal shell in container',
+      severity: 'CRITICAL',
+      count: 1,
+      resource: { cluster: 'prod', namespace: 'default', kind: 'Pod', name: 'kubecon' },
+    });
+    const alerts = await alertsOf(h.alerts);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({
+      source: 'CLUSTER',
+      severity: 'CRITICAL',
+      title: 'Falco: Terminal shell in container in default/kubecon',
+      rule: 'Terminal shell in container',
+      description: JSON.parse(fixture('terminal_shell_in_container.json')).output,
+      occurredAt: '2023-05-25T13:44:05.478Z',
+      subject: { type: 'KubeObject', cluster: 'prod', namespace: 'default', kind: 'Pod', name: 'kubecon', displayName: 'default/kubecon' },
+      labels: { cluster: 'prod', falcoPriority: 'Critical', securityEventId: event?.id, count: '1' },
+    });
+  });
+
+  it('counts a repeat on the same event and alerts again for it', async () => {
+    const h = await start();
+    await replay('http_output_request_json.http', h.port);
+    const again = await replay('http_output_request_json.http', h.port);
+    expect(again.body).toEqual({ accepted: 1, stored: 0, duplicates: 1, alerts: 1, ignored: 0 });
+    const { events } = await h.store.list({}, { first: 10 });
+    expect(events.map((e) => e.count)).toEqual([2]);
+    const alerts = await alertsOf(h.alerts);
+    expect(alerts).toHaveLength(2);
+    expect(alerts[0]?.labels?.['count']).toBe('2');
+  });
+
+  it('accepts the compress_uploads capture (TE: gzip asks for a compressed reply; the body is plain)', async () => {
+    const h = await start();
+    const raw = fixture('http_output_request_json_compress_uploads.http');
+    expect(raw).toContain('\r\nTE: gzip\r\n');
+    expect(raw).not.toMatch(/content-encoding/i);
+    const answer = await replay('http_output_request_json_compress_uploads.http', h.port);
+    expect(answer.status).toBe(202);
+    expect(answer.body).toMatchObject({ accepted: 1, stored: 1 });
+  });
+
+  it('accepts a gzip-compressed body (Content-Encoding: gzip, as falcosidekick sends with compression on)', async () => {
+    const h = await start();
+    const answer = await post(h.url, gzipSync(fixtureBytes('terminal_shell_in_container.json')), {
+      'content-type': 'application/json; charset=utf-8',
+      'content-encoding': 'gzip',
+      'user-agent': 'Falcosidekick',
+    });
+    expect(answer.status).toBe(202);
+    expect(answer.body).toMatchObject({ stored: 1, alerts: 1 });
+    expect(await storedCount(h.store)).toBe(1);
+  });
+
+  it('rejects the captured text-format request with the fix, storing nothing', async () => {
+    const h = await start();
+    const answer = await replay('http_output_request_text.http', h.port);
+    expect(answer.status).toBe(400);
+    expect(answer.body).toEqual({ error: TEXT_OUTPUT_REASON });
+    expect(await storedCount(h.store)).toBe(0);
+  });
+
+  it.each([
+    ['{"rule":', 'body is not JSON'],
+    ['', 'body is empty'],
+    ['[]', 'body contains no events'],
+    [fixture('falco_stdout_k8saudit_eks.log'), 'line 1 is not JSON'],
+  ])('answers 400 naming the problem for %j, storing nothing', async (body, reason) => {
+    const h = await start();
+    const answer = await post(h.url, body);
+    expect(answer.status).toBe(400);
+    expect(answer.body).toEqual({ error: reason });
+    expect(await storedCount(h.store)).toBe(0);
+    expect(await alertsOf(h.alerts)).toHaveLength(0);
+  });
+
+  it('rejects a body that is not UTF-8', async () => {
+    const h = await start();
+    const answer = await post(h.url, Buffer.from([0x7b, 0xff, 0xfe, 0x7d]));
+    expect(answer).toMatchObject({ status: 400, body: { error: 'body is not valid UTF-8' } });
+  });
+
+  it('rejects a whole batch when one item is bad: nothing stored, no alert', async () => {
+    const h = await start();
+    const good = JSON.parse(fixture('terminal_shell_in_container.json')) as Record<string, unknown>;
+    const batch = JSON.stringify([good, { ...good, priority: 'Severe' }, good]);
+    const answer = await post(h.url, batch);
+    expect(answer.status).toBe(400);
+    expect(answer.body).toEqual({
+      error: 'item 2: "priority" must be one of Emergency, Alert, Critical, Error, Warning, Notice, Informational, Debug',
+    });
+    expect(await storedCount(h.store)).toBe(0);
+    expect(await alertsOf(h.alerts)).toHaveLength(0);
+  });
+
+  it('stores a Warning event without alerting (below alertMinPriority)', async () => {
+    const h = await start();
+    const answer = await post(h.url, fixture('read_sensitive_file_untrusted.json'));
+    expect(answer.body).toEqual({ accepted: 1, stored: 1, duplicates: 0, alerts: 0, ignored: 0 });
+    expect(await storedCount(h.store)).toBe(1);
+    expect(await alertsOf(h.alerts)).toHaveLength(0);
+  });
+
+  it('alerts on a pod-less event with the host as subject', async () => {
+    const h = await start();
+    const answer = await post(h.url, fixture('write_below_binary_dir_docs.json'));
+    expect(answer.body).toMatchObject({ stored: 1, alerts: 1 });
+    const [alert] = await alertsOf(h.alerts);
+    expect(alert).toMatchObject({
+      severity: 'HIGH',
+      title: 'Falco: Write below binary dir on localhost',
+      subject: { type: 'Host', hostId: 'localhost', displayName: 'localhost' },
+    });
+  });
+
+  it('stores a newline-delimited batch, folding repeats', async () => {
+    const h = await start();
+    const answer = await post(h.url, fixture('testing_open_from_cat.jsonl'), { 'content-type': 'application/x-ndjson' });
+    expect(answer.body).toEqual({ accepted: 2, stored: 1, duplicates: 1, alerts: 0, ignored: 0 });
+    expect((await h.store.list({}, { first: 10 })).events.map((e) => e.count)).toEqual([2]);
+  });
+
+  it('accepts a metrics snapshot but does not store it as a security event', async () => {
+    const h = await start();
+    const answer = await post(h.url, fixture('metrics_snapshot.json'));
+    expect(answer.status).toBe(202);
+    expect(answer.body).toEqual({
+      accepted: 1,
+      stored: 0,
+      duplicates: 0,
+      alerts: 0,
+      ignored: 1,
+      notes: ['1 Falco internal metrics snapshot(s) accepted but not stored: they are not security events'],
+    });
+    expect(await storedCount(h.store)).toBe(0);
+  });
+
+  it('answers 415 for a content type Falco never sends', async () => {
+    const h = await start();
+    const answer = await post(h.url, fixture('write_below_binary_dir_docs.json'), { 'content-type': 'application/x-www-form-urlencoded' });
+    expect(answer.status).toBe(415);
+    expect(answer.body).toEqual({ error: 'unsupported Content-Type "application/x-www-form-urlencoded": send application/json' });
+    expect(await storedCount(h.store)).toBe(0);
+  });
+
+  describe('token', () => {
+    it('answers 401 for a missing or wrong token without echoing it, and stores nothing', async () => {
+      const h = await start({ token: TOKEN });
+      const missing = await replay('http_output_request_json.http', h.port);
+      expect(missing.status).toBe(401);
+      expect(missing.body).toEqual({ error: 'missing bearer token' });
+      expect(missing.headers.get('www-authenticate')).toBe('Bearer realm="vigil"');
+      for (const authorization of [`Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(0, -1)}`, 'Bearer ', `Token ${TOKEN}`]) {
+        const wrong = await replay('http_output_request_json.http', h.port, authorization);
+        expect(wrong.status, authorization).toBe(401);
+        expect(wrong.text).not.toContain(TOKEN.slice(0, 6));
+      }
+      expect(await storedCount(h.store)).toBe(0);
+      expect(await alertsOf(h.alerts)).toHaveLength(0);
+    });
+
+    it('accepts the token as a bearer token or as the Basic password (Falco URL credentials)', async () => {
+      const h = await start({ token: TOKEN });
+      expect((await replay('http_output_request_json.http', h.port, `Bearer ${TOKEN}`)).status).toBe(202);
+      const basic = Buffer.from(`falco:${TOKEN}`).toString('base64');
+      expect((await replay('http_output_request_json.http', h.port, `Basic ${basic}`)).status).toBe(202);
+      const wrongBasic = Buffer.from('falco:nope').toString('base64');
+      expect((await replay('http_output_request_json.http', h.port, `Basic ${wrongBasic}`)).status).toBe(401);
+      expect((await h.store.list({}, { first: 10 })).events.map((e) => e.count)).toEqual([2]);
+    });
+  });
+
+  describe('size limit', () => {
+    it('answers 413 naming the limit for an oversized body, storing nothing', async () => {
+      const h = await start({ maxBodyBytes: 2048 });
+      const line = fixture('terminal_shell_in_container.json').trim();
+      const body = [line, line, line].join('\n');
+      expect(Buffer.byteLength(body)).toBeGreaterThan(2048);
+      const answer = await post(h.url, body);
+      expect(answer.status).toBe(413);
+      expect(answer.body).toEqual({ error: 'body exceeds the limit of 2048 bytes' });
+      expect(await storedCount(h.store)).toBe(0);
+      // Just under the limit is fine.
+      expect((await post(h.url, [line, line].join('\n'))).status).toBe(202);
+    });
+
+    it('measures the limit after decompression, so a small gzip cannot expand past it', async () => {
+      const h = await start({ maxBodyBytes: 2048 });
+      const line = JSON.stringify({ ...JSON.parse(fixture('terminal_shell_in_container.json')), output: 'x'.repeat(100_000) });
+      const compressed = gzipSync(line);
+      expect(compressed.length).toBeLessThan(2048);
+      const answer = await post(h.url, compressed, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      expect(answer.status).toBe(413);
+      expect(answer.body).toEqual({ error: 'body exceeds the limit of 2048 bytes' });
+      expect(await storedCount(h.store)).toBe(0);
+    });
+
+    it('answers 400 for a corrupt gzip body', async () => {
+      const h = await start();
+      const answer = await post(h.url, Buffer.from('not gzip at all'), { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      expect(answer.status).toBe(400);
+      expect(answer.body).toMatchObject({ error: expect.stringMatching(/^body could not be read: /) });
+    });
+  });
+
+  it('answers 503, not 2xx, when the store fails, so the sender does not count it delivered', async () => {
+    const failing = new MemorySecurityEventStore({ retentionDays: RETENTION_DAYS });
+    failing.record = async () => {
+      throw new Error('redis down');
+    };
+    const h = await start({ store: failing });
+    const answer = await replay('http_output_request_json.http', h.port);
+    expect(answer.status).toBe(503);
+    expect(answer.body).toEqual({ error: 'could not store the events; retry later' });
+    expect(await alertsOf(h.alerts)).toHaveLength(0);
+  });
+});
+
+describe('POST /ingest/falco with the Redis store', () => {
+  let redisServer: RedisServer;
+  beforeAll(async () => {
+    redisServer = await startRedisServer();
+  });
+  afterAll(async () => {
+    await redisServer?.stop();
+  });
+
+  it('has the event in Redis, readable by another client, when it answers 202', async () => {
+    const prefix = `${redisServer.uniquePrefix()}:`;
+    const writer = createRedis(redisServer.url, logger, 'test-writer');
+    const reader = createRedis(redisServer.url, logger, 'test-reader');
+    try {
+      const h = await start({ store: new RedisSecurityEventStore(writer, { prefix, retentionDays: RETENTION_DAYS }) });
+      const answer = await replay('http_output_request_json.http', h.port);
+      expect(answer.status).toBe(202);
+      const elsewhere = new RedisSecurityEventStore(reader, { prefix, retentionDays: RETENTION_DAYS });
+      const [events] = await elsewhere.forResources([{ cluster: 'prod', namespace: 'default', kind: 'Pod', name: 'kubecon' }], 5);
+      expect(events?.map((e) => [e.eventType, e.count])).toEqual([['Terminal shell in container', 1]]);
+      expect(await alertsOf(h.alerts)).toHaveLength(1);
+    } finally {
+      writer.disconnect();
+      reader.disconnect();
+    }
+  });
+});

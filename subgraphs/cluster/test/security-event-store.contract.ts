@@ -1,0 +1,301 @@
+import { describe, expect, it } from 'vitest';
+import { VigilError } from '@vigil/lib/errors';
+import type { Severity } from '@vigil/lib/alerts/alert';
+import {
+  securityEventId,
+  type KubeObjectRef,
+  type NormalisedSecurityEvent,
+  type SecurityCategory,
+  type SecurityEvent,
+  type SecurityEventFilter,
+  type SecurityEventStore,
+} from '../src/store/security-event-store.js';
+
+export interface StoreUnderTest {
+  store: SecurityEventStore;
+  /** A second store over the same data through its own connection (another process, in effect). */
+  peer: () => Promise<SecurityEventStore>;
+  dispose: () => Promise<void>;
+}
+
+export type MakeStore = (options: { retentionDays: number; now: () => Date }) => Promise<StoreUnderTest>;
+
+const NOW = Date.parse('2025-06-01T12:00:00.000Z');
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+const at = (minutesAgo: number) => new Date(NOW - minutesAgo * MINUTE).toISOString();
+
+interface OccurrenceSpec {
+  key: string;
+  at: string;
+  severity?: Severity;
+  category?: SecurityCategory;
+  cluster?: string;
+  pod?: { namespace: string; name: string; kind?: string } | null;
+  hostname?: string | null;
+  output?: string;
+}
+
+/** An occurrence as a source mapper would produce it; the store must not care which source. */
+function occurrence(spec: OccurrenceSpec): NormalisedSecurityEvent {
+  const cluster = spec.cluster ?? 'prod';
+  const pod = spec.pod === undefined ? { namespace: 'default', name: 'web-1' } : spec.pod;
+  const resource: KubeObjectRef | null = pod ? { cluster, namespace: pod.namespace, kind: pod.kind ?? 'Pod', name: pod.name } : null;
+  const output = spec.output ?? `output of ${spec.key}`;
+  return {
+    dedupKey: spec.key,
+    source: 'FALCO',
+    category: spec.category ?? 'RUNTIME',
+    severity: spec.severity ?? 'HIGH',
+    eventType: `rule ${spec.key}`,
+    title: `title ${spec.key}`,
+    cluster,
+    resource,
+    hostname: spec.hostname === undefined ? 'node-1' : spec.hostname,
+    occurredAt: spec.at,
+    details: {
+      priority: 'Error',
+      rule: `rule ${spec.key}`,
+      output,
+      source: 'syscall',
+      tags: ['container'],
+      outputFields: { 'proc.cmdline': 'sh', 'evt.time': '1685022245478445995', 'proc.aname[3]': null, 'proc.tty': 34816 },
+      time: spec.at,
+      hostname: 'node-1',
+      containerId: 'ee97d9c4186f',
+      containerImage: 'docker.io/library/alpine',
+      uuid: null,
+    },
+    raw: { output, nested: { list: [1, 'two', null] } },
+  };
+}
+
+async function listAll(store: SecurityEventStore, filter: SecurityEventFilter, first: number): Promise<{ events: SecurityEvent[]; pages: number }> {
+  const events: SecurityEvent[] = [];
+  let after: string | undefined;
+  let pages = 0;
+  for (;;) {
+    const page = await store.list(filter, after === undefined ? { first } : { first, after });
+    pages += 1;
+    events.push(...page.events);
+    expect(page.events.length).toBeLessThanOrEqual(first);
+    if (!page.hasNextPage) return { events, pages };
+    expect(page.endCursor).not.toBeNull();
+    after = page.endCursor ?? undefined;
+    if (pages > 1000) throw new Error('pagination does not end');
+  }
+}
+
+function expectNewestFirst(events: SecurityEvent[]): void {
+  for (let i = 1; i < events.length; i++) {
+    const prev = events[i - 1];
+    const curr = events[i];
+    if (!prev || !curr) continue;
+    const order = Date.parse(prev.lastSeen) - Date.parse(curr.lastSeen) || (prev.id > curr.id ? 1 : -1);
+    expect(order, `${prev.id} before ${curr.id}`).toBeGreaterThan(0);
+  }
+}
+
+/** The behaviour every SecurityEventStore must have; run against each implementation in *.int.test.ts. */
+export function securityEventStoreContract(name: string, make: MakeStore) {
+  const withStore = async (fn: (s: StoreUnderTest, clock: { now: number }) => Promise<void>, retentionDays = 30) => {
+    const clock = { now: NOW };
+    const s = await make({ retentionDays, now: () => new Date(clock.now) });
+    try {
+      await fn(s, clock);
+    } finally {
+      await s.dispose();
+    }
+  };
+
+  describe(`SecurityEventStore contract: ${name}`, () => {
+    it('records a new event with a stable id and reads it back unchanged', () =>
+      withStore(async ({ store }) => {
+        const input = occurrence({ key: 'falco/prod/a', at: at(5) });
+        const { event, isNew } = await store.record(input);
+        expect(isNew).toBe(true);
+        expect(event.id).toBe(securityEventId('falco/prod/a'));
+        expect(event).toMatchObject({ count: 1, firstSeen: at(5), lastSeen: at(5), severity: 'HIGH', hostname: 'node-1' });
+        const [stored] = await store.get([event.id]);
+        const { occurredAt: _omit, ...rest } = input;
+        expect(stored).toEqual({ ...rest, id: event.id, firstSeen: at(5), lastSeen: at(5), count: 1 });
+      }));
+
+    it('counts repeats; firstSeen is the earliest and lastSeen the latest even out of order; details follow the newest', () =>
+      withStore(async ({ store }) => {
+        const key = 'falco/prod/repeat';
+        await store.record(occurrence({ key, at: at(20), output: 'middle' }));
+        const older = await store.record(occurrence({ key, at: at(30), output: 'oldest' }));
+        expect(older.isNew).toBe(false);
+        expect(older.event).toMatchObject({ count: 2, firstSeen: at(30), lastSeen: at(20) });
+        expect(older.event.details.output).toBe('middle');
+        const newer = await store.record(occurrence({ key, at: at(10), output: 'newest' }));
+        expect(newer.event).toMatchObject({ count: 3, firstSeen: at(30), lastSeen: at(10) });
+        const [stored] = await store.get([newer.event.id]);
+        expect(stored).toMatchObject({ count: 3, firstSeen: at(30), lastSeen: at(10), raw: { output: 'newest' } });
+        expect(stored?.details.output).toBe('newest');
+        // One event, not three.
+        expect((await store.list({}, { first: 10 })).events).toHaveLength(1);
+      }));
+
+    it('counts every concurrent record() of one event from two writers exactly once', () =>
+      withStore(async ({ store, peer }) => {
+        const other = await peer();
+        const key = 'falco/prod/concurrent';
+        const writes = Array.from({ length: 40 }, (_, i) => [
+          store.record(occurrence({ key, at: at(100 - i) })),
+          other.record(occurrence({ key, at: at(50 - i) })),
+        ]).flat();
+        const results = await Promise.all(writes);
+        expect(results.filter((r) => r.isNew)).toHaveLength(1);
+        const [stored] = await store.get([securityEventId(key)]);
+        expect(stored).toMatchObject({ count: 80, firstSeen: at(100), lastSeen: at(11) });
+        expect(Math.max(...results.map((r) => r.event.count))).toBe(80);
+      }));
+
+    it('get returns events in the order asked, null for unknown ids', () =>
+      withStore(async ({ store }) => {
+        const a = (await store.record(occurrence({ key: 'a', at: at(1) }))).event;
+        const b = (await store.record(occurrence({ key: 'b', at: at(2) }))).event;
+        const missing = securityEventId('never recorded');
+        expect((await store.get([b.id, missing, a.id])).map((e) => e?.id ?? null)).toEqual([b.id, null, a.id]);
+        expect(await store.get([])).toEqual([]);
+      }));
+
+    it('lists newest lastSeen first and pages through every event exactly once, ties included', () =>
+      withStore(async ({ store }) => {
+        // 25 events over 10 distinct times: most times are shared by several events.
+        for (let i = 0; i < 25; i++) await store.record(occurrence({ key: `page-${i}`, at: at(i % 10) }));
+        const firstPage = await store.list({}, { first: 4 });
+        expect(firstPage.hasNextPage).toBe(true);
+        expect(firstPage.events[0]?.lastSeen).toBe(at(0));
+        for (const size of [1, 3, 7, 25, 100]) {
+          const { events, pages } = await listAll(store, {}, size);
+          expect(events).toHaveLength(25);
+          expect(new Set(events.map((e) => e.id)).size).toBe(25);
+          expect(pages).toBe(Math.max(1, Math.ceil(25 / size)));
+          expectNewestFirst(events);
+        }
+        const empty = await store.list({ cluster: 'nowhere' }, { first: 5 });
+        expect(empty).toEqual({ events: [], hasNextPage: false, endCursor: null });
+      }));
+
+    it('pages correctly over many events sharing times, in pages larger than one index read, with a sparse filter', () =>
+      withStore(async ({ store }) => {
+        for (let i = 0; i < 450; i++) {
+          const severity = i % 3 === 2 ? 'CRITICAL' : 'LOW';
+          // 420 share one time: more than two index reads' worth of ties.
+          const minutesAgo = i < 420 ? 0 : 1 + (i % 2);
+          await store.record(occurrence({ key: `bulk-${i}`, at: at(minutesAgo), hostname: `node-${i % 3}`, pod: null, severity }));
+        }
+        for (const size of [50, 500]) {
+          const all = await listAll(store, {}, size);
+          expect(all.events).toHaveLength(450);
+          expect(new Set(all.events.map((e) => e.id)).size).toBe(450);
+          expectNewestFirst(all.events);
+        }
+        for (const filter of [{ hostname: 'node-2' }, { minSeverity: 'CRITICAL' as const }]) {
+          const sparse = await listAll(store, filter, 100);
+          expect(sparse.events).toHaveLength(150);
+          expect(sparse.pages).toBe(2);
+          expect(new Set(sparse.events.map((e) => e.id)).size).toBe(150);
+          expect(sparse.events.every((e) => e.hostname === 'node-2' && e.severity === 'CRITICAL')).toBe(true);
+          expectNewestFirst(sparse.events);
+        }
+        expect((await listAll(store, { minSeverity: 'CRITICAL', hostname: 'node-1' }, 40)).events).toHaveLength(0);
+      }));
+
+    it('filters by source, severity, category, cluster, resource, hostname and lastSeen range', () =>
+      withStore(async ({ store }) => {
+        const rec = (spec: OccurrenceSpec) => store.record(occurrence(spec)).then((r) => r.event.id);
+        const critical = await rec({ key: 'f-critical', at: at(1), severity: 'CRITICAL' });
+        const low = await rec({ key: 'f-low', at: at(2), severity: 'LOW', hostname: 'node-2' });
+        const audit = await rec({ key: 'f-audit', at: at(3), category: 'AUDIT', hostname: null, pod: { namespace: 'kube-system', name: 'sa', kind: 'ServiceAccount' } });
+        const staging = await rec({ key: 'f-staging', at: at(60), cluster: 'staging', severity: 'MEDIUM' });
+        const hostOnly = await rec({ key: 'f-host', at: at(120), pod: null, severity: 'INFO', hostname: 'node-3' });
+        const ids = async (filter: SecurityEventFilter) => (await store.list(filter, { first: 50 })).events.map((e) => e.id);
+        expect(await ids({})).toEqual([critical, low, audit, staging, hostOnly]);
+        expect(await ids({ sources: ['FALCO'] })).toHaveLength(5);
+        expect(await ids({ minSeverity: 'HIGH' })).toEqual([critical, audit]);
+        expect(await ids({ minSeverity: 'MEDIUM' })).toEqual([critical, audit, staging]);
+        expect(await ids({ categories: ['AUDIT'] })).toEqual([audit]);
+        expect(await ids({ categories: ['RUNTIME', 'AUDIT'] })).toEqual([critical, low, audit, staging, hostOnly]);
+        expect(await ids({ cluster: 'staging' })).toEqual([staging]);
+        expect(await ids({ namespace: 'kube-system' })).toEqual([audit]);
+        expect(await ids({ resourceKind: 'Pod' })).toEqual([critical, low, staging]);
+        expect(await ids({ resourceKind: 'ServiceAccount', resourceName: 'sa' })).toEqual([audit]);
+        expect(await ids({ cluster: 'prod', namespace: 'default', resourceKind: 'Pod', resourceName: 'web-1' })).toEqual([critical, low]);
+        expect(await ids({ hostname: 'node-2' })).toEqual([low]);
+        expect(await ids({ hostname: 'node-3', minSeverity: 'LOW' })).toEqual([]);
+        expect(await ids({ from: new Date(at(60)) })).toEqual([critical, low, audit, staging]);
+        expect(await ids({ to: new Date(at(3)) })).toEqual([audit, staging, hostOnly]);
+        expect(await ids({ from: new Date(at(60)), to: new Date(at(2)) })).toEqual([low, audit, staging]);
+        expect(await ids({ from: new Date(at(60)), to: new Date(at(2)), minSeverity: 'MEDIUM' })).toEqual([audit, staging]);
+      }));
+
+    it('rejects a malformed cursor or page size as bad input naming the argument', () =>
+      withStore(async ({ store }) => {
+        await store.record(occurrence({ key: 'c', at: at(1) }));
+        for (const after of ['nonsense', '', Buffer.from('v1:abc:def').toString('base64url')]) {
+          const error = await store.list({}, { first: 5, after }).catch((e: unknown) => e);
+          expect(error).toBeInstanceOf(VigilError);
+          expect((error as VigilError).code).toBe('BAD_USER_INPUT');
+          expect((error as VigilError).message).toMatch(/^after: /);
+        }
+        const first = await store.list({}, { first: -1 }).catch((e: unknown) => e);
+        expect((first as VigilError).message).toMatch(/^first: /);
+        const page = await store.list({}, { first: 1 });
+        expect(page.endCursor).not.toBeNull();
+        expect((await store.list({}, { first: 1, after: page.endCursor ?? '' })).events).toEqual([]);
+      }));
+
+    it('answers forResources and forHosts per key in one call, newest first, limited', () =>
+      withStore(async ({ store }) => {
+        const web1 = { cluster: 'prod', namespace: 'default', kind: 'Pod', name: 'web-1' };
+        const web2 = { cluster: 'prod', namespace: 'default', kind: 'Pod', name: 'web-2' };
+        const sa = { cluster: 'prod', namespace: 'kube-system', kind: 'ServiceAccount', name: 'sa' };
+        const ids: string[] = [];
+        for (let i = 0; i < 5; i++) {
+          ids.push((await store.record(occurrence({ key: `r1-${i}`, at: at(10 - i), pod: web1, hostname: 'node-1' }))).event.id);
+        }
+        const w2 = (await store.record(occurrence({ key: 'r2', at: at(3), pod: web2, hostname: 'node-2' }))).event.id;
+        const host = (await store.record(occurrence({ key: 'h', at: at(1), pod: null, hostname: 'node-2' }))).event.id;
+        const otherCluster = { ...web1, cluster: 'staging' };
+        const byResource = await store.forResources([web1, sa, web2, otherCluster], 3);
+        expect(byResource.map((events) => events.map((e) => e.id))).toEqual([[ids[4], ids[3], ids[2]], [], [w2], []]);
+        const byHost = await store.forHosts(['node-2', 'node-9', 'node-1'], 2);
+        expect(byHost.map((events) => events.map((e) => e.id))).toEqual([[host, w2], [], [ids[4], ids[3]]]);
+        expect(await store.forResources([], 3)).toEqual([]);
+        expect(await store.forHosts(['node-1'], 0)).toEqual([[]]);
+      }));
+
+    it('moves an event to its new host when a repeat reports another hostname', () =>
+      withStore(async ({ store }) => {
+        await store.record(occurrence({ key: 'moved', at: at(10), hostname: 'falco-old' }));
+        await store.record(occurrence({ key: 'moved', at: at(5), hostname: 'falco-new' }));
+        const [oldHost, newHost] = await store.forHosts(['falco-old', 'falco-new'], 5);
+        expect(oldHost).toEqual([]);
+        expect(newHost?.map((e) => e.count)).toEqual([2]);
+        expect((await store.list({ hostname: 'falco-old' }, { first: 5 })).events).toEqual([]);
+      }));
+
+    it('keeps events for retentionDays after their lastSeen, then drops them everywhere', () =>
+      withStore(async ({ store }, clock) => {
+        const stale = await store.record(occurrence({ key: 'stale', at: new Date(NOW - 31 * DAY).toISOString() }));
+        expect(stale.isNew).toBe(true);
+        const ageing = (await store.record(occurrence({ key: 'ageing', at: new Date(NOW - 29 * DAY).toISOString() }))).event;
+        const fresh = (await store.record(occurrence({ key: 'fresh', at: at(1) }))).event;
+        const pod = { cluster: 'prod', namespace: 'default', kind: 'Pod', name: 'web-1' };
+        expect((await store.get([stale.event.id]))[0]).toBeNull();
+        expect((await store.list({}, { first: 10 })).events.map((e) => e.id)).toEqual([fresh.id, ageing.id]);
+        clock.now = NOW + 2 * DAY;
+        expect((await store.get([ageing.id, fresh.id])).map((e) => e?.id ?? null)).toEqual([null, fresh.id]);
+        expect((await store.list({}, { first: 10 })).events.map((e) => e.id)).toEqual([fresh.id]);
+        expect((await store.forResources([pod], 10))[0]?.map((e) => e.id)).toEqual([fresh.id]);
+        expect((await store.forHosts(['node-1'], 10))[0]?.map((e) => e.id)).toEqual([fresh.id]);
+        // A repeat of an expired event starts afresh.
+        const again = await store.record(occurrence({ key: 'ageing', at: new Date(clock.now).toISOString() }));
+        expect(again).toMatchObject({ isNew: true, event: { count: 1 } });
+      }));
+  });
+}
