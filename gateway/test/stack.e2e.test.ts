@@ -157,6 +157,29 @@ describe.each(['memory', 'redis'] as const)('Vigil end to end through the gatewa
     await resumed.return?.();
   });
 
+  it('serves subscriptions over SSE as well (GraphQL over Server-Sent Events, distinct connections mode)', async () => {
+    const controller = new AbortController();
+    const response = await fetch(stack.gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ query: 'subscription { alertRaised(filter: { sources: [AUDIT] }) { id title severity } }' }),
+      signal: controller.signal,
+    });
+    expect(response.headers.get('content-type')).toContain('text/event-stream');
+    setTimeout(() => void stack.publisher.raise({ source: 'AUDIT', severity: 'HIGH', title: 'delivered over SSE' }), 300);
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    while (!text.includes('delivered over SSE')) {
+      const chunk = await Promise.race([reader.read(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no SSE event; got ${text}`)), 10_000))]);
+      if (chunk.done) break;
+      text += decoder.decode(chunk.value);
+    }
+    controller.abort();
+    const data = text.split('\n').find((line) => line.startsWith('data: ') && line.includes('delivered over SSE'));
+    expect(JSON.parse(data?.slice('data: '.length) ?? 'null')).toMatchObject({ data: { alertRaised: { title: 'delivered over SSE', severity: 'HIGH' } } });
+  });
+
   it('pages packages through the SDK and answers null for an unknown host', async () => {
     const page1 = await client.query(HostPackagesDocument, { id: 'ssh-host', first: 5 });
     const page2 = await client.query(HostPackagesDocument, { id: 'ssh-host', first: 5, after: page1.host?.packages.pageInfo.endCursor ?? null });

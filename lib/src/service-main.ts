@@ -16,7 +16,7 @@ export async function runService<TConfig extends { log: { level: Parameters<type
     config = loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stderr.write(`vigil ${name}: ${error.message}\n`);
+      process.stderr.write(`${name === 'vigil' ? 'vigil' : `vigil ${name}`}: ${error.message}\n`);
       process.exit(1);
     }
     throw error;

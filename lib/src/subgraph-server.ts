@@ -132,7 +132,7 @@ export async function serveSubgraph<TContext extends BaseContext>(
   });
   const { port } = httpServer.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}/graphql`;
-  logger.info({ subgraph: definition.name, port }, 'subgraph listening');
+  logger.info({ port }, `${definition.name} subgraph listening`);
 
   let stopping: Promise<void> | null = null;
   return {
