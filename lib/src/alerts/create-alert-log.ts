@@ -9,16 +9,10 @@ export function createAlertLog(options: { redisUrl?: string | undefined; namespa
   if (!options.redisUrl) return new MemoryAlertLog({ maxLength: options.maxLength });
   const redis = createRedis(options.redisUrl, options.logger, 'alerts');
   const blocking = createRedis(options.redisUrl, options.logger, 'alerts-tail');
-  const log = new RedisAlertLog(redis, blocking, { prefix: keyPrefix(options.namespace, 'alerts'), maxLength: options.maxLength, logger: options.logger });
-  return {
-    append: (a) => log.append(a),
-    listNewestFirst: (o) => log.listNewestFirst(o),
-    get: (ids) => log.get(ids),
-    lastId: () => log.lastId(),
-    tail: (after, o) => log.tail(after, o),
-    close: async () => {
-      await log.close();
-      await redis.quit().catch(() => redis.disconnect());
-    },
-  };
+  return new RedisAlertLog(redis, blocking, {
+    prefix: keyPrefix(options.namespace, 'alerts'),
+    maxLength: options.maxLength,
+    logger: options.logger,
+    ownsConnection: true,
+  });
 }

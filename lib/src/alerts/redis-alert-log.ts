@@ -21,7 +21,14 @@ export class RedisAlertLog implements AlertLog {
     private readonly redis: Redis,
     /** A second connection, used only for blocking reads. */
     private readonly blocking: Redis,
-    private readonly options: { prefix: string; maxLength: number; logger: Logger; blockMs?: number },
+    private readonly options: {
+      prefix: string;
+      maxLength: number;
+      logger: Logger;
+      blockMs?: number;
+      /** close() also quits `redis` (set when this log created it). @default false */
+      ownsConnection?: boolean;
+    },
   ) {
     this.key = `${options.prefix}alerts`;
   }
@@ -64,6 +71,7 @@ export class RedisAlertLog implements AlertLog {
     this.feed.endAll();
     this.blocking.disconnect();
     await this.loop?.catch(() => undefined);
+    if (this.options.ownsConnection) await this.redis.quit().catch(() => this.redis.disconnect());
   }
 
   private async *replay(after: string | null): AsyncGenerator<Alert> {

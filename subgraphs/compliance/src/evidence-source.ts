@@ -7,14 +7,15 @@ export interface EvidenceSource {
 }
 
 export class GraphEvidenceSource implements EvidenceSource {
-  constructor(private readonly client: VigilClient) {}
+  /** A provider, because the gateway's URL may be known only after this subgraph starts. */
+  constructor(private readonly client: () => VigilClient) {}
 
   async hostProbeEvidence(): Promise<HostProbeEvidence[]> {
     const hosts: HostProbeEvidence[] = [];
     let after: string | null = null;
     // Bounded: 200 pages of 500 is far beyond any inventory Vigil is sized for.
     for (let page = 0; page < 200; page++) {
-      const data: InventoryProbeEvidenceQuery = await this.client.query(InventoryProbeEvidenceDocument, { first: 500, after });
+      const data: InventoryProbeEvidenceQuery = await this.client().query(InventoryProbeEvidenceDocument, { first: 500, after });
       for (const { node } of data.hosts.edges) {
         hosts.push({
           id: node.id,

@@ -19,11 +19,7 @@ export function createComplianceRuntime(
   const catalogue = loadCatalogue(config.cataloguePath);
   let client: VigilClient | null = null;
   const lazyClient = (): VigilClient => (client ??= createVigilClient({ url: typeof gatewayUrl === 'function' ? gatewayUrl() : gatewayUrl }));
-  const evidence = new GraphEvidenceSource({
-    query: (document, variables) => lazyClient().query(document, variables),
-    subscribe: (document, variables) => lazyClient().subscribe(document, variables),
-    dispose: async () => client?.dispose(),
-  });
+  const evidence = new GraphEvidenceSource(lazyClient);
   const definition = createComplianceSubgraph({ catalogue, evidence, maxProbeAgeHours: config.maxProbeAgeHours, logger: shared.logger });
   return { definition: { ...definition, close: async () => client?.dispose() } };
 }
