@@ -1,5 +1,5 @@
 // A small, sharp rule set (CONVENTIONS §15): type-only imports, exhaustive switches, no floating
-// promises, and no import of a package the importing workspace does not declare.
+// promises. Undeclared imports are caught by test/dependencies.test.ts.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseConfigShape, baseOverrides, requireSecretInProduction } from '@vigil/lib/base-config';
+import { ALWAYS_CHECK, baseConfigShape, baseOverrides, requireSecretInProduction } from '@vigil/lib/base-config';
 import { loadConfig, type EnvOverride } from '@vigil/lib/config';
 import { alertsConfig } from '@vigil/subgraph-alerts/config';
 import { auditConfig, auditOverrides } from '@vigil/subgraph-audit/config';
@@ -20,7 +20,7 @@ export const vigilConfig = z
     alerts: alertsConfig.prefault({}),
   })
   .strict()
-  .superRefine(requireSecretInProduction);
+  .superRefine(requireSecretInProduction, ALWAYS_CHECK);
 export type VigilConfig = z.infer<typeof vigilConfig>;
 
 export const vigilOverrides: EnvOverride[] = [

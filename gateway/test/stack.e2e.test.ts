@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { pino } from 'pino';
+import { createLogger } from '@vigil/lib/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AlertRaisedDocument,
@@ -65,7 +65,7 @@ describe.each(['memory', 'redis'] as const)('Vigil end to end through the gatewa
       },
       audit: { victoriaLogs: { url: victoriaLogs.url } },
     });
-    stack = await startStack({ config, logger: pino({ level: 'silent' }), signingSecret: randomBytes(32).toString('hex'), ports: 'ephemeral' });
+    stack = await startStack({ config, logger: createLogger('test', { level: 'silent' }), signingSecret: randomBytes(32).toString('hex'), ports: 'ephemeral' });
     await stack.hosts.scheduler.settled();
     client = createVigilClient({ url: stack.gateway.url });
     falcoUrl = stack.subgraphs.cluster.url.replace(/\/graphql$/, '/ingest/falco');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { EnvOverride } from './config.js';
+import { isRecord, type EnvOverride } from './config.js';
 
 /** Settings every Vigil process shares. Subgraph sections are added by each subgraph's config.ts. */
 export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -36,11 +36,20 @@ export const baseOverrides: EnvOverride[] = [
 export const baseConfig = z.object(baseConfigShape).strict();
 export type BaseConfig = z.infer<typeof baseConfig>;
 
+/**
+ * Options for cross-field checks: run them even when some other value failed its own check.
+ * Zod skips refinements after any type error by default, which would hide these problems until
+ * the next start, breaking "every problem reported at once". Such checks must therefore accept
+ * partly invalid input: they take `unknown` and look before they touch.
+ */
+export const ALWAYS_CHECK = { when: () => true } as const;
+
 /** A production deployment with no shared secret would sign with a random key nobody else knows. */
-export function requireSecretInProduction(config: { env: string; signing: { secret?: string | undefined } }, ctx: z.RefinementCtx) {
-  if (config.env === 'production' && !config.signing.secret) {
-    ctx.addIssue({ code: 'custom', path: ['signing', 'secret'], message: 'required when env is production (or env VIGIL_SIGNING_SECRET)' });
-  }
+export function requireSecretInProduction(config: unknown, ctx: z.RefinementCtx): void {
+  if (!isRecord(config) || config['env'] !== 'production') return;
+  const signing = config['signing'];
+  if (isRecord(signing) && typeof signing['secret'] === 'string' && signing['secret'] !== '') return;
+  ctx.addIssue({ code: 'custom', path: ['signing', 'secret'], message: 'required when env is production (or env VIGIL_SIGNING_SECRET)' });
 }
 
 export const port = z.coerce.number().int().min(0).max(65535);

@@ -92,7 +92,7 @@ function blankToUndefined(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -100,7 +100,7 @@ function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>)
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(over)) {
     const current = out[key];
-    out[key] = isPlainObject(current) && isPlainObject(value) ? deepMerge(current, value) : value;
+    out[key] = isRecord(current) && isRecord(value) ? deepMerge(current, value) : value;
   }
   return out;
 }
@@ -113,7 +113,7 @@ function setPath(target: Record<string, unknown>, path: readonly string[], value
       return;
     }
     const next = node[key];
-    if (!isPlainObject(next)) node[key] = {};
+    if (!isRecord(next)) node[key] = {};
     node = node[key] as Record<string, unknown>;
   });
 }

@@ -4,10 +4,11 @@ import { ApolloServer, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
-import express, { type Express } from 'express';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import { isRecord } from './config.js';
 import { maskError } from './errors.js';
 import type { Logger } from './logger.js';
 import { SIGNATURE_HEADER, WS_CONNECT_PAYLOAD, verify } from './signing.js';
@@ -103,6 +104,21 @@ export async function serveSubgraph<TContext extends BaseContext>(
     },
     expressMiddleware(apollo, { context: ({ req }) => definition.context({ headers: req.headers }) }),
   );
+
+  // Body-parser failures (too large, bad encoding) would otherwise reach Express's default
+  // handler, which answers an HTML page with a stack trace unless NODE_ENV is production.
+  app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(error);
+    const status = isRecord(error) && typeof error['status'] === 'number' && error['status'] >= 400 && error['status'] < 500 ? error['status'] : 500;
+    const message =
+      status === 413
+        ? `Request body larger than ${options.maxBodyBytes ?? 1_000_000} bytes.`
+        : status === 500
+          ? 'Unexpected error.'
+          : 'Malformed request.';
+    if (status === 500) logger.error({ err: error }, 'request failed');
+    res.status(status).json({ errors: [{ message, extensions: { code: status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST' } }] });
+  });
 
   let wsCleanup: { dispose: () => Promise<void> | void } | null = null;
   let wsServer: WebSocketServer | null = null;

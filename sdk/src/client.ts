@@ -87,7 +87,10 @@ export function createVigilClient(options: VigilClientOptions): VigilClient {
     },
 
     async dispose() {
-      await ws?.dispose();
+      // graphql-ws rejects dispose() with the failure of a connection attempt still in flight
+      // (e.g. to a gateway that is gone); disposing must not throw for that.
+      await Promise.resolve(ws?.dispose()).catch(() => undefined);
+      ws = null;
     },
   };
 }

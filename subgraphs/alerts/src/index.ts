@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { requireSecretInProduction } from '@vigil/lib/base-config';
+import { ALWAYS_CHECK, requireSecretInProduction } from '@vigil/lib/base-config';
 import { runSubgraphService, serviceConfigShape } from '@vigil/lib/subgraph-main';
 import { alertsConfig } from './config.js';
 import { createAlertsRuntime } from './runtime.js';
@@ -9,6 +9,6 @@ import { createAlertsRuntime } from './runtime.js';
 const schema = z
   .object({ ...serviceConfigShape, alerts: alertsConfig.prefault({}) })
   .strict()
-  .superRefine(requireSecretInProduction);
+  .superRefine(requireSecretInProduction, ALWAYS_CHECK);
 
 await runSubgraphService('alerts', schema, [], (config) => config.alerts, (config, _shared, alertLog) => createAlertsRuntime(config, alertLog));

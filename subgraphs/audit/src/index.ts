@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { requireSecretInProduction } from '@vigil/lib/base-config';
+import { ALWAYS_CHECK, requireSecretInProduction } from '@vigil/lib/base-config';
 import { runSubgraphService, serviceConfigShape } from '@vigil/lib/subgraph-main';
 import { auditConfig, auditOverrides } from './config.js';
 import { createAuditRuntime } from './runtime.js';
@@ -7,6 +7,6 @@ import { createAuditRuntime } from './runtime.js';
 const schema = z
   .object({ ...serviceConfigShape, audit: auditConfig.prefault({}) })
   .strict()
-  .superRefine(requireSecretInProduction);
+  .superRefine(requireSecretInProduction, ALWAYS_CHECK);
 
 await runSubgraphService('audit', schema, auditOverrides, (config) => config.audit, (config, shared) => createAuditRuntime(config, shared));

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { requireSecretInProduction } from '@vigil/lib/base-config';
+import { ALWAYS_CHECK, requireSecretInProduction } from '@vigil/lib/base-config';
 import { runSubgraphService, serviceConfigShape } from '@vigil/lib/subgraph-main';
 import { clusterConfig, clusterOverrides } from './config.js';
 import { createClusterRuntime } from './runtime.js';
@@ -7,6 +7,6 @@ import { createClusterRuntime } from './runtime.js';
 const schema = z
   .object({ ...serviceConfigShape, cluster: clusterConfig.prefault({}) })
   .strict()
-  .superRefine(requireSecretInProduction);
+  .superRefine(requireSecretInProduction, ALWAYS_CHECK);
 
 await runSubgraphService('cluster', schema, clusterOverrides, (config) => config.cluster, (config, shared) => createClusterRuntime(config, shared));

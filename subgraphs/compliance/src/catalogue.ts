@@ -35,7 +35,13 @@ export type CatalogueControl = Catalogue['controls'][number];
 export const DEFAULT_CATALOGUE_PATH = fileURLToPath(new URL('../catalogue/controls.yaml', import.meta.url));
 
 export function loadCatalogue(path = DEFAULT_CATALOGUE_PATH): Catalogue {
-  const result = catalogueSchema.safeParse(parse(readFileSync(path, 'utf8')));
+  let document: unknown;
+  try {
+    document = parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new Error(`control catalogue ${path} cannot be read: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`, { cause: error });
+  }
+  const result = catalogueSchema.safeParse(document);
   if (!result.success) {
     const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new Error(`control catalogue ${path} is invalid:\n  - ${problems.join('\n  - ')}`);

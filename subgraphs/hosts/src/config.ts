@@ -1,8 +1,8 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { port } from '@vigil/lib/base-config';
-import type { EnvOverride } from '@vigil/lib/config';
+import { ALWAYS_CHECK, port } from '@vigil/lib/base-config';
+import { isRecord, type EnvOverride } from '@vigil/lib/config';
 
 const hostId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'letters, digits, dot, dash and underscore; at most 128');
 const labels = z.record(z.string().regex(/^[A-Za-z0-9._/-]{1,63}$/, 'label keys: letters, digits, . _ / -'), z.string().max(256)).default({});
@@ -21,9 +21,11 @@ const inventoryEntry = z
     labels,
   })
   .strict()
-  .refine((entry) => entry.privateKeyPath !== undefined || entry.useAgent, {
-    message: 'set privateKeyPath or useAgent: true (passwords are not supported)',
-  });
+  .superRefine((entry: unknown, ctx) => {
+    if (isRecord(entry) && entry['privateKeyPath'] === undefined && entry['useAgent'] !== true) {
+      ctx.addIssue({ code: 'custom', message: 'set privateKeyPath or useAgent: true (passwords are not supported)' });
+    }
+  }, ALWAYS_CHECK);
 
 /** The `hosts:` section of the Vigil config. */
 export const hostsConfig = z
@@ -55,16 +57,21 @@ export const hostsConfig = z
     sshAgentSocket: z.string().optional(),
   })
   .strict()
-  .superRefine((config, ctx) => {
-    const seen = new Set<string>();
-    config.inventory.forEach((entry, index) => {
-      if (seen.has(entry.id)) ctx.addIssue({ code: 'custom', path: ['inventory', index, 'id'], message: `duplicate host id ${entry.id}` });
-      seen.add(entry.id);
-      if (entry.useAgent && !config.sshAgentSocket) {
+  .superRefine((config: unknown, ctx) => {
+    const inventory = isRecord(config) && Array.isArray(config['inventory']) ? config['inventory'] : [];
+    const agentSocket = isRecord(config) ? config['sshAgentSocket'] : undefined;
+    const seen = new Set<unknown>();
+    inventory.forEach((entry: unknown, index) => {
+      if (!isRecord(entry)) return;
+      if (typeof entry['id'] === 'string' && seen.has(entry['id'])) {
+        ctx.addIssue({ code: 'custom', path: ['inventory', index, 'id'], message: `duplicate host id ${entry['id']}` });
+      }
+      seen.add(entry['id']);
+      if (entry['useAgent'] === true && !agentSocket) {
         ctx.addIssue({ code: 'custom', path: ['inventory', index, 'useAgent'], message: 'needs an ssh-agent: set hosts.sshAgentSocket or env SSH_AUTH_SOCK' });
       }
     });
-  });
+  }, ALWAYS_CHECK);
 export type HostsConfig = z.infer<typeof hostsConfig>;
 
 export const hostsOverrides: EnvOverride[] = [{ env: 'SSH_AUTH_SOCK', path: ['hosts', 'sshAgentSocket'] }];

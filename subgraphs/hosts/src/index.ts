@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { requireSecretInProduction } from '@vigil/lib/base-config';
+import { ALWAYS_CHECK, requireSecretInProduction } from '@vigil/lib/base-config';
 import { runSubgraphService, serviceConfigShape } from '@vigil/lib/subgraph-main';
 import { hostsConfig, hostsOverrides } from './config.js';
 import { createHostsRuntime } from './runtime.js';
@@ -7,6 +7,6 @@ import { createHostsRuntime } from './runtime.js';
 const schema = z
   .object({ ...serviceConfigShape, hosts: hostsConfig.prefault({}) })
   .strict()
-  .superRefine(requireSecretInProduction);
+  .superRefine(requireSecretInProduction, ALWAYS_CHECK);
 
 await runSubgraphService('hosts', schema, hostsOverrides, (config) => config.hosts, (config, shared) => createHostsRuntime(config, shared));

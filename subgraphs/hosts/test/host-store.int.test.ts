@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from 'vitest';
-import { pino } from 'pino';
+import { createLogger } from '@vigil/lib/logger';
 import { createRedis } from '@vigil/lib/redis';
 import { startRedisServer, type RedisServer } from '../../../test/support/redis-server.js';
 import { MemoryHostStore } from '../src/store/memory-host-store.js';
@@ -15,4 +15,4 @@ afterAll(async () => {
 });
 
 hostStoreContract('memory', async () => new MemoryHostStore());
-hostStoreContract('redis', async () => new RedisHostStore(createRedis(server.url, pino({ level: 'silent' }), 'test'), `${server.uniquePrefix()}:`));
+hostStoreContract('redis', async () => new RedisHostStore(createRedis(server.url, createLogger('test', { level: 'silent' }), 'test'), `${server.uniquePrefix()}:`));

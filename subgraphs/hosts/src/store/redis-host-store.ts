@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '@vigil/lib/redis';
 import type { InstalledPackage, ProbeResult } from '../sources/probe/types.js';
 import { attemptOf, comparePackages, successOf, type HostState, type HostStore } from './host-store.js';
 

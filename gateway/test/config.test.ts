@@ -1,0 +1,232 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '@vigil/lib/config';
+import { vigilConfig, vigilOverrides, type VigilConfig } from '../src/stack-config.js';
+
+// lib/src/config.ts `loadConfig` with the whole-stack schema (CONVENTIONS §8): one YAML file plus
+// environment overrides, '' as unset, every problem at once, secrets never echoed.
+
+const dir = mkdtempSync(join(tmpdir(), 'vigil-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let counter = 0;
+function yamlFile(text: string): string {
+  const path = join(dir, `vigil-${++counter}.yaml`);
+  writeFileSync(path, text);
+  return path;
+}
+
+function load(env: Record<string, string | undefined>, file?: string): Readonly<VigilConfig> {
+  return loadConfig({ schema: vigilConfig, env, overrides: vigilOverrides, ...(file ? { file } : {}) });
+}
+
+function problemsOf(env: Record<string, string | undefined>, file?: string): { message: string; problems: string[] } {
+  try {
+    load(env, file);
+  } catch (error) {
+    if (error instanceof ConfigError) return { message: error.message, problems: error.problems };
+    throw error;
+  }
+  throw new Error('the configuration was accepted');
+}
+
+const SECRET = 'a-signing-secret-that-is-long-enough-0123456789';
+
+describe('loadConfig with the stack schema', () => {
+  it('nothing configured: the documented defaults, frozen', () => {
+    const config = load({});
+    expect(config.env).toBe('development');
+    expect(config.log.level).toBe('info');
+    expect(config.redis).toEqual({ namespace: 'vigil' });
+    expect(config.signing.secret).toBeUndefined();
+    expect([config.gateway.port, config.hosts.port, config.cluster.port, config.audit.port, config.compliance.port, config.alerts.port]).toEqual([
+      4000, 4001, 4002, 4003, 4004, 4005,
+    ]);
+    expect(config.gateway.host).toBe('0.0.0.0');
+    expect(config.gateway.subgraphs.hosts).toMatch(/^http:\/\/.+:4001\/graphql$/);
+    expect(config.hosts.local.enabled).toBe(true);
+    expect(config.hosts.inventory).toEqual([]);
+    expect(config.hosts.probe).toEqual({ intervalSeconds: 3600, concurrency: 8, connectTimeoutMs: 10_000, commandTimeoutMs: 30_000 });
+    expect(config.cluster.name).toBe('default');
+    expect(config.cluster.falco.alertMinPriority).toBe('Critical');
+    expect(config.audit.victoriaLogs.url).toBeUndefined();
+    expect(config.compliance.maxProbeAgeHours).toBe(24);
+    expect(config.alerts.maxLength).toBe(100_000);
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.hosts.probe)).toBe(true);
+  });
+
+  it('a YAML file (from VIGIL_CONFIG) with environment overrides: env wins, blank env is unset, numbers parsed from strings', () => {
+    const file = yamlFile(`
+log:
+  level: debug
+redis:
+  url: redis://file-redis:6379
+  namespace: from-file
+gateway:
+  port: 5000
+cluster:
+  name: file-cluster
+  falco:
+    maxBodyBytes: 2048
+audit:
+  victoriaLogs:
+    url: http://file-victorialogs:9428
+`);
+    const config = load({
+      VIGIL_CONFIG: file,
+      VIGIL_GATEWAY_PORT: '6000',
+      VIGIL_CLUSTER_NAME: 'env-cluster',
+      REDIS_URL: '',
+      VIGIL_LOG_LEVEL: '   ',
+      VICTORIALOGS_URL: undefined,
+      VIGIL_SIGNING_SECRET: '',
+    });
+    expect(config.gateway.port).toBe(6000);
+    expect(config.cluster.name).toBe('env-cluster');
+    // '' and whitespace count as unset: the file's values stand.
+    expect(config.redis.url).toBe('redis://file-redis:6379');
+    expect(config.log.level).toBe('debug');
+    expect(config.audit.victoriaLogs.url).toBe('http://file-victorialogs:9428');
+    expect(config.signing.secret).toBeUndefined();
+    // Untouched by env, and nested defaults kept beside file values.
+    expect(config.redis.namespace).toBe('from-file');
+    expect(config.cluster.falco).toEqual({ maxBodyBytes: 2048, alertMinPriority: 'Critical' });
+  });
+
+  it('a blank VIGIL_CONFIG reads no file', () => {
+    expect(load({ VIGIL_CONFIG: '' }).gateway.port).toBe(4000);
+  });
+
+  it('env alone sets nested values, coerced by the schema', () => {
+    const config = load({ VIGIL_GATEWAY_PORT: '4100', VIGIL_HOSTS_URL: 'http://hosts.internal:9001/graphql', SSH_AUTH_SOCK: '/run/agent.sock' });
+    expect(config.gateway.port).toBe(4100);
+    expect(config.gateway.subgraphs.hosts).toBe('http://hosts.internal:9001/graphql');
+    expect(config.hosts.sshAgentSocket).toBe('/run/agent.sock');
+  });
+
+  it('reports every problem at once, each with its path', () => {
+    const file = yamlFile(`
+bogus: 1
+gateway:
+  colour: red
+alerts:
+  maxLength: lots
+hosts:
+  port: 70000
+  inventory:
+    - { id: web-1, address: 10.0.0.1, user: probe, privateKeyPath: /keys/probe }
+    - { id: web-1, address: 10.0.0.2, user: probe, privateKeyPath: /keys/probe }
+    - { id: db-1, address: 10.0.0.3, user: probe }
+audit:
+  victoriaLogs:
+    url: not a url
+`);
+    const { message, problems } = problemsOf({}, file);
+    const expected: [string, RegExp][] = [
+      ['unknown top-level key', /^bogus: unknown key$/],
+      ['unknown nested key', /^gateway\.colour: unknown key$/],
+      ['wrong type', /^alerts\.maxLength: .*number/],
+      ['bad port', /^hosts\.port: .*65535/],
+      ['bad URL', /^audit\.victoriaLogs\.url \(or env VICTORIALOGS_URL\): /],
+      ['duplicate host id', /^hosts\.inventory\.1\.id: duplicate host id web-1$/],
+      ['inventory entry without key or agent', /^hosts\.inventory\.2: .*privateKeyPath or useAgent/],
+    ];
+    for (const [what, pattern] of expected) {
+      expect(problems.some((p) => pattern.test(p)), `${what}: ${pattern} in\n${message}`).toBe(true);
+    }
+    expect(problems).toHaveLength(expected.length);
+    for (const problem of problems) expect(message).toContain(problem);
+  });
+
+  it('a misspelt key is named, its value is not', () => {
+    const file = yamlFile(`signing:\n  secert: ${SECRET}\n`);
+    const { problems, message } = problemsOf({}, file);
+    expect(problems).toEqual(['signing.secert: unknown key']);
+    expect(message).not.toContain(SECRET);
+  });
+
+  it('production without a signing secret fails, naming signing.secret and VIGIL_SIGNING_SECRET', () => {
+    const { problems } = problemsOf({ VIGIL_ENV: 'production' });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain('signing.secret');
+    expect(problems[0]).toContain('VIGIL_SIGNING_SECRET');
+    // The same secret from the environment satisfies it.
+    expect(load({ VIGIL_ENV: 'production', VIGIL_SIGNING_SECRET: SECRET }).signing.secret).toBe(SECRET);
+  });
+
+  // CONVENTIONS §8 "all errors reported together": a type error elsewhere must not hide the checks
+  // that span several fields (zod skips refinements once a value has a type error).
+  it('a wrong type elsewhere does not hide the missing production secret', () => {
+    const { problems, message } = problemsOf({ VIGIL_ENV: 'production' }, yamlFile('alerts:\n  maxLength: lots\n'));
+    expect(problems.some((p) => p.startsWith('alerts.maxLength')), message).toBe(true);
+    expect(problems.some((p) => p.startsWith('signing.secret')), message).toBe(true);
+  });
+
+  it('a wrong type in the hosts section does not hide a duplicate host id or a keyless entry', () => {
+    const file = yamlFile(`
+hosts:
+  probe: { concurrency: lots }
+  inventory:
+    - { id: web-1, address: 10.0.0.1, user: probe, privateKeyPath: /keys/probe }
+    - { id: web-1, address: 10.0.0.2, user: probe, privateKeyPath: /keys/probe }
+    - { id: db-1, address: 10.0.0.3, user: probe, port: many }
+`);
+    const { problems, message } = problemsOf({}, file);
+    expect(problems.some((p) => p.startsWith('hosts.probe.concurrency')), message).toBe(true);
+    expect(problems.some((p) => p.startsWith('hosts.inventory.2.port')), message).toBe(true);
+    expect(problems.some((p) => p.startsWith('hosts.inventory.1.id: duplicate host id')), message).toBe(true);
+    expect(problems.some((p) => p.startsWith('hosts.inventory.2:') && p.includes('privateKeyPath or useAgent')), message).toBe(true);
+  });
+
+  it('secrets never appear in the error text', () => {
+    const shortSecret = 'hunter2-signing';
+    const redisPassword = 'r3dis-pa55word';
+    const falcoToken = 'tok-s3cret';
+    const file = yamlFile(`
+signing:
+  secret: ${shortSecret}
+redis:
+  url: http://vigil:${redisPassword}@redis.internal:6379
+cluster:
+  falco:
+    token: ${falcoToken}
+hosts:
+  inventory:
+    - { id: web-1, address: 10.0.0.1, user: probe, password: pw-${redisPassword} }
+`);
+    const { message, problems } = problemsOf({}, file);
+    // Each secret-bearing field is reported...
+    for (const path of ['signing.secret', 'redis.url', 'cluster.falco.token', 'hosts.inventory.0']) {
+      expect(problems.some((p) => p.startsWith(path)), `${path} in\n${message}`).toBe(true);
+    }
+    // ...and none of their values.
+    for (const secret of [shortSecret, redisPassword, falcoToken]) expect(message).not.toContain(secret);
+
+    // The same through the environment.
+    const fromEnv = problemsOf({ VIGIL_SIGNING_SECRET: shortSecret, REDIS_URL: `http://u:${redisPassword}@x`, VIGIL_FALCO_TOKEN: falcoToken }).message;
+    expect(fromEnv).toContain('VIGIL_SIGNING_SECRET');
+    for (const secret of [shortSecret, redisPassword, falcoToken]) expect(fromEnv).not.toContain(secret);
+  });
+
+  it('a YAML syntax error names the file and does not quote the offending line', () => {
+    const file = yamlFile(`signing:\n  secret: ${SECRET}\n  - oops: [\n`);
+    const { message } = problemsOf({}, file);
+    expect(message).toContain(file);
+    expect(message).toContain('YAML');
+    expect(message).not.toContain(SECRET);
+  });
+
+  it('an unreadable file names VIGIL_CONFIG and the path', () => {
+    const missing = join(dir, 'absent.yaml');
+    const { problems } = problemsOf({ VIGIL_CONFIG: missing });
+    expect(problems).toEqual([`VIGIL_CONFIG: cannot read ${missing} (ENOENT)`]);
+  });
+
+  it('a top level that is not a mapping is refused', () => {
+    const file = yamlFile('- just\n- a list\n');
+    expect(problemsOf({}, file).problems).toEqual([`${file}: the top level must be a mapping`]);
+  });
+});
