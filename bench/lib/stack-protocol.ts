@@ -1,0 +1,80 @@
+import type { AlertSubject, NewAlert } from '@vigil/lib/alerts/alert';
+import type { SubgraphName } from '@vigil/schema/subgraphs';
+
+/**
+ * The parent (load generator) and the child running the stack (bench/stack-server.ts) talk over
+ * Node's IPC channel: request `{ id, type, params }`, answer `{ id, ok, result | error }`.
+ */
+export interface StackRequests {
+  start: { params: StartParams; result: StackInfo };
+  /** Raises alerts one after another through the stack's AlertPublisher (seeding). */
+  raise: { params: { alerts: NewAlert[] }; result: { ids: string[] } };
+  /** Raises `count` alerts at a steady rate, each stamped with its send time. */
+  burst: { params: BurstParams; result: BurstResult };
+  /** process.memoryUsage() after a full garbage collection. */
+  memory: { params: Record<string, never>; result: MemorySample };
+  stop: { params: Record<string, never>; result: null };
+}
+export type StackRequestType = keyof StackRequests;
+
+export type StackRequest = { [K in StackRequestType]: { id: number; type: K; params: StackRequests[K]['params'] } }[StackRequestType];
+export type StackResponse = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
+
+export interface StartParams {
+  /** Gateway-to-subgraph signing secret; sent over IPC, not argv or env, so `ps` does not show it. */
+  secret: string;
+  localHostId: string;
+  /** alerts.maxLength of the stack's alert log (the config minimum is 100). @default the config default */
+  alertLogMaxLength?: number;
+}
+
+export interface StackInfo {
+  pid: number;
+  gatewayUrl: string;
+  gatewayWsUrl: string;
+  subgraphUrls: Record<SubgraphName, string>;
+  startMs: number;
+}
+
+export interface BurstParams {
+  /** Goes into the title so the receiver can tell bursts (and warm-up, round 0) apart. */
+  round: number;
+  /** Sequence number of the first alert (titles must be unique within a round). @default 0 */
+  firstSeq?: number;
+  count: number;
+  ratePerSecond: number;
+  /** Alert i is about subjects[i % subjects.length]. */
+  subjects: AlertSubject[];
+}
+
+export interface BurstResult {
+  sent: number;
+  durationMs: number;
+  /** How far the send loop fell behind its schedule at worst (event loop busy). */
+  maxLagMs: number;
+}
+
+export interface MemorySample {
+  heapUsed: number;
+  heapTotal: number;
+  rss: number;
+  external: number;
+  arrayBuffers: number;
+}
+
+/**
+ * Title of a stamped alert. The send time is process.hrtime (CLOCK_MONOTONIC on Linux), which
+ * every process on the machine shares, so the receiver in another process can subtract it from
+ * its own clock.
+ */
+export function stampedTitle(round: number, seq: number, sentNs: bigint): string {
+  return `bench r${round} #${seq} t${sentNs}`;
+}
+
+const STAMP = /^bench r(\d+) #(\d+) t(\d+)$/;
+
+export function parseStampedTitle(title: string): { round: number; seq: number; sentNs: bigint } | null {
+  const match = STAMP.exec(title);
+  if (!match) return null;
+  return { round: Number(match[1]), seq: Number(match[2]), sentNs: BigInt(match[3] ?? '0') };
+}

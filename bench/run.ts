@@ -1,0 +1,157 @@
+/**
+ * `npm run bench [-- --quick] [-- --only=<name>[,<name>]] [-- --out=<file>]`
+ *
+ * Runs the benchmarks, prints one table per benchmark and the machine facts on stdout (progress on
+ * stderr) and writes the figures as JSON (bench/results/latest.json; latest-quick.json for --quick).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { overheadJson, overheadTables, runGatewayOverhead, type OverheadOptions } from './gateway-overhead.js';
+import { table } from './lib/format.js';
+import { machineFacts, type MachineFacts } from './lib/machine.js';
+import { progress } from './lib/progress.js';
+import type { StackProcess } from './lib/stack-process.js';
+import { runSubscriptions, subscriptionsJson, subscriptionsTables, type SubscriptionsOptions } from './subscriptions.js';
+
+const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
+const REPO_ROOT = resolve(BENCH_DIR, '..');
+
+interface Benchmark {
+  name: string;
+  describe: string;
+  run(quick: boolean, register: (stack: StackProcess) => void): Promise<{ table: string; json: unknown }>;
+}
+
+const BENCHMARKS: Benchmark[] = [
+  {
+    name: 'gateway-overhead',
+    describe: 'latency the gateway adds to a 3-subgraph entity query, vs the same requests made directly',
+    async run(quick, register) {
+      const options: OverheadOptions = quick
+        ? { rounds: 5, pairsPerRound: 40, maxSecondsPerRound: 2, warmupPairs: 100, concurrent: { concurrency: 10, requestsPerSegment: 150, maxSecondsPerSegment: 1.5 }, alerts: 50, pods: 5, eventsPerPod: 3 }
+        : { rounds: 7, pairsPerRound: 400, maxSecondsPerRound: 8, warmupPairs: 600, concurrent: { concurrency: 10, requestsPerSegment: 1500, maxSecondsPerSegment: 4 }, alerts: 50, pods: 5, eventsPerPod: 3 };
+      const result = await runGatewayOverhead(options, progress('gateway-overhead'), register);
+      return { table: overheadTables(result), json: overheadJson(result) };
+    },
+  },
+  {
+    name: 'subscriptions',
+    describe: 'alert delivery latency and stack heap growth over graphql-ws, 1 and 100 subscribers',
+    async run(quick, register) {
+      // Same publish rate with and without entity fields, so the two 100-subscriber rows compare like for like.
+      const options: SubscriptionsOptions = {
+        rounds: 5,
+        variants: [
+          { name: '1 subscriber, AlertRaised', document: 'AlertRaised', subscribers: 1, alerts: quick ? 250 : 1000, ratePerSecond: 100 },
+          { name: '100 subscribers, AlertRaised', document: 'AlertRaised', subscribers: 100, alerts: quick ? 100 : 200, ratePerSecond: 20 },
+          { name: '100 subscribers, AlertRaisedWithSubject', document: 'AlertRaisedWithSubject', subscribers: 100, alerts: quick ? 50 : 100, ratePerSecond: 20 },
+        ],
+      };
+      const result = await runSubscriptions(options, progress('subscriptions'), register);
+      return { table: subscriptionsTables(result), json: subscriptionsJson(result) };
+    },
+  },
+];
+
+interface Args {
+  quick: boolean;
+  only: string[] | null;
+  out: string | null;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const args: Args = { quick: false, only: null, out: null };
+  for (const arg of argv) {
+    if (arg === '--quick') args.quick = true;
+    else if (arg.startsWith('--only=')) args.only = arg.slice('--only='.length).split(',').map((s) => s.trim()).filter(Boolean);
+    else if (arg.startsWith('--out=')) args.out = arg.slice('--out='.length);
+    else if (arg === '--help' || arg === '-h') {
+      console.log(`usage: npm run bench [-- --quick] [-- --only=<name>[,<name>]] [-- --out=<file.json>]\n\n${BENCHMARKS.map((b) => `  ${b.name.padEnd(18)} ${b.describe}`).join('\n')}`);
+      process.exit(0);
+    } else throw new Error(`unknown argument ${arg} (try --help)`);
+  }
+  const unknown = (args.only ?? []).filter((name) => !BENCHMARKS.some((b) => b.name === name));
+  if (unknown.length > 0) throw new Error(`unknown benchmark ${unknown.join(', ')}; known: ${BENCHMARKS.map((b) => b.name).join(', ')}`);
+  return args;
+}
+
+function machineTable(facts: MachineFacts, loadAtEnd: number): string {
+  return table(
+    ['machine', ''],
+    [
+      ['node', `${facts.node} (V8 ${facts.v8})`],
+      ['cpu', `${facts.cpuModel}, ${facts.cores} cores (available parallelism ${facts.availableParallelism})`],
+      ['memory', `${facts.memoryGiB} GiB`],
+      ['os', `${facts.platform}, kernel ${facts.kernel}`],
+      ['load average (1 min)', `${facts.loadAverage1m} at start, ${loadAtEnd} at end`],
+      ['commit', facts.gitCommit === null ? 'unknown' : `${facts.gitCommit}${facts.gitDirty ? ' (uncommitted changes)' : ''}`],
+    ],
+    ['l', 'l'],
+  );
+}
+
+/** Hard stop, whatever hangs: the whole run is bounded. */
+const WATCHDOG_MS = 15 * 60_000;
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const selected = BENCHMARKS.filter((b) => !args.only || args.only.includes(b.name));
+  const stacks = new Set<StackProcess>();
+  const killStacks = () => {
+    for (const stack of stacks) stack.kill();
+  };
+  process.once('exit', killStacks);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      killStacks();
+      process.exit(130);
+    });
+  }
+  const watchdog = setTimeout(() => {
+    console.error(`benchmarks still running after ${WATCHDOG_MS / 60_000} minutes: giving up`);
+    killStacks();
+    process.exit(1);
+  }, WATCHDOG_MS);
+  watchdog.unref();
+
+  const facts = machineFacts();
+  const started = new Date();
+  const t0 = performance.now();
+  process.stderr.write(`running ${selected.map((b) => b.name).join(', ')}${args.quick ? ' (quick)' : ''} on ${facts.cpuModel} x${facts.cores}, node ${facts.node}\n`);
+
+  const tables: string[] = [];
+  const results: Record<string, unknown> = {};
+  const failures: string[] = [];
+  for (const benchmark of selected) {
+    try {
+      const { table: text, json } = await benchmark.run(args.quick, (stack) => stacks.add(stack));
+      tables.push(text);
+      results[benchmark.name] = json;
+    } catch (error) {
+      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      failures.push(`${benchmark.name}: ${message}`);
+      results[benchmark.name] = { error: message };
+      process.stderr.write(`${benchmark.name} FAILED: ${message}\n`);
+    } finally {
+      for (const stack of stacks) await stack.stop();
+      stacks.clear();
+    }
+  }
+  const durationSeconds = Math.round((performance.now() - t0) / 100) / 10;
+  const loadAtEnd = machineFacts().loadAverage1m;
+
+  const out = resolve(REPO_ROOT, args.out ?? `bench/results/${args.quick ? 'latest-quick' : 'latest'}.json`);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify({ startedAt: started.toISOString(), mode: args.quick ? 'quick' : 'full', durationSeconds, machine: { ...facts, loadAverage1mAtEnd: loadAtEnd }, results }, null, 2)}\n`);
+
+  console.log(`\n${machineTable(facts, loadAtEnd)}\n`);
+  for (const text of tables) console.log(`${text}\n`);
+  console.log(`${selected.length - failures.length}/${selected.length} benchmarks in ${durationSeconds} s${args.quick ? ' (quick: smoke figures, not for the README)' : ''}; JSON: ${relative(process.cwd(), out)}`);
+  if (failures.length > 0) {
+    console.log(`FAILED:\n${failures.join('\n')}`);
+    process.exitCode = 1;
+  }
+}
+
+await main();

@@ -1,0 +1,133 @@
+/**
+ * The whole Vigil stack (five subgraphs and the gateway, memory store) in a process of its own,
+ * driven by the benchmark runner over IPC. A separate process keeps the load generator and the
+ * subscribers off the stack's event loop and lets the runner read the stack's own heap.
+ *
+ * Started by bench/lib/stack-process.ts as `node --expose-gc --import tsx bench/stack-server.ts`.
+ */
+import { pino } from 'pino';
+import type { NewAlert } from '@vigil/lib/alerts/alert';
+import { startStack, type RunningStack } from '@vigil/gateway/stack';
+import { vigilConfig } from '@vigil/gateway/stack-config';
+import { stampedTitle, type BurstParams, type BurstResult, type StackInfo, type StackRequest, type StackRequests, type StackResponse, type StartParams } from './lib/stack-protocol.js';
+
+if (!process.send) {
+  console.error('stack-server.ts is started by the benchmark runner (it needs an IPC channel)');
+  process.exit(2);
+}
+const gc = globalThis.gc;
+if (!gc) {
+  console.error('stack-server.ts needs --expose-gc');
+  process.exit(2);
+}
+
+let stack: RunningStack | null = null;
+let stopping = false;
+
+const running = (): RunningStack => {
+  if (!stack) throw new Error('stack not started');
+  return stack;
+};
+
+type Handlers = { [K in keyof StackRequests]: (params: StackRequests[K]['params']) => Promise<StackRequests[K]['result']> };
+
+const handlers: Handlers = {
+  start: (params) => start(params),
+  raise: async ({ alerts }) => {
+    const ids: string[] = [];
+    for (const alert of alerts) ids.push((await running().publisher.raise(alert)).id);
+    return { ids };
+  },
+  burst: (params) => burst(params),
+  memory: async () => {
+    // Twice: the first pass can leave finalizer-held objects for the second.
+    gc();
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    const { heapUsed, heapTotal, rss, external, arrayBuffers } = process.memoryUsage();
+    return { heapUsed, heapTotal, rss, external, arrayBuffers };
+  },
+  stop: async () => {
+    await shutdown();
+    return null;
+  },
+};
+
+async function start(params: StartParams): Promise<StackInfo> {
+  if (stack) throw new Error('already started');
+  const started = performance.now();
+  // Production settings (masked errors, gateway log level warn, no introspection): what is deployed.
+  const config = vigilConfig.parse({
+    env: 'production',
+    log: { level: 'silent' },
+    signing: { secret: params.secret },
+    hosts: { local: { id: params.localHostId } },
+    ...(params.alertLogMaxLength === undefined ? {} : { alerts: { maxLength: params.alertLogMaxLength } }),
+  });
+  stack = await startStack({ config, logger: pino({ level: 'silent' }), signingSecret: params.secret, ports: 'ephemeral' });
+  // Host.os comes from the first probe of this machine.
+  await stack.hosts.scheduler.settled();
+  const subgraphUrls = Object.fromEntries(Object.entries(stack.subgraphs).map(([name, subgraph]) => [name, subgraph.url])) as StackInfo['subgraphUrls'];
+  return {
+    pid: process.pid,
+    gatewayUrl: stack.gateway.url,
+    gatewayWsUrl: stack.gateway.wsUrl,
+    subgraphUrls,
+    startMs: Math.round(performance.now() - started),
+  };
+}
+
+/** Raises alerts at a steady rate against absolute deadlines, so a late send does not shift the rest. */
+async function burst(params: BurstParams): Promise<BurstResult> {
+  const { publisher } = running();
+  if (params.subjects.length === 0) throw new Error('burst needs at least one subject');
+  const intervalMs = 1000 / params.ratePerSecond;
+  const t0 = performance.now();
+  let maxLagMs = 0;
+  for (let i = 0; i < params.count; i++) {
+    const due = t0 + i * intervalMs;
+    const wait = due - performance.now();
+    if (wait >= 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    maxLagMs = Math.max(maxLagMs, performance.now() - due);
+    const subject = params.subjects[i % params.subjects.length];
+    if (!subject) throw new Error('unreachable: empty subject list');
+    const alert: NewAlert = {
+      source: subject.type === 'Host' ? 'HOSTS' : 'CLUSTER',
+      severity: 'HIGH',
+      title: stampedTitle(params.round, (params.firstSeq ?? 0) + i, process.hrtime.bigint()),
+      rule: 'bench',
+      subject,
+    };
+    await publisher.raise(alert);
+  }
+  return { sent: params.count, durationMs: performance.now() - t0, maxLagMs };
+}
+
+async function shutdown(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  await stack?.stop();
+  stack = null;
+}
+
+function reply(response: StackResponse): void {
+  process.send?.(response);
+}
+
+process.on('message', (message: StackRequest) => {
+  const handler = handlers[message.type] as (params: unknown) => Promise<unknown>;
+  handler(message.params).then(
+    (result) => {
+      reply({ id: message.id, ok: true, result });
+      if (message.type === 'stop') process.disconnect();
+    },
+    (error: unknown) => reply({ id: message.id, ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
+  );
+});
+
+// The runner went away (finished, crashed or was interrupted): do not outlive it.
+process.on('disconnect', () => {
+  const exit = () => process.exit(0);
+  shutdown().then(exit, exit);
+  setTimeout(exit, 5000).unref();
+});
