@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../test/support/free-port.js';
+import { cleanEnv } from '../../test/support/clean-env.js';
 
 // The real entry point, `npm start` (gateway/src/stack-main.ts), given a malformed config: it must
 // exit 1 listing every problem on stderr, before anything listens (CONVENTIONS §8).
@@ -14,15 +15,6 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'vigil-config-exit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** The parent's environment minus anything that would configure Vigil, plus `extra`. */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (/^(VIGIL_|REDIS_URL$|VICTORIALOGS_URL$|SSH_AUTH_SOCK$)/.test(key)) continue;
-    env[key] = value;
-  }
-  return { ...env, ...extra };
-}
 
 function runToExit(env: NodeJS.ProcessEnv): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {

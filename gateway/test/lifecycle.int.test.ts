@@ -9,6 +9,7 @@ import { createClient, type Client } from 'graphql-ws';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { AlertRaisedDocument, createVigilClient, type VigilClient } from '@vigil/sdk/index';
 import { freePort } from '../../test/support/free-port.js';
+import { cleanEnv } from '../../test/support/clean-env.js';
 
 // CONVENTIONS §14: the real `npm start` process (gateway/src/stack-main.ts) drains on SIGTERM and
 // SIGINT: open subscriptions end instead of hanging, the process exits 0 (stack-main exits 1 when
@@ -42,14 +43,6 @@ afterEach(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (/^(VIGIL_|REDIS_URL$|VICTORIALOGS_URL$|SSH_AUTH_SOCK$)/.test(key)) continue;
-    env[key] = value;
-  }
-  return { ...env, ...extra };
-}
 
 async function startStackProcess(): Promise<StackProcess> {
   const ports = {} as Ports;
