@@ -38,6 +38,11 @@ const config: CodegenConfig = {
       Package: '../models.js#InstalledPackage',
       OperatingSystem: '../models.js#OsInfo',
       ProbeStatus: '../models.js#ProbeStatusRecord',
+      FactChange: '../models.js#FactChangeRecord',
+      CollectorFreshness: '../models.js#CollectorFreshnessRecord',
+      HostSnapshot: '../models.js#HostSnapshotRecord',
+      HostPackage: '../models.js#HostPackageRecord',
+      RefreshResult: '../models.js#RefreshResultRecord',
     }),
     'subgraphs/cluster/src/__generated__/resolvers-types.ts': subgraph('cluster', {
       SecurityEvent: '../models.js#SecurityEvent',

@@ -66,7 +66,7 @@ async function start(params: StartParams): Promise<StackInfo> {
   });
   stack = await startStack({ config, logger: pino({ level: 'silent' }), signingSecret: params.secret, ports: 'ephemeral' });
   // Host.os comes from the first probe of this machine.
-  await stack.hosts.scheduler.settled();
+  await stack.hosts.scheduler.firstRoundDone();
   const subgraphUrls = Object.fromEntries(Object.entries(stack.subgraphs).map(([name, subgraph]) => [name, subgraph.url])) as StackInfo['subgraphUrls'];
   return {
     pid: process.pid,

@@ -11,7 +11,7 @@ import { createAuditRuntime } from '@vigil/subgraph-audit/runtime';
 import { createClusterRuntime } from '@vigil/subgraph-cluster/runtime';
 import { createComplianceRuntime } from '@vigil/subgraph-compliance/runtime';
 import { createHostsRuntime, type HostsRuntime } from '@vigil/subgraph-hosts/runtime';
-import type { HostTarget, ProbeResult } from '@vigil/subgraph-hosts/sources/probe/types';
+import type { ReportProbe } from '@vigil/subgraph-hosts/probe-pipeline';
 import { startGateway, type RunningGateway } from './gateway.js';
 import type { VigilConfig } from './stack-config.js';
 
@@ -23,7 +23,7 @@ export interface StackOptions {
   ports: 'configured' | 'ephemeral';
   host?: string;
   /** Replaces the real probe (benchmarks that need many hosts). */
-  probe?: (target: HostTarget) => Promise<ProbeResult>;
+  probe?: ReportProbe;
 }
 
 export interface RunningStack {
@@ -81,7 +81,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       logger: logger.child({ component: 'gateway' }),
     });
     gatewayUrl = gateway.url;
-    hosts.start();
+    await hosts.start();
     return {
       gateway,
       subgraphs,

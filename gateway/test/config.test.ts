@@ -48,7 +48,17 @@ describe('loadConfig with the stack schema', () => {
     expect(config.gateway.subgraphs.hosts).toMatch(/^http:\/\/.+:4001\/graphql$/);
     expect(config.hosts.local.enabled).toBe(true);
     expect(config.hosts.inventory).toEqual([]);
-    expect(config.hosts.probe).toEqual({ intervalSeconds: 3600, concurrency: 8, connectTimeoutMs: 10_000, commandTimeoutMs: 30_000 });
+    expect(config.hosts.probe).toEqual({
+      factsIntervalSeconds: 3600,
+      metricsIntervalSeconds: 300,
+      concurrency: 8,
+      jitterRatio: 0.1,
+      connectTimeoutMs: 10_000,
+      commandTimeoutMs: 30_000,
+      sudo: [],
+      unreachableAfter: 3,
+    });
+    expect(config.hosts.retention).toEqual({ metricsDays: 7, historyDays: 90 });
     expect(config.cluster.name).toBe('default');
     expect(config.cluster.falco.alertMinPriority).toBe('Critical');
     expect(config.audit.victoriaLogs.url).toBeUndefined();

@@ -66,7 +66,7 @@ describe.each(['memory', 'redis'] as const)('Vigil end to end through the gatewa
       audit: { victoriaLogs: { url: victoriaLogs.url } },
     });
     stack = await startStack({ config, logger: createLogger('test', { level: 'silent' }), signingSecret: randomBytes(32).toString('hex'), ports: 'ephemeral' });
-    await stack.hosts.scheduler.settled();
+    await stack.hosts.scheduler.firstRoundDone();
     client = createVigilClient({ url: stack.gateway.url });
     falcoUrl = stack.subgraphs.cluster.url.replace(/\/graphql$/, '/ingest/falco');
   });

@@ -26,7 +26,7 @@ export const serviceConfigShape = {
 export interface SubgraphBuild<TContext extends BaseContext> {
   definition: SubgraphDefinition<TContext>;
   /** Called once the subgraph serves (e.g. start probing). */
-  start?: () => void;
+  start?: () => void | Promise<void>;
 }
 
 /**
@@ -56,7 +56,7 @@ export async function runSubgraphService<TConfig extends BaseConfig, TSection ex
         development: config.env === 'development',
         logger,
       });
-      built.start?.();
+      await built.start?.();
       return {
         stop: async () => {
           await running.stop();

@@ -42,6 +42,12 @@ export interface SshdOptions {
    * client did on the server side. @default 'ERROR'
    */
   logLevel?: 'ERROR' | 'INFO' | 'VERBOSE';
+  /**
+   * Environment for every session, as sshd_config `SetEnv` (OpenSSH >= 7.8), which overrides sshd's
+   * defaults: `{ PATH: dir }` makes a host on which only the tools linked into `dir` exist. Names are
+   * `[A-Za-z_][A-Za-z0-9_]*`, values without whitespace, quotes or backslashes. @default {}
+   */
+  env?: Readonly<Record<string, string>>;
 }
 
 /** Starts a real OpenSSH sshd on a free loopback port, with its own host key and one authorised client key. */
@@ -59,7 +65,10 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdInstance
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
       const configPath = join(dir, 'sshd_config');
-      await writeFile(configPath, sshdConfig({ port, hostKeyPath: hostKey.privateKeyPath, authorizedKeys, logLevel: options.logLevel ?? 'ERROR' }));
+      await writeFile(
+        configPath,
+        sshdConfig({ port, hostKeyPath: hostKey.privateKeyPath, authorizedKeys, logLevel: options.logLevel ?? 'ERROR', env: options.env ?? {} }),
+      );
       const started = await launch(configPath, port);
       if (started.ok) return instance(dir, port, hostKey, client, started.process, started.logs);
       if (attempt >= 3) throw new Error(`sshd did not start: ${started.logs()}`);
@@ -70,8 +79,14 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdInstance
   }
 }
 
-function sshdConfig(settings: { port: number; hostKeyPath: string; authorizedKeys: string; logLevel: string }): string {
+function sshdConfig(settings: { port: number; hostKeyPath: string; authorizedKeys: string; logLevel: string; env: Readonly<Record<string, string>> }): string {
+  const setEnv = Object.entries(settings.env).map(([name, value]) => {
+    // sshd_config splits on whitespace and honours quotes; refusing both keeps each entry one word.
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || !/^[^\s"'\\]*$/.test(value)) throw new Error(`unusable sshd SetEnv entry ${name}`);
+    return `SetEnv ${name}=${value}`;
+  });
   return [
+    ...setEnv,
     'ListenAddress 127.0.0.1',
     `Port ${settings.port}`,
     `HostKey ${settings.hostKeyPath}`,

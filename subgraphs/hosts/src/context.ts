@@ -1,26 +1,46 @@
 import DataLoader from 'dataloader';
-import type { InventoryHost } from './inventory.js';
-import type { HostState, HostStore } from './store/host-store.js';
-import type { InstalledPackage } from './sources/probe/types.js';
+import type { CollectorFreshness, FactStore, ProbeState } from './facts/fact-store.js';
+import type { CollectorName, FactItems, FactType } from './facts/types.js';
+import type { InventoryHost } from './inventory/build-inventory.js';
+import type { ProbeScheduler } from './scheduling/probe-scheduler.js';
 
 export interface HostsDeps {
   inventory: readonly InventoryHost[];
-  store: HostStore;
+  store: FactStore;
+  scheduler: Pick<ProbeScheduler, 'refresh'>;
+  /** Default window of Host.metrics when no `from` is given. @default 24 h */
+  defaultMetricsWindowMs?: number;
 }
 
+/** Per request: one DataLoader per fact type actually asked for, so N hosts cost one store call per type. */
 export interface HostsContext {
+  deps: HostsDeps;
   inventory: ReadonlyMap<string, InventoryHost>;
   sortedInventory: readonly InventoryHost[];
-  states: DataLoader<string, HostState | null>;
-  packages: DataLoader<string, InstalledPackage[] | null>;
+  states: DataLoader<string, ProbeState | null>;
+  freshness: DataLoader<string, Partial<Record<CollectorName, CollectorFreshness>> | null>;
+  facts<T extends FactType>(type: T, hostId: string): Promise<FactItems[T][] | null>;
 }
 
 export function createHostsContextFactory(deps: HostsDeps) {
   const byId = new Map(deps.inventory.map((host) => [host.id, host]));
-  return async (): Promise<HostsContext> => ({
-    inventory: byId,
-    sortedInventory: deps.inventory,
-    states: new DataLoader((ids) => deps.store.getStates(ids)),
-    packages: new DataLoader((ids) => deps.store.getPackages(ids)),
-  });
+  return async (): Promise<HostsContext> => {
+    const factLoaders = new Map<FactType, DataLoader<string, unknown[] | null>>();
+    return {
+      deps,
+      inventory: byId,
+      sortedInventory: deps.inventory,
+      states: new DataLoader((ids) => deps.store.getProbeStates(ids)),
+      freshness: new DataLoader((ids) => deps.store.getFreshness(ids)),
+      facts<T extends FactType>(type: T, hostId: string): Promise<FactItems[T][] | null> {
+        let loader = factLoaders.get(type);
+        if (!loader) {
+          loader = new DataLoader<string, unknown[] | null>((ids) => deps.store.getFacts(type, ids));
+          factLoaders.set(type, loader);
+        }
+        // The loader for `type` only ever holds FactItems[type] lists (it is keyed by type above).
+        return loader.load(hostId) as Promise<FactItems[T][] | null>;
+      },
+    };
+  };
 }

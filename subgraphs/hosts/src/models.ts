@@ -1,7 +1,17 @@
 /** Parent types of the hosts subgraph's resolvers (codegen mappers). */
-export type { InventoryHost as HostRecord } from './inventory.js';
-export type { InstalledPackage, OsInfo } from './sources/probe/types.js';
-import type { HostState } from './store/host-store.js';
+import type { FactChange as StoredFactChange } from './facts/types.js';
+import type { CollectorFreshness, ProbeState } from './facts/fact-store.js';
+import type { CollectorName } from './facts/types.js';
+import type { InventoryHost } from './inventory/build-inventory.js';
+import type { InstalledPackage, PackageManager } from './sources/probe/types.js';
 
-/** ProbeStatus is derived from the stored state; null state means never probed. */
-export type ProbeStatusRecord = { state: HostState | null };
+export type { InventoryHost as HostRecord } from './inventory/build-inventory.js';
+export type { InstalledPackage, OsInfo } from './sources/probe/types.js';
+
+/** ProbeStatus is derived from the stored probe state; null means never probed. */
+export type ProbeStatusRecord = { state: ProbeState | null };
+export type FactChangeRecord = StoredFactChange;
+export type CollectorFreshnessRecord = { collector: CollectorName; freshness: CollectorFreshness | null };
+export type HostSnapshotRecord = { host: InventoryHost; time: string };
+export type HostPackageRecord = { host: InventoryHost; package: InstalledPackage; packageManager: PackageManager | null };
+export type RefreshResultRecord = { status: 'QUEUED' | 'ALREADY_QUEUED' | 'RUNNING' | 'UNKNOWN_HOST'; message: string; host: InventoryHost | null };

@@ -3,42 +3,56 @@ import type { SharedServices } from '@vigil/lib/shared-services';
 import type { SubgraphDefinition } from '@vigil/lib/subgraph-server';
 import type { HostsConfig } from './config.js';
 import type { HostsContext } from './context.js';
-import { buildInventory } from './inventory.js';
-import { ProbeScheduler } from './probe-scheduler.js';
+import type { FactStore } from './facts/fact-store.js';
+import { MemoryFactStore } from './facts/memory-fact-store.js';
+import { RedisFactStore } from './facts/redis-fact-store.js';
+import { buildInventory, type InventoryHost } from './inventory/build-inventory.js';
+import { createProbePipeline, type ReportProbe } from './probe-pipeline.js';
+import { createProbeScheduler, type ProbeScheduler } from './scheduling/probe-scheduler.js';
 import { createHostsSubgraph } from './server.js';
-import { probeHost } from './sources/probe/probe.js';
-import type { HostTarget, ProbeResult } from './sources/probe/types.js';
-import type { HostStore } from './store/host-store.js';
-import { MemoryHostStore } from './store/memory-host-store.js';
-import { RedisHostStore } from './store/redis-host-store.js';
+import { probeHostReport } from './sources/probe/probe-report.js';
 
 export interface HostsRuntime {
   definition: SubgraphDefinition<HostsContext>;
+  inventory: readonly InventoryHost[];
   scheduler: ProbeScheduler;
-  store: HostStore;
-  /** Starts probing; call once the subgraph is serving. */
-  start(): void;
+  store: FactStore;
+  /** Starts the schedule; call once the subgraph is serving. */
+  start(): Promise<void>;
 }
 
-export function createHostsRuntime(
-  config: HostsConfig,
-  shared: SharedServices,
-  options: { probe?: (target: HostTarget) => Promise<ProbeResult> } = {},
-): HostsRuntime {
-  const inventory = buildInventory(config);
-  const store: HostStore = shared.redisUrl
-    ? new RedisHostStore(createRedis(shared.redisUrl, shared.logger, 'hosts'), keyPrefix(shared.namespace, 'hosts'))
-    : new MemoryHostStore();
-  const scheduler = new ProbeScheduler({
+export function createHostsRuntime(config: HostsConfig, shared: SharedServices, options: { probe?: ReportProbe } = {}): HostsRuntime {
+  const warnings: string[] = [];
+  const inventory = buildInventory(config, warnings);
+  for (const warning of warnings) shared.logger.warn({ warning }, 'ansible inventory import');
+  const prefix = keyPrefix(shared.namespace, 'hosts');
+  const retention = { metricsRetentionDays: config.retention.metricsDays, historyRetentionDays: config.retention.historyDays };
+  const store: FactStore = shared.redisUrl
+    ? new RedisFactStore(createRedis(shared.redisUrl, shared.logger, 'hosts'), prefix, retention)
+    : new MemoryFactStore(retention);
+  const probe = createProbePipeline({
     hosts: inventory,
     store,
-    probe: options.probe ?? ((target) => probeHost(target)),
     publisher: shared.publisher,
-    intervalMs: config.probe.intervalSeconds * 1000,
-    concurrency: config.probe.concurrency,
-    logger: shared.logger.child({ component: 'probe-scheduler' }),
+    probe: options.probe ?? probeHostReport,
+    sudo: new Set(config.probe.sudo),
+    alertRules: { unreachableAfter: config.probe.unreachableAfter },
+    logger: shared.logger.child({ component: 'probe' }),
   });
-  const definition = createHostsSubgraph({ inventory, store });
+  const scheduler = createProbeScheduler({
+    hosts: inventory,
+    probe,
+    logger: shared.logger.child({ component: 'probe-scheduler' }),
+    factsIntervalMs: config.probe.factsIntervalSeconds * 1000,
+    metricsIntervalMs: config.probe.metricsIntervalSeconds * 1000,
+    concurrency: config.probe.concurrency,
+    jitterRatio: config.probe.jitterRatio,
+    redisUrl: shared.redisUrl,
+    prefix,
+    // A run is a facts and a metrics probe, each bounded by connect + command timeouts; the lock must outlive both.
+    lockDurationMs: 2 * (config.probe.connectTimeoutMs + 2 * config.probe.commandTimeoutMs) + 30_000,
+  });
+  const definition = createHostsSubgraph({ inventory, store, scheduler });
   return {
     definition: {
       ...definition,
@@ -47,6 +61,7 @@ export function createHostsRuntime(
         await store.close();
       },
     },
+    inventory,
     scheduler,
     store,
     start: () => scheduler.start(),

@@ -1,18 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import { parse } from 'graphql';
+import { GraphQLScalarType, parse } from 'graphql';
 import { toResolverMap } from '@vigil/lib/resolver-map';
 import type { SubgraphDefinition } from '@vigil/lib/subgraph-server';
 import type { Resolvers } from './__generated__/resolvers-types.js';
 import { createHostsContextFactory, type HostsContext, type HostsDeps } from './context.js';
-import { Host, ProbeStatus } from './resolvers/host.js';
+import { CollectorFreshness, FactChange, Host, HostPackage, HostSnapshot, ProbeStatus } from './resolvers/host.js';
+import { Mutation } from './resolvers/mutation.js';
 import { Query } from './resolvers/query.js';
 
 const typeDefs = parse(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
 
-export const resolvers: Resolvers = { Query, Host, ProbeStatus };
+/** Fact items before and after a change pass through as JSON values; clients never send this scalar. */
+const JSON = new GraphQLScalarType({ name: 'JSON', serialize: (value) => value });
 
-/** The hosts subgraph over stored probe results. Probing happens in the ProbeScheduler, never in a query. */
+export const resolvers: Resolvers = { Query, Mutation, Host, HostSnapshot, HostPackage, ProbeStatus, CollectorFreshness, FactChange, JSON };
+
+/** The hosts subgraph over stored facts. Probing happens in the scheduler, never in a query. */
 export function createHostsSubgraph(deps: HostsDeps): SubgraphDefinition<HostsContext> {
   return {
     name: 'hosts',

@@ -1,22 +1,49 @@
+import type * as childProcess from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
-import { afterAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, expectTypeOf, it, vi } from 'vitest';
 import {
   ALLOWED_COMMAND_NAMES,
   ALLOWED_COMMANDS,
   FORBIDDEN_PATTERNS,
+  SUDO_PREFIX,
   argvFor,
   isAllowedCommandName,
   renderShellCommand,
   shellCommandFor,
   type AllowedCommandName,
+  type RunOptions,
 } from '../src/sources/probe/allowlist.js';
 import { createLocalRunner } from '../src/sources/probe/local-transport.js';
 import { createSshCommandRunner, type ExecChannel, type SshSession } from '../src/sources/probe/ssh-transport.js';
 import type { CommandRunner } from '../src/sources/probe/transport.js';
+
+/**
+ * Every process the local transport starts goes through execFile; this records each one and, while
+ * `fake` is set, answers without starting anything, so every allow-listed command can be "run" with
+ * and without sudo in a test. Otherwise it passes through to the real execFile.
+ */
+const spawned = vi.hoisted(() => ({ calls: [] as string[][], fake: false }));
+vi.mock('node:child_process', async (importOriginal) => {
+  const actual = await importOriginal<typeof childProcess>();
+  type Callback = (error: Error | null, stdout: string, stderr: string) => void;
+  return {
+    ...actual,
+    execFile(file: string, args: readonly string[], options: object, callback: Callback): unknown {
+      spawned.calls.push([file, ...args]);
+      if (!spawned.fake) return Reflect.apply(actual.execFile, undefined, [file, args, options, callback]);
+      setImmediate(() => callback(null, 'ok\n', ''));
+      return Object.assign(new EventEmitter(), { kill: () => true });
+    },
+  };
+});
+afterEach(() => {
+  spawned.calls.length = 0;
+  spawned.fake = false;
+});
 
 const allCommands = Object.entries(ALLOWED_COMMANDS);
 
@@ -71,6 +98,36 @@ describe('the allow-list', () => {
     }
   });
 
+  it('never contains sudo: privilege is the fixed prefix applied by argvFor, which the charter would refuse as an argv', () => {
+    expect([...SUDO_PREFIX]).toEqual(['sudo', '-n']);
+    expect(Object.isFrozen(SUDO_PREFIX)).toBe(true);
+    expect(FORBIDDEN_PATTERNS.some(({ pattern }) => pattern.test(SUDO_PREFIX[0]))).toBe(true);
+    for (const [name, argv] of allCommands) {
+      expect(argv.some((word) => /sudo|doas|pkexec|\bsu\b/.test(word)), name).toBe(false);
+    }
+  });
+
+  it('puts exactly SUDO_PREFIX in front of the allow-listed argv, and only for sudo: true', () => {
+    for (const name of ALLOWED_COMMAND_NAMES) {
+      const argv = ALLOWED_COMMANDS[name];
+      expect(argvFor(name)).toBe(argv);
+      expect(argvFor(name, {})).toBe(argv);
+      expect(argvFor(name, { sudo: false })).toBe(argv);
+      const privileged = argvFor(name, { sudo: true });
+      expect(privileged, name).toEqual(['sudo', '-n', ...argv]);
+      expect(Object.isFrozen(privileged)).toBe(true);
+      const output = execFileSync('/bin/sh', ['-c', `printf '%s\\0' ${shellCommandFor(name, { sudo: true })}`], { encoding: 'utf8' });
+      expect(output.split('\0').slice(0, -1), name).toEqual(['sudo', '-n', ...argv]);
+    }
+  });
+
+  it('refuses run options that are not a plain sudo boolean, and ignores an inherited sudo', () => {
+    for (const hostile of [{ sudo: 'true' }, { sudo: 1 }, { sudo: ['sudo', '-u', 'root'] }, null, 'sudo', 1]) {
+      expect(() => argvFor('kernelRelease', launderOptions(hostile)), JSON.stringify(hostile)).toThrow(/not on the probe allow-list/);
+    }
+    expect(argvFor('kernelRelease', launderOptions(Object.create({ sudo: true }) as object))).toEqual(['uname', '-r']);
+  });
+
   it('checks names at runtime, not only at compile time', () => {
     expect(isAllowedCommandName('kernelRelease')).toBe(true);
     for (const hostile of ['cat /etc/shadow', 'constructor', '__proto__', 'toString', 'hasOwnProperty', '', 'KERNELRELEASE']) {
@@ -83,6 +140,11 @@ describe('the allow-list', () => {
 /** What a caller would have to do to smuggle a string past the type system. */
 function launder(value: string): AllowedCommandName {
   return value as AllowedCommandName;
+}
+
+/** The same for run options. */
+function launderOptions(value: unknown): RunOptions {
+  return value as RunOptions;
 }
 
 describe('renderShellCommand', () => {
@@ -190,6 +252,77 @@ describe('transports run names from the list, nothing else', () => {
     const uname = await runner.run('machineArch');
     expect(uname.exitCode).toBe(0);
     expect(uname.stdout.trim()).toBe(execFileSync('uname', ['-m'], { encoding: 'utf8' }).trim());
+    await runner.close();
+  });
+});
+
+/** The only argv either transport may ever start: each allow-listed argv, alone or after SUDO_PREFIX. */
+const PERMITTED = new Set(ALLOWED_COMMAND_NAMES.flatMap((name) => [renderShellCommand(ALLOWED_COMMANDS[name]), renderShellCommand([...SUDO_PREFIX, ...ALLOWED_COMMANDS[name]])]));
+
+const HOSTILE_NAMES = ['cat /etc/shadow', "uname -r; cat /etc/shadow", 'constructor', '__proto__', 'toString', '', 'sudo'];
+const HOSTILE_OPTIONS: unknown[] = [{ sudo: 'yes' }, { sudo: 1 }, { sudo: ['-u', 'root'] }, null, 'sudo -i'];
+
+describe('nothing outside ALLOWED_COMMANDS can be run, with or without the sudo prefix', () => {
+  it('types: a runner takes an allow-listed name and at most { sudo?: boolean }', () => {
+    expectTypeOf<Parameters<CommandRunner['run']>>().toEqualTypeOf<[name: AllowedCommandName, options?: RunOptions]>();
+    expectTypeOf<RunOptions>().toEqualTypeOf<{ readonly sudo?: boolean }>();
+    expectTypeOf<string>().not.toMatchTypeOf<AllowedCommandName>();
+    const runner = createSshCommandRunner(recordingSession().session, { commandTimeoutMs: 1_000 });
+    const never = (attempt: () => Promise<unknown>) => void attempt().catch(() => undefined);
+    // Each line below must fail to compile: no command lines, no extra argv, no other prefix.
+    // @ts-expect-error a command line is not a command name
+    never(() => runner.run('sudo cat /etc/shadow', { sudo: true }));
+    // @ts-expect-error sudo is a boolean, not a user or a command
+    never(() => runner.run('kernelRelease', { sudo: 'root' }));
+    // @ts-expect-error there is no way to pass extra arguments
+    never(() => runner.run('kernelRelease', { sudo: true, argv: ['/etc/shadow'] }));
+    // @ts-expect-error nor another privilege wrapper
+    never(() => runner.run('kernelRelease', { prefix: ['doas'] }));
+  });
+
+  it('ssh: every name, with and without sudo, execs exactly its permitted command line; anything else execs nothing', async () => {
+    const { session, executed } = recordingSession();
+    const runner = createSshCommandRunner(session, { commandTimeoutMs: 1_000 });
+    for (const name of ALLOWED_COMMAND_NAMES) {
+      await runner.run(name);
+      await runner.run(name, { sudo: true });
+      // Extra keys do not reach the command line.
+      await runner.run(name, launderOptions({ sudo: false, argv: ['/etc/shadow'] }));
+    }
+    expect(executed).toHaveLength(ALLOWED_COMMAND_NAMES.length * 3);
+    expect(new Set(executed)).toEqual(PERMITTED);
+
+    const before = executed.length;
+    for (const hostile of HOSTILE_NAMES) {
+      await expect(runner.run(launder(hostile))).rejects.toThrow(/not on the probe allow-list/);
+      await expect(runner.run(launder(hostile), { sudo: true })).rejects.toThrow(/not on the probe allow-list/);
+    }
+    for (const options of HOSTILE_OPTIONS) {
+      await expect(runner.run('kernelRelease', launderOptions(options))).rejects.toThrow(/not on the probe allow-list/);
+    }
+    expect(executed).toHaveLength(before);
+  });
+
+  it('local: every name, with and without sudo, starts exactly its permitted argv; anything else starts nothing', async () => {
+    spawned.fake = true;
+    const runner = createLocalRunner({ commandTimeoutMs: 1_000 });
+    for (const name of ALLOWED_COMMAND_NAMES) {
+      await runner.run(name);
+      await runner.run(name, { sudo: true });
+      await runner.run(name, launderOptions({ sudo: false, argv: ['/etc/shadow'] }));
+    }
+    expect(spawned.calls).toHaveLength(ALLOWED_COMMAND_NAMES.length * 3);
+    expect(new Set(spawned.calls.map((argv) => renderShellCommand(argv)))).toEqual(PERMITTED);
+
+    const before = spawned.calls.length;
+    for (const hostile of HOSTILE_NAMES) {
+      await expect(runner.run(launder(hostile))).rejects.toThrow(/not on the probe allow-list/);
+      await expect(runner.run(launder(hostile), { sudo: true })).rejects.toThrow(/not on the probe allow-list/);
+    }
+    for (const options of HOSTILE_OPTIONS) {
+      await expect(runner.run('kernelRelease', launderOptions(options))).rejects.toThrow(/not on the probe allow-list/);
+    }
+    expect(spawned.calls).toHaveLength(before);
     await runner.close();
   });
 });

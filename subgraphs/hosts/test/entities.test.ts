@@ -1,36 +1,39 @@
 import type { ExecutionResult } from 'graphql';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { entitiesOf, executeSubgraph } from '../../../test/support/execute-subgraph.js';
-import type { InventoryHost } from '../src/inventory.js';
+import type { FactStore } from '../src/facts/fact-store.js';
+import { MemoryFactStore } from '../src/facts/memory-fact-store.js';
+import type { FactType, ProbeReport } from '../src/facts/types.js';
+import type { InventoryHost } from '../src/inventory/build-inventory.js';
 import { createHostsSubgraph } from '../src/server.js';
-import type { ProbeResult } from '../src/sources/probe/types.js';
-import type { HostState, HostStore } from '../src/store/host-store.js';
-import { MemoryHostStore } from '../src/store/memory-host-store.js';
 
 // CONVENTIONS §11: `_entities` is what the gateway sends, so it is tested on the subgraph schema itself,
 // and N representations must cost one store call, not N.
 
 /** Records each batch the resolvers ask the store for; the store is a dependency, not the unit under test. */
-class CountingHostStore implements HostStore {
-  readonly getStatesCalls: string[][] = [];
-  readonly getPackagesCalls: string[][] = [];
-  constructor(private readonly inner: HostStore) {}
-  saveProbe(result: ProbeResult): Promise<void> {
-    return this.inner.saveProbe(result);
-  }
-  getStates(hostIds: readonly string[]): Promise<(HostState | null)[]> {
-    this.getStatesCalls.push([...hostIds]);
-    return this.inner.getStates(hostIds);
-  }
-  getPackages(hostIds: readonly string[]) {
-    this.getPackagesCalls.push([...hostIds]);
-    return this.inner.getPackages(hostIds);
-  }
-  close(): Promise<void> {
-    return this.inner.close();
-  }
+function countingStore(inner: FactStore) {
+  const calls = { getProbeStates: [] as string[][], getFacts: [] as [FactType, string[]][] };
+  const store: FactStore = {
+    saveReport: (report) => inner.saveReport(report),
+    getProbeStates: (ids) => {
+      calls.getProbeStates.push([...ids]);
+      return inner.getProbeStates(ids);
+    },
+    getFreshness: (ids) => inner.getFreshness(ids),
+    getFacts: (type, ids) => {
+      calls.getFacts.push([type, [...ids]]);
+      return inner.getFacts(type, ids);
+    },
+    getChanges: (id, options) => inner.getChanges(id, options),
+    getFactsAsOf: (type, id, time) => inner.getFactsAsOf(type, id, time),
+    getMetrics: (id, from, to) => inner.getMetrics(id, from, to),
+    hostsWithPackage: (name) => inner.hostsWithPackage(name),
+    close: () => inner.close(),
+  };
+  return { store, calls };
 }
 
+const noScheduler = { refresh: async () => ({ status: 'QUEUED' as const, message: 'queued' }) };
 const IDS = ['alpha', 'bravo', 'charlie', 'delta'] as const;
 
 function sshHost(id: string): InventoryHost {
@@ -43,19 +46,23 @@ function sshHost(id: string): InventoryHost {
   };
 }
 
-function okProbe(hostId: string, finishedAt: string): ProbeResult {
+function okProbe(hostId: string, finishedAt: string): ProbeReport {
   return {
     hostId,
     status: 'OK',
     message: null,
     startedAt: finishedAt,
     finishedAt,
-    os: { id: 'debian', idLike: [], name: 'Debian GNU/Linux', prettyName: `Debian for ${hostId}`, version: '12', versionId: '12', kernel: '6.1.0', arch: 'x86_64' },
     packageManager: 'dpkg',
-    packages: [
-      { name: 'zlib1g', version: '1:1.2.13', arch: 'amd64' },
-      { name: 'bash', version: '5.2.15', arch: 'amd64' },
-    ],
+    collectors: { os: { status: 'OK', message: null }, packages: { status: 'OK', message: null } },
+    facts: {
+      os: [{ id: 'debian', idLike: [], name: 'Debian GNU/Linux', prettyName: `Debian for ${hostId}`, version: '12', versionId: '12', kernel: '6.1.0', arch: 'x86_64' }],
+      packages: [
+        { name: 'zlib1g', version: '1:1.2.13', arch: 'amd64' },
+        { name: 'bash', version: '5.2.15', arch: 'amd64' },
+      ],
+    },
+    metrics: null,
   };
 }
 
@@ -91,7 +98,8 @@ type HostEntity = {
   probeStatus: { state: string; message: string | null; lastSuccessAt: string | null };
 } | null;
 
-let store: CountingHostStore;
+let store: FactStore;
+let calls: ReturnType<typeof countingStore>['calls'];
 let definition: ReturnType<typeof createHostsSubgraph>;
 
 function entities(representations: unknown[], source = ENTITIES): Promise<ExecutionResult> {
@@ -101,13 +109,13 @@ function entities(representations: unknown[], source = ENTITIES): Promise<Execut
 const hostsOf = (result: ExecutionResult) => entitiesOf<HostEntity>(result);
 
 beforeEach(async () => {
-  store = new CountingHostStore(new MemoryHostStore());
-  definition = createHostsSubgraph({ inventory: IDS.map(sshHost), store });
+  ({ store, calls } = countingStore(new MemoryFactStore()));
+  definition = createHostsSubgraph({ inventory: IDS.map(sshHost), store, scheduler: noScheduler });
   // charlie has never been probed; the others succeeded once; delta then failed.
-  await store.saveProbe(okProbe('alpha', '2026-01-01T00:00:00.000Z'));
-  await store.saveProbe(okProbe('bravo', '2026-01-01T00:01:00.000Z'));
-  await store.saveProbe(okProbe('delta', '2026-01-01T00:02:00.000Z'));
-  await store.saveProbe({ ...okProbe('delta', '2026-01-01T00:03:00.000Z'), status: 'TIMEOUT', message: 'no answer within 1000 ms', os: null, packageManager: null, packages: null });
+  await store.saveReport(okProbe('alpha', '2026-01-01T00:00:00.000Z'));
+  await store.saveReport(okProbe('bravo', '2026-01-01T00:01:00.000Z'));
+  await store.saveReport(okProbe('delta', '2026-01-01T00:02:00.000Z'));
+  await store.saveReport({ ...okProbe('delta', '2026-01-01T00:03:00.000Z'), status: 'TIMEOUT', message: 'no answer within 1000 ms', collectors: {}, facts: {} });
 });
 
 describe('hosts _entities', () => {
@@ -137,10 +145,11 @@ describe('hosts _entities', () => {
     expect(hosts[3]?.os).toBeNull();
     expect(hosts[3]?.probeStatus).toEqual({ state: 'NEVER_PROBED', message: null, lastSuccessAt: null });
 
-    // os, packageManager and probeStatus of four hosts: one batch, each known id once, never the unknown one.
-    expect(store.getStatesCalls).toHaveLength(1);
-    expect([...(store.getStatesCalls[0] ?? [])].sort()).toEqual(['alpha', 'bravo', 'charlie', 'delta']);
-    expect(store.getPackagesCalls).toHaveLength(0);
+    // os, packageManager and probeStatus of four hosts: one batch each, each known id once, never the unknown one.
+    expect(calls.getProbeStates).toHaveLength(1);
+    expect([...(calls.getProbeStates[0] ?? [])].sort()).toEqual(['alpha', 'bravo', 'charlie', 'delta']);
+    expect(calls.getFacts.map(([type]) => type)).toEqual(['os']);
+    expect([...(calls.getFacts[0]?.[1] ?? [])].sort()).toEqual(['alpha', 'bravo', 'charlie', 'delta']);
   });
 
   it('reference resolution alone does not touch the store', async () => {
@@ -149,11 +158,11 @@ describe('hosts _entities', () => {
       'query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Host { id name } } }',
     );
     expect(hostsOf(result).map((h) => h?.id)).toEqual([...IDS]);
-    expect(store.getStatesCalls).toHaveLength(0);
-    expect(store.getPackagesCalls).toHaveLength(0);
+    expect(calls.getProbeStates).toHaveLength(0);
+    expect(calls.getFacts).toHaveLength(0);
   });
 
-  it('packages of N hosts cost one getPackages call', async () => {
+  it('packages of N hosts cost one getFacts call', async () => {
     const result = await entities(
       IDS.map((id) => ({ __typename: 'Host', id })),
       'query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Host { id packages(first: 10) { totalCount edges { node { name } } } } } }',
@@ -166,13 +175,13 @@ describe('hosts _entities', () => {
       ['delta', 2],
     ]);
     expect(rows[0]?.packages.edges.map((e) => e.node.name)).toEqual(['bash', 'zlib1g']);
-    expect(store.getPackagesCalls).toHaveLength(1);
-    expect([...(store.getPackagesCalls[0] ?? [])].sort()).toEqual([...IDS]);
+    expect(calls.getFacts.map(([type]) => type)).toEqual(['packages']);
+    expect([...(calls.getFacts[0]?.[1] ?? [])].sort()).toEqual([...IDS]);
   });
 
   it('loaders are per request: a second request asks the store again', async () => {
     await entities([{ __typename: 'Host', id: 'alpha' }]);
     await entities([{ __typename: 'Host', id: 'alpha' }]);
-    expect(store.getStatesCalls).toEqual([['alpha'], ['alpha']]);
+    expect(calls.getProbeStates).toEqual([['alpha'], ['alpha']]);
   });
 });

@@ -10,13 +10,20 @@
  * - shell history of any user (`~/.bash_history`, `~/.zsh_history`, fish/psql/mysql/python history, the
  *   `history` builtin);
  * - other processes' command lines or environments (`/proc/<pid>/cmdline`, `/proc/<pid>/environ`, `ps`,
- *   `pgrep`), which routinely carry passwords and tokens;
+ *   `pgrep`), which routinely carry passwords and tokens. A listening socket's owner is kept as its
+ *   process name only (the 15-character comm `ss -p` prints), never its pid or command line;
  * - log files and journals (`/var/log`, `journalctl`, `dmesg`, `last`), which hold user activity;
  * - credentials (`/etc/shadow`, `/etc/gshadow`, `~/.ssh`, private host keys);
  * - anything through a shell, interpreter or privilege wrapper (`sh -c`, `env`, `sudo`, `python`), since
  *   that would turn a fixed command back into arbitrary code.
  *
  * `FORBIDDEN_PATTERNS` states those rules as patterns; a test fails if any allow-listed argv matches one.
+ *
+ * The one exception is privilege, and it is not an argv: an operator may let a collector run with
+ * `sudo -n` (off by default). The transports then run `SUDO_PREFIX` followed by the allow-listed argv,
+ * nothing else: `sudo` never appears inside ALLOWED_COMMANDS, the prefix is a frozen constant applied
+ * only by `argvFor`, and `-n` makes sudo fail instead of prompting when a password would be needed.
+ * A sudoers rule can then be as narrow as the allow-list itself.
  */
 
 type Argv = readonly [program: string, ...args: string[]];
@@ -36,7 +43,42 @@ export const ALLOWED_COMMANDS = Object.freeze({
   rpmPackages: fixed('rpm', '-qa', '--queryformat', '%{NAME}\\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\\t%{ARCH}\\n'),
   // `apk info -v` prints one `name-version-rN` per installed package on every apk-tools release.
   apkPackages: fixed('apk', 'info', '-v'),
+
+  // --plain drops the tree and the `●` marker, --no-legend the header and footer; --all includes
+  // inactive and not-found units, which are posture too (a unit something wants but that is missing).
+  systemdUnits: fixed('systemctl', 'list-units', '--type=service', '--all', '--no-pager', '--plain', '--no-legend'),
+  systemdUnitFiles: fixed('systemctl', 'list-unit-files', '--type=service', '--no-pager', '--no-legend'),
+  // Accounts through NSS, so LDAP/SSSD users appear too; the password field is never kept.
+  passwdEntries: fixed('getent', 'passwd'),
+  groupEntries: fixed('getent', 'group'),
+  ipAddresses: fixed('ip', '-j', 'addr'),
+  ipRoutes: fixed('ip', '-j', 'route'),
+  ip6Routes: fixed('ip', '-j', '-6', 'route'),
+  // Numeric (-n), listening (-l) TCP and UDP sockets without a header (-H). No -p: see listeningPorts.
+  listeningSockets: fixed('ss', '-H', '-tuln'),
+  // With -p, ss names each socket's owning processes (comm, pid, fd); only the name is kept, and only
+  // when the probe is privileged enough to see every process (see collectors/ports.ts).
+  listeningSocketsWithProcesses: fixed('ss', '-H', '-tulpn'),
+  effectiveUid: fixed('id', '-u'),
+  nftRuleset: fixed('nft', '-j', 'list', 'ruleset'),
+  iptablesRules: fixed('iptables-save'),
+  ip6tablesRules: fixed('ip6tables-save'),
+  cpuTopology: fixed('lscpu', '-J'),
+  cpuInfo: fixed('cat', '/proc/cpuinfo'),
+  memInfo: fixed('cat', '/proc/meminfo'),
+  loadAverage: fixed('cat', '/proc/loadavg'),
+  uptime: fixed('cat', '/proc/uptime'),
+  // POSIX format (-P) keeps one line per filesystem however long its name; -k fixes the unit.
+  diskFree: fixed('df', '-P', '-k'),
 });
+
+/** The only thing ever put in front of an allow-listed argv, and only by `argvFor`. */
+export const SUDO_PREFIX = fixed('sudo', '-n');
+
+export interface RunOptions {
+  /** Run as `sudo -n <argv>`. @default false */
+  readonly sudo?: boolean;
+}
 
 export type AllowedCommandName = keyof typeof ALLOWED_COMMANDS;
 
@@ -61,6 +103,8 @@ export const FORBIDDEN_PATTERNS: readonly ForbiddenPattern[] = Object.freeze([
   { pattern: /(?:^|\/)\.ssh(?:\/|$)|ssh_host_[a-z0-9]+_key$/, reason: 'SSH keys' },
   {
     pattern: /^(?:sh|bash|dash|zsh|ksh|fish|csh|tcsh|busybox|env|sudo|su|doas|eval|exec|xargs|find|awk|perl|python\d*(?:\.\d+)?|ruby|node)$/,
+    // sudo stays here: inside an argv it would be a wrapper like any other. Privilege is only ever
+    // SUDO_PREFIX, which argvFor puts in front of a listed argv and which is not itself listed.
     reason: 'shells, interpreters and wrappers run arbitrary code',
   },
 ]);
@@ -80,11 +124,36 @@ export function isAllowedCommandName(name: unknown): name is AllowedCommandName 
 
 /**
  * The argv for a name, checked at runtime too: the type system cannot stop a caller that launders a
- * string through a cast, so transports call this rather than indexing ALLOWED_COMMANDS.
+ * string through a cast, so transports call this rather than indexing ALLOWED_COMMANDS. With
+ * `{ sudo: true }` the argv is SUDO_PREFIX followed by the allow-listed argv, and nothing else.
  */
-export function argvFor(name: AllowedCommandName): Argv {
+export function argvFor(name: AllowedCommandName, options?: RunOptions): Argv {
   if (!isAllowedCommandName(name)) throw new CommandNotAllowedError();
-  return ALLOWED_COMMANDS[name];
+  const argv = ALLOWED_COMMANDS[name];
+  // Read defensively: options may arrive through a cast too. Only an own `sudo: true` turns sudo on,
+  // so a truthy string or an inherited property cannot; anything but true/false/absent is refused.
+  if (options === undefined) return argv;
+  if (typeof options !== 'object' || options === null) throw new CommandNotAllowedError();
+  const sudo: unknown = Object.hasOwn(options, 'sudo') ? options.sudo : undefined;
+  if (sudo === true) return Object.freeze([...SUDO_PREFIX, ...argv] as const);
+  if (sudo !== undefined && sudo !== false) throw new CommandNotAllowedError();
+  return argv;
+}
+
+/** The program for messages: `nft`, or `sudo -n nft` when run with sudo. */
+export function programLabel(name: AllowedCommandName, options?: RunOptions): string {
+  const argv = argvFor(name, options);
+  const programAt = argv.length - ALLOWED_COMMANDS[name].length;
+  return argv.slice(0, programAt + 1).join(' ');
+}
+
+/**
+ * The whole command for messages (`ss -H -tuln`), or only the program when an argument is a format
+ * string (dpkg-query's `${Package}…`, rpm's `%{NAME}…`), which would be noise in a message.
+ */
+export function commandLabel(name: AllowedCommandName, options?: RunOptions): string {
+  const argv = argvFor(name, options);
+  return argv.some((word) => /[$%\\]/.test(word)) ? programLabel(name, options) : argv.join(' ');
 }
 
 /**
@@ -107,6 +176,6 @@ export function renderShellCommand(argv: readonly string[]): string {
   return argv.map(quoteShellArgument).join(' ');
 }
 
-export function shellCommandFor(name: AllowedCommandName): string {
-  return renderShellCommand(argvFor(name));
+export function shellCommandFor(name: AllowedCommandName, options?: RunOptions): string {
+  return renderShellCommand(argvFor(name, options));
 }

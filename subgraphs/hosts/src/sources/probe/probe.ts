@@ -1,80 +1,33 @@
-import { describeError } from '@vigil/lib/errors';
-import { CommandNotAllowedError } from './allowlist.js';
-import { collectOs } from './collectors/os.js';
-import { collectPackages, type PackageInventory } from './collectors/packages.js';
-import { createLocalRunner } from './local-transport.js';
-import { ProbeFailure } from './probe-failure.js';
-import { connectSsh } from './ssh-transport.js';
-import type { CommandRunner } from './transport.js';
-import type { HostTarget, OsInfo, ProbeResult } from './types.js';
+import type { CollectorOutcome } from '../../facts/types.js';
+import { DEFAULT_LOCAL_COMMAND_TIMEOUT_MS, describeTarget, runProbe, type ProbeReportOptions } from './probe-report.js';
+import type { HostTarget, ProbeResult, ProbeStatusCode } from './types.js';
 
-export interface ProbeOptions {
-  now?: () => Date;
-}
+export { DEFAULT_LOCAL_COMMAND_TIMEOUT_MS };
 
-/** @default used when a local target sets no commandTimeoutMs */
-export const DEFAULT_LOCAL_COMMAND_TIMEOUT_MS = 30_000;
+export type ProbeOptions = Pick<ProbeReportOptions, 'now' | 'connect'>;
 
 /**
- * Probes one host over one connection and reports what it found. Never throws: every failure becomes
- * a status and a short message; the connection is closed on every path. Collectors run side by side,
- * so a failed one (say, a package query that timed out) does not discard what the others returned.
+ * The OS and package inventory of one host, in the shape the host store keeps: the os and packages
+ * collectors of probeHostReport, over one connection. Never throws. A collector's failure becomes the
+ * status (TIMEOUT, otherwise ERROR; the first failing collector decides) with its message, and does
+ * not discard what the other found. A host without a supported package manager is OK, with a note.
  */
 export async function probeHost(target: HostTarget, options: ProbeOptions = {}): Promise<ProbeResult> {
-  const now = options.now ?? (() => new Date());
-  const startedAt = now().toISOString();
+  const report = await runProbe(target, ['os', 'packages'], options);
+  const base = { hostId: report.hostId, startedAt: report.startedAt, finishedAt: report.finishedAt };
+  if (report.status !== 'OK') return { ...base, status: report.status, message: report.message, os: null, packageManager: null, packages: null };
+
   const label = describeTarget(target);
-  let runner: CommandRunner | null = null;
-  let outcome: Omit<ProbeResult, 'hostId' | 'startedAt' | 'finishedAt'>;
-
-  try {
-    runner = await openRunner(target);
-    const [os, inventory] = await Promise.allSettled([collectOs(runner), collectPackages(runner)]);
-    outcome = summarise(label, os, inventory);
-  } catch (error) {
-    outcome = { ...asFailure(error, label), os: null, packageManager: null, packages: null };
-  } finally {
-    await runner?.close().catch(() => undefined);
-  }
-  return { hostId: target.id, ...outcome, startedAt, finishedAt: now().toISOString() };
-}
-
-function openRunner(target: HostTarget): Promise<CommandRunner> {
-  switch (target.transport) {
-    case 'local':
-      return Promise.resolve(createLocalRunner({ commandTimeoutMs: target.commandTimeoutMs ?? DEFAULT_LOCAL_COMMAND_TIMEOUT_MS }));
-    case 'ssh':
-      return connectSsh(target);
-  }
-}
-
-function describeTarget(target: HostTarget): string {
-  return target.transport === 'local' ? 'local machine' : `${target.address}:${target.port}`;
-}
-
-function summarise(
-  label: string,
-  os: PromiseSettledResult<OsInfo>,
-  inventory: PromiseSettledResult<PackageInventory | null>,
-): Omit<ProbeResult, 'hostId' | 'startedAt' | 'finishedAt'> {
-  const failures = [os, inventory].flatMap((settled) => (settled.status === 'rejected' ? [asFailure(settled.reason, label, true)] : []));
-  const found = inventory.status === 'fulfilled' ? inventory.value : null;
-  const notes = failures.map((failure) => failure.message);
-  if (inventory.status === 'fulfilled' && found === null) notes.push(`${label}: none of dpkg-query, rpm or apk is installed`);
+  const outcomes = [report.collectors.os, report.collectors.packages].filter((outcome): outcome is CollectorOutcome => outcome !== undefined);
+  const failed = outcomes.find((outcome) => outcome.status !== 'OK' && outcome.status !== 'UNSUPPORTED');
+  const notes = outcomes.flatMap((outcome) => (outcome.message === null ? [] : [`${label}: ${outcome.message}`]));
+  const status: ProbeStatusCode = failed === undefined ? 'OK' : failed.status === 'TIMEOUT' ? 'TIMEOUT' : 'ERROR';
   return {
-    // The first failure decides the status; a host without a supported package manager is still OK.
-    status: failures[0]?.status ?? 'OK',
+    ...base,
+    status,
     message: notes.length === 0 ? null : notes.join('; '),
-    os: os.status === 'fulfilled' ? os.value : null,
-    packageManager: found?.manager ?? null,
-    packages: found?.packages ?? null,
+    os: report.facts.os?.[0] ?? null,
+    packageManager: report.packageManager,
+    packages: report.facts.packages ?? null,
   };
-}
-
-function asFailure(error: unknown, label: string, duringCollection = false): Pick<ProbeResult, 'status' | 'message'> {
-  // Connection failures already name the host; failures while collecting are prefixed with it.
-  const prefix = duringCollection ? `${label}: ` : '';
-  if (error instanceof ProbeFailure) return { status: error.status, message: prefix + error.message };
-  if (error instanceof CommandNotAllowedError) return { status: 'ERROR', message: prefix + error.message };
-  return { status: 'ERROR', message: `${label}: unexpected probe failure: ${describeError(error)}` };
 }

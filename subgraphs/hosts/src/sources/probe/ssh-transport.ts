@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Client, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
 import { describeError } from '@vigil/lib/errors';
-import { argvFor, renderShellCommand, type AllowedCommandName } from './allowlist.js';
+import { argvFor, programLabel, renderShellCommand, type AllowedCommandName, type RunOptions } from './allowlist.js';
 import {
   fingerprintSha256,
   knownKeyTypesFor,
@@ -49,17 +49,18 @@ export interface SshRunnerOptions {
 export function createSshCommandRunner(session: SshSession, options: SshRunnerOptions): CommandRunner {
   let closing: Promise<void> | null = null;
   return {
-    async run(name: AllowedCommandName): Promise<CommandOutput> {
+    async run(name: AllowedCommandName, runOptions?: RunOptions): Promise<CommandOutput> {
       // Resolve the argv before touching the connection: a name off the list never reaches exec.
-      const argv = argvFor(name);
+      const argv = argvFor(name, runOptions);
+      const label = programLabel(name, runOptions);
       if (closing !== null) throw new ProbeFailure('ERROR', 'the SSH connection is already closed');
       let channel: ExecChannel;
       try {
         channel = await session.exec(renderShellCommand(argv));
       } catch (error) {
-        throw new ProbeFailure('ERROR', `could not start ${argv[0]}: ${describeError(error)}`, { cause: error });
+        throw new ProbeFailure('ERROR', `could not start ${label}: ${describeError(error)}`, { cause: error });
       }
-      return collectChannel(channel, argv[0], options);
+      return collectChannel(channel, label, options);
     },
     close(): Promise<void> {
       closing ??= session.end();

@@ -1,4 +1,4 @@
-import type { AllowedCommandName } from './allowlist.js';
+import type { AllowedCommandName, RunOptions } from './allowlist.js';
 
 export interface CommandOutput {
   stdout: string;
@@ -9,11 +9,20 @@ export interface CommandOutput {
 
 /**
  * Runs allow-listed commands on one host over one connection. The parameter is a command name, never
- * a command line: that is what keeps client input away from every shell.
+ * a command line: that is what keeps client input away from every shell. The only option is whether
+ * the fixed `sudo -n` prefix goes in front (see allowlist.ts).
  */
 export interface CommandRunner {
-  run(name: AllowedCommandName): Promise<CommandOutput>;
+  run(name: AllowedCommandName, options?: RunOptions): Promise<CommandOutput>;
   close(): Promise<void>;
+}
+
+/**
+ * What a collector is given: names only, no options. Whether a collector runs with sudo is the
+ * operator's decision, applied by the probe, never the collector's own.
+ */
+export interface CommandSource {
+  run(name: AllowedCommandName): Promise<CommandOutput>;
 }
 
 /** POSIX shells exit 127 for "command not found"; the local transport reports ENOENT the same way. */

@@ -1,5 +1,5 @@
-import { ProbeFailure } from '../probe-failure.js';
-import type { CommandRunner } from '../transport.js';
+import { CollectorFailure } from '../collector.js';
+import type { CommandSource } from '../transport.js';
 import type { OsInfo } from '../types.js';
 
 export type OsRelease = Omit<OsInfo, 'kernel' | 'arch'>;
@@ -54,8 +54,8 @@ function unquote(value: string): string {
   return result;
 }
 
-/** os-release, kernel release and machine architecture; throws ProbeFailure when os-release is unreadable. */
-export async function collectOs(runner: CommandRunner): Promise<OsInfo> {
+/** os-release, kernel release and machine architecture; throws CollectorFailure when os-release is unreadable. */
+export async function collectOs(runner: CommandSource): Promise<OsInfo> {
   const [release, kernel, arch] = await Promise.all([
     readOsRelease(runner),
     firstLineOf(runner, 'kernelRelease'),
@@ -64,15 +64,15 @@ export async function collectOs(runner: CommandRunner): Promise<OsInfo> {
   return { ...release, kernel, arch };
 }
 
-async function readOsRelease(runner: CommandRunner): Promise<OsRelease> {
+async function readOsRelease(runner: CommandSource): Promise<OsRelease> {
   const primary = await runner.run('osRelease');
   if (primary.exitCode === 0) return parseOsRelease(primary.stdout);
   const fallback = await runner.run('osReleaseFallback');
   if (fallback.exitCode === 0) return parseOsRelease(fallback.stdout);
-  throw new ProbeFailure('ERROR', 'neither /etc/os-release nor /usr/lib/os-release could be read');
+  throw new CollectorFailure('FAILED', 'neither /etc/os-release nor /usr/lib/os-release could be read');
 }
 
-async function firstLineOf(runner: CommandRunner, name: 'kernelRelease' | 'machineArch'): Promise<string | null> {
+async function firstLineOf(runner: CommandSource, name: 'kernelRelease' | 'machineArch'): Promise<string | null> {
   const output = await runner.run(name);
   const line = output.stdout.split('\n')[0]?.trim() ?? '';
   return output.exitCode === 0 && line !== '' ? line : null;

@@ -1,6 +1,6 @@
-import { ALLOWED_COMMANDS, type AllowedCommandName } from '../allowlist.js';
-import { ProbeFailure } from '../probe-failure.js';
-import { COMMAND_NOT_FOUND, type CommandRunner } from '../transport.js';
+import type { AllowedCommandName } from '../allowlist.js';
+import { CollectorFailure, attempt, lines, parseOutput, type CollectorContext } from '../collector.js';
+import type { CommandSource } from '../transport.js';
 import type { InstalledPackage, PackageManager } from '../types.js';
 
 /**
@@ -66,13 +66,6 @@ function splitApkName(nameVersion: string): { name: string; version: string } | 
   return null;
 }
 
-function lines(text: string): string[] {
-  return text
-    .split('\n')
-    .map((line) => line.replace(/\r$/, ''))
-    .filter((line) => line.trim() !== '');
-}
-
 export interface PackageInventory {
   manager: PackageManager;
   packages: InstalledPackage[];
@@ -85,21 +78,26 @@ const MANAGERS: readonly { manager: PackageManager; command: AllowedCommandName;
 ];
 
 /**
- * The installed packages from the first package manager present (dpkg, then rpm, then apk), or null
- * when none is. "Not present" is exit 127 (the shell's "command not found"); any other failure is an
- * error rather than a reason to ask the next manager, which would report a wrong, empty inventory.
+ * The installed packages from the first package manager present (dpkg, then rpm, then apk). "Not
+ * present" is UNSUPPORTED (exit 127, the shell's "command not found"), and only that moves on to the
+ * next manager: any other failure is reported, since asking the next one would report a wrong, empty
+ * inventory. Throws UNSUPPORTED when none is installed.
  */
-export async function collectPackages(runner: CommandRunner): Promise<PackageInventory | null> {
+export async function collectPackageInventory(context: CollectorContext): Promise<PackageInventory> {
   for (const { manager, command, parse } of MANAGERS) {
-    const output = await runner.run(command);
-    if (output.exitCode === COMMAND_NOT_FOUND) continue;
-    if (output.exitCode !== 0) {
-      const program = ALLOWED_COMMANDS[command][0];
-      const detail = output.stderr.trim().split('\n')[0]?.slice(0, 200) ?? '';
-      const how = output.exitCode === null ? 'was killed by a signal' : `exited with ${output.exitCode}`;
-      throw new ProbeFailure('ERROR', `${program} ${how}${detail === '' ? '' : `: ${detail}`}`);
-    }
-    return { manager, packages: parse(output.stdout) };
+    const result = await attempt(context, command);
+    if (result.ok) return { manager, packages: parseOutput(context, command, parse, result.output.stdout) };
+    if (result.failure.status !== 'UNSUPPORTED') throw result.failure;
   }
-  return null;
+  throw new CollectorFailure('UNSUPPORTED', 'none of dpkg-query, rpm or apk is installed on the host');
+}
+
+/** The same for callers without a probe context (probeHost's predecessors): null when no manager is installed. */
+export async function collectPackages(runner: CommandSource): Promise<PackageInventory | null> {
+  try {
+    return await collectPackageInventory({ run: (name) => runner.run(name), sudo: false });
+  } catch (error) {
+    if (error instanceof CollectorFailure && error.status === 'UNSUPPORTED') return null;
+    throw error;
+  }
 }

@@ -1,0 +1,294 @@
+import type { Redis } from '@vigil/lib/redis';
+import {
+  assignKeys,
+  canonicalItems,
+  canonicalJson,
+  compareNewestFirst,
+  decodeHistoryMember,
+  diffItems,
+  digestItems,
+  encodeHistoryMember,
+  sortedItems,
+  timeMs,
+  undoChanges,
+  type CanonicalItem,
+  type TypedChange,
+} from './fact-diff.js';
+import {
+  attemptOf,
+  freshnessOf,
+  isStale,
+  nextProbeState,
+  outcomesOf,
+  packageIndexUpdates,
+  parseHolders,
+  resolveRetention,
+  validateLimit,
+  type CollectorAttempt,
+  type CollectorFreshness,
+  type FactStore,
+  type FactStoreOptions,
+  type PackageHolder,
+  type ProbeState,
+  type Retention,
+  type SaveResult,
+} from './fact-store.js';
+import { COLLECTOR_NAMES, FACT_TYPES, type CollectorName, type FactChange, type FactItems, type FactType, type MetricsSnapshot, type ProbeReport } from './types.js';
+
+interface PresentType {
+  type: FactType;
+  items: CanonicalItem[];
+  digest: string;
+}
+
+/**
+ * Facts in Redis. Keys, under the prefix (`vigil:hosts:` in production):
+ *
+ * - `state:<host>`              string, JSON ProbeState
+ * - `freshness:<host>`          hash: `<collector>` → JSON last attempt {status, message, at};
+ *                               `<collector>:ok` → time of its last success
+ * - `facts:<host>:<type>`       hash: item key → canonical JSON of the item (absent when empty)
+ * - `meta:<host>`               hash: `first:<type>` → time first collected (tells [] from never);
+ *                               `digest:<type>` → SHA-256 of the current item set
+ * - `history:<host>:<type>`     sorted set by time (ms): `<8 digits>:<JSON FactChange>`
+ * - `metrics:<host>`            sorted set by time (ms): JSON MetricsSnapshot
+ * - `pkg:<name>`                hash: JSON [host, item key] → JSON {hostId, version, arch, packageManager}
+ *
+ * A save is two round trips when nothing changed (read state + digests; one MULTI) and three when
+ * something did (plus reading the changed types' items), whatever the number of items: every write
+ * of a report — 700 package fields, 700 history entries, 700 index entries — is one MULTI.
+ *
+ * Retention: history and metrics are trimmed by time (ZREMRANGEBYSCORE against `now`) on every save
+ * of the host, and the sorted sets expire a retention period after their last write, so a host that
+ * is no longer probed ages out too. Current state, freshness and the package index are bounded by
+ * what the hosts have.
+ *
+ * Concurrency: saves for different hosts touch disjoint keys, except `pkg:<name>` where each host
+ * writes only its own fields, so they may run concurrently. The diff is read-then-write, so saves for
+ * ONE host must not overlap: the scheduler runs at most one probe per host at a time and saves its
+ * report before the next (see FactStore).
+ */
+export class RedisFactStore implements FactStore {
+  private readonly retention: Retention;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    options: FactStoreOptions = {},
+  ) {
+    this.retention = resolveRetention(options);
+  }
+
+  async saveReport(report: ProbeReport): Promise<SaveResult> {
+    const { hostId } = report;
+    const at = report.finishedAt;
+    const atMs = timeMs(at, 'report.finishedAt');
+    const metricsMs = report.metrics ? timeMs(report.metrics.at, 'metrics.at') : null;
+
+    const present: PresentType[] = [];
+    for (const type of FACT_TYPES) {
+      const items = report.facts[type];
+      if (items === undefined) continue;
+      const canonical = canonicalItems(type, items);
+      present.push({ type, items: canonical, digest: digestItems(canonical) });
+    }
+
+    // Round trip 1: the probe state and the digest of every reported type's stored items.
+    const read = this.redis.pipeline().get(this.stateKey(hostId));
+    if (present.length > 0) read.hmget(this.metaKey(hostId), ...present.map((p) => `digest:${p.type}`));
+    const [stateJson, digests] = unwrap(await read.exec());
+    const storedDigests = Array.isArray(digests) ? digests : [];
+    const previous = typeof stateJson === 'string' ? (JSON.parse(stateJson) as ProbeState) : null;
+    if (previous && isStale(previous, atMs)) return { changes: [], previous, state: previous };
+    const changed = present.filter((p, i) => storedDigests[i] !== p.digest);
+
+    // Round trip 2, only when something changed: the stored items of the changed types.
+    const stored = new Map<FactType, Map<string, string>>();
+    if (changed.length > 0) {
+      const pipeline = this.redis.pipeline();
+      for (const p of changed) pipeline.hgetall(this.factsKey(hostId, p.type));
+      unwrap(await pipeline.exec()).forEach((fields, i) => {
+        const type = changed[i]?.type;
+        if (type !== undefined) stored.set(type, new Map(Object.entries(isStringRecord(fields) ? fields : {})));
+      });
+    }
+
+    const state = nextProbeState(previous, report);
+    const diffs = new Map<FactType, { keyed: Map<string, string>; changes: FactChange[] }>();
+    let packageChanges: TypedChange<'packages'>[] = [];
+    for (const p of changed) {
+      const before = stored.get(p.type) ?? new Map<string, string>();
+      const keyed = assignKeys(p.items, before);
+      if (p.type === 'packages') {
+        packageChanges = diffItems('packages', before, keyed, at);
+        diffs.set(p.type, { keyed, changes: packageChanges });
+      } else {
+        diffs.set(p.type, { keyed, changes: diffItems(p.type, before, keyed, at) });
+      }
+    }
+
+    // Last round trip: every write of the report, atomically.
+    const multi = this.redis.multi().set(this.stateKey(hostId), JSON.stringify(state));
+    const freshness = new Map<string, string>();
+    for (const [name, outcome] of outcomesOf(report)) {
+      freshness.set(name, JSON.stringify(attemptOf(outcome, at)));
+      if (outcome.status === 'OK') freshness.set(`${name}:ok`, at);
+    }
+    if (freshness.size > 0) multi.hset(this.freshnessKey(hostId), freshness);
+
+    for (const p of changed) {
+      const { keyed, changes: diff } = diffs.get(p.type) ?? { keyed: new Map<string, string>(), changes: [] };
+      const factsKey = this.factsKey(hostId, p.type);
+      const sets = new Map<string, string>();
+      const removed: string[] = [];
+      for (const change of diff) {
+        const json = keyed.get(change.key);
+        if (json === undefined) removed.push(change.key);
+        else sets.set(change.key, json);
+      }
+      if (sets.size > 0) multi.hset(factsKey, sets);
+      if (removed.length > 0) multi.hdel(factsKey, ...removed);
+      if (diff.length > 0) {
+        const historyKey = this.historyKey(hostId, p.type);
+        multi.zadd(historyKey, ...diff.flatMap((change, index) => [atMs, encodeHistoryMember(index, change)]));
+        multi.pexpire(historyKey, this.retention.historyMs);
+      }
+      multi.hset(this.metaKey(hostId), `digest:${p.type}`, p.digest).hsetnx(this.metaKey(hostId), `first:${p.type}`, at);
+    }
+    for (const update of packageIndexUpdates(hostId, state.packageManager, packageChanges)) {
+      if (update.value === null) multi.hdel(this.packageKey(update.name), update.field);
+      else multi.hset(this.packageKey(update.name), update.field, update.value);
+    }
+
+    const now = this.retention.now().getTime();
+    for (const type of FACT_TYPES) multi.zremrangebyscore(this.historyKey(hostId, type), '-inf', `(${now - this.retention.historyMs}`);
+    const metricsKey = this.metricsKey(hostId);
+    if (report.metrics && metricsMs !== null) {
+      multi.zadd(metricsKey, metricsMs, canonicalJson(report.metrics)).pexpire(metricsKey, this.retention.metricsMs);
+    }
+    multi.zremrangebyscore(metricsKey, '-inf', `(${now - this.retention.metricsMs}`);
+    unwrap(await multi.exec());
+
+    return { changes: [...diffs.values()].flatMap((d) => d.changes), previous, state };
+  }
+
+  async getProbeStates(hostIds: readonly string[]): Promise<(ProbeState | null)[]> {
+    if (hostIds.length === 0) return [];
+    const values = await this.redis.mget(hostIds.map((id) => this.stateKey(id)));
+    return values.map((value) => (value === null ? null : (JSON.parse(value) as ProbeState)));
+  }
+
+  async getFreshness(hostIds: readonly string[]): Promise<(Partial<Record<CollectorName, CollectorFreshness>> | null)[]> {
+    if (hostIds.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of hostIds) pipeline.hgetall(this.freshnessKey(id));
+    return unwrap(await pipeline.exec()).map((fields) => {
+      const record = isStringRecord(fields) ? fields : {};
+      const attempts = new Map<CollectorName, CollectorAttempt>();
+      const successes = new Map<CollectorName, string>();
+      for (const name of COLLECTOR_NAMES) {
+        const attempt = record[name];
+        const success = record[`${name}:ok`];
+        if (attempt !== undefined) attempts.set(name, JSON.parse(attempt) as CollectorAttempt);
+        if (success !== undefined) successes.set(name, success);
+      }
+      return freshnessOf(attempts, successes);
+    });
+  }
+
+  async getFacts<T extends FactType>(type: T, hostIds: readonly string[]): Promise<(FactItems[T][] | null)[]> {
+    if (hostIds.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of hostIds) pipeline.hgetall(this.factsKey(id, type)).hexists(this.metaKey(id), `first:${type}`);
+    const replies = unwrap(await pipeline.exec());
+    return hostIds.map((_, i) => {
+      const fields = replies[2 * i];
+      const collected = replies[2 * i + 1] === 1;
+      return collected ? sortedItems<T>(Object.entries(isStringRecord(fields) ? fields : {})) : null;
+    });
+  }
+
+  async getChanges(hostId: string, options: { since?: string; types?: readonly FactType[]; limit: number }): Promise<FactChange[]> {
+    validateLimit(options.limit);
+    const min = options.since === undefined ? '-inf' : String(timeMs(options.since, 'since'));
+    if (options.limit === 0) return [];
+    // Each type's newest `limit` entries, in the order the merge wants, then the merge.
+    const pipeline = this.redis.pipeline();
+    for (const type of new Set(options.types ?? FACT_TYPES)) {
+      pipeline.zrange(this.historyKey(hostId, type), '+inf', min, 'BYSCORE', 'REV', 'LIMIT', 0, options.limit);
+    }
+    return unwrap(await pipeline.exec())
+      .flatMap((members) => (Array.isArray(members) ? members.map((m) => decodeHistoryMember(String(m))) : []))
+      .sort(compareNewestFirst)
+      .slice(0, options.limit)
+      .map((entry) => entry.change);
+  }
+
+  async getFactsAsOf<T extends FactType>(type: T, hostId: string, time: string): Promise<FactItems[T][] | null> {
+    const atMs = timeMs(time, 'time');
+    // MULTI, not a pipeline: the current items and the changes to undo must be one snapshot.
+    const [first, fields, later] = unwrap(
+      await this.redis
+        .multi()
+        .hget(this.metaKey(hostId), `first:${type}`)
+        .hgetall(this.factsKey(hostId, type))
+        .zrange(this.historyKey(hostId, type), '+inf', `(${atMs}`, 'BYSCORE', 'REV')
+        .exec(),
+    );
+    if (typeof first !== 'string' || timeMs(first, 'first collection') > atMs) return null;
+    const changes = (Array.isArray(later) ? later.map((m) => decodeHistoryMember(String(m))) : []).sort(compareNewestFirst);
+    return sortedItems<T>(
+      undoChanges(
+        new Map(Object.entries(isStringRecord(fields) ? fields : {})),
+        changes.map((entry) => entry.change),
+      ),
+    );
+  }
+
+  async getMetrics(hostId: string, from: string, to: string): Promise<MetricsSnapshot[]> {
+    const members = await this.redis.zrange(this.metricsKey(hostId), timeMs(from, 'from'), timeMs(to, 'to'), 'BYSCORE');
+    return members.map((member) => JSON.parse(member) as MetricsSnapshot);
+  }
+
+  async hostsWithPackage(name: string): Promise<PackageHolder[]> {
+    return parseHolders(await this.redis.hvals(this.packageKey(name)));
+  }
+
+  async close(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  private stateKey(hostId: string): string {
+    return `${this.prefix}state:${hostId}`;
+  }
+  private freshnessKey(hostId: string): string {
+    return `${this.prefix}freshness:${hostId}`;
+  }
+  private factsKey(hostId: string, type: FactType): string {
+    return `${this.prefix}facts:${hostId}:${type}`;
+  }
+  private metaKey(hostId: string): string {
+    return `${this.prefix}meta:${hostId}`;
+  }
+  private historyKey(hostId: string, type: FactType): string {
+    return `${this.prefix}history:${hostId}:${type}`;
+  }
+  private metricsKey(hostId: string): string {
+    return `${this.prefix}metrics:${hostId}`;
+  }
+  private packageKey(name: string): string {
+    return `${this.prefix}pkg:${name}`;
+  }
+}
+
+function unwrap(results: [error: Error | null, value: unknown][] | null): unknown[] {
+  if (results === null) throw new Error('fact store transaction was discarded');
+  return results.map(([error, value]) => {
+    if (error) throw error;
+    return value;
+  });
+}
+
+function isStringRecord(value: unknown): value is Record<string, string> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
