@@ -7,6 +7,8 @@ import {
   AlertRaisedDocument,
   AlertRaisedWithSubjectDocument,
   HostPackagesDocument,
+  HostsWithPackageDocument,
+  RefreshHostDocument,
   RecentAlertsDocument,
   SecurityOverviewDocument,
   createVigilClient,
@@ -189,6 +191,18 @@ describe.each(['memory', 'redis'] as const)('Vigil end to end through the gatewa
     expect(new Set(names).size).toBe(10);
     const missing = await client.query(HostPackagesDocument, { id: 'no-such-host' });
     expect(missing.host).toBeNull();
+  });
+
+  it('answers fleet questions through the gateway: hostsWithPackage by version, refreshHost debounced', async () => {
+    const bash = execFileSync('dpkg-query', ['-W', '-f=${Version}', 'bash'], { encoding: 'utf8' });
+    const all = await client.query(HostsWithPackageDocument, { name: 'bash' });
+    expect(all.hostsWithPackage.map((h) => h.host.id).sort()).toEqual(['e2e-local', 'ssh-host']);
+    expect(all.hostsWithPackage.every((h) => h.package.version === bash && h.packageManager === 'DPKG')).toBe(true);
+    const older = await client.query(HostsWithPackageDocument, { name: 'bash', version: { lt: bash } });
+    expect(older.hostsWithPackage).toEqual([]);
+    const refresh = await client.query(RefreshHostDocument, { id: 'ssh-host' });
+    expect(refresh.refreshHost.status).toBe('ALREADY_QUEUED');
+    expect(refresh.refreshHost.host?.probeStatus.state).toBe('OK');
   });
 
   it('subgraphs refuse unsigned requests; the gateway serves /healthz, /readyz and /metrics', async () => {
