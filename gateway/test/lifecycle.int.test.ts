@@ -43,8 +43,21 @@ afterEach(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/**
+ * Free ports are picked before the child binds them, and other test files start servers at the
+ * same time: a port can be taken in between. That is the test's race, not the stack's, so a start
+ * that failed with EADDRINUSE is retried on fresh ports.
+ */
+async function startStackProcess(attempt = 1): Promise<StackProcess> {
+  try {
+    return await startStackProcessOnce();
+  } catch (error) {
+    if (attempt < 3 && error instanceof Error && error.message.includes('EADDRINUSE')) return startStackProcess(attempt + 1);
+    throw error;
+  }
+}
 
-async function startStackProcess(): Promise<StackProcess> {
+async function startStackProcessOnce(): Promise<StackProcess> {
   const ports = {} as Ports;
   for (const service of SERVICES) ports[service] = await freePort();
   const file = join(dir, `vigil-${ports.gateway}.yaml`);
