@@ -14,8 +14,17 @@ export interface RedisServer {
  * Starts a real redis-server (the Debian package) on a free loopback port, with persistence off:
  * tests need the real protocol and semantics (streams, blocking reads, Lua), not durability on disk.
  */
-export async function startRedisServer(): Promise<RedisServer> {
-  const port = await freePort();
+export async function startRedisServer(attempt = 1): Promise<RedisServer> {
+  try {
+    return await startOnce(await freePort());
+  } catch (error) {
+    // The port was free when picked; another test may have bound it since. Not our bug: retry.
+    if (attempt < 3 && error instanceof Error && /Address already in use/i.test(error.message)) return startRedisServer(attempt + 1);
+    throw error;
+  }
+}
+
+async function startOnce(port: number): Promise<RedisServer> {
   const child: ChildProcess = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'],
