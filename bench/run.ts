@@ -8,10 +8,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { overheadJson, overheadTables, runGatewayOverhead, type OverheadOptions } from './gateway-overhead.js';
+import { hostProbeJson, hostProbeTables, runHostProbe, type HostProbeOptions } from './host-probe.js';
+import { hostsWithPackageJson, hostsWithPackageTables, runHostsWithPackage, type HostsWithPackageOptions } from './hosts-with-package.js';
 import { table } from './lib/format.js';
 import { machineFacts, type MachineFacts } from './lib/machine.js';
 import { progress } from './lib/progress.js';
-import type { StackProcess } from './lib/stack-process.js';
+import type { BenchResource, Register } from './lib/resources.js';
 import { runSubscriptions, subscriptionsJson, subscriptionsTables, type SubscriptionsOptions } from './subscriptions.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
@@ -20,7 +22,8 @@ const REPO_ROOT = resolve(BENCH_DIR, '..');
 interface Benchmark {
   name: string;
   describe: string;
-  run(quick: boolean, register: (stack: StackProcess) => void): Promise<{ table: string; json: unknown }>;
+  /** `register` takes what the benchmark starts (stack processes, servers) so the runner can stop it whatever happens. */
+  run(quick: boolean, register: Register): Promise<{ table: string; json: unknown }>;
 }
 
 const BENCHMARKS: Benchmark[] = [
@@ -50,6 +53,36 @@ const BENCHMARKS: Benchmark[] = [
       };
       const result = await runSubscriptions(options, progress('subscriptions'), register);
       return { table: subscriptionsTables(result), json: subscriptionsJson(result) };
+    },
+  },
+  {
+    name: 'host-probe',
+    describe: 'wall time of one full facts probe (and a metrics probe) of a real sshd on loopback, vs the local transport',
+    async run(quick, register) {
+      const options: HostProbeOptions = quick ? { probes: 4, warmups: 1, maxSeconds: 25 } : { probes: 15, warmups: 2, maxSeconds: 75 };
+      const result = await runHostProbe(options, progress('host-probe'), register);
+      return { table: hostProbeTables(result), json: hostProbeJson(result) };
+    },
+  },
+  {
+    name: 'hosts-with-package',
+    describe: 'hostsWithPackage and hosts(filter: { package }) through the gateway, 1,000 hosts x ~700 packages in Redis',
+    async run(quick, register) {
+      const options: HostsWithPackageOptions = quick
+        ? { hosts: 1000, packagesPerHost: 700, loadConcurrency: 16, rounds: 3, sequential: { requestsPerQuery: 30, maxSecondsPerRound: 3 }, concurrent: { concurrency: 10, requestsPerSegment: 100, maxSecondsPerSegment: 1.5 }, warmupRequests: 30 }
+        : { hosts: 1000, packagesPerHost: 700, loadConcurrency: 16, rounds: 5, sequential: { requestsPerQuery: 100, maxSecondsPerRound: 8 }, concurrent: { concurrency: 10, requestsPerSegment: 300, maxSecondsPerSegment: 4 }, warmupRequests: 100 };
+      const result = await runHostsWithPackage(options, progress('hosts-with-package'), register);
+      return { table: hostsWithPackageTables(result), json: hostsWithPackageJson(result) };
+    },
+  },
+  {
+    name: 'fleet',
+    describe: '1,000 simulated SSH hosts (ssh2 server double, 20 ms per command) probed by the real scheduler, pipeline and ssh2 client',
+    async run(quick, register) {
+      const { fleetJson, fleetTable, runFleet } = await import('./fleet.js');
+      const options = quick ? { hosts: 200, concurrency: 32, delayMsPerCommand: 20, maxSeconds: 60 } : { hosts: 1000, concurrency: 32, delayMsPerCommand: 20, maxSeconds: 180 };
+      const result = await runFleet(options, progress('fleet'), register);
+      return { table: fleetTable(result), json: fleetJson(result) };
     },
   },
 ];
@@ -97,20 +130,20 @@ const WATCHDOG_MS = 15 * 60_000;
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const selected = BENCHMARKS.filter((b) => !args.only || args.only.includes(b.name));
-  const stacks = new Set<StackProcess>();
-  const killStacks = () => {
-    for (const stack of stacks) stack.kill();
+  const resources = new Set<BenchResource>();
+  const killResources = () => {
+    for (const resource of resources) resource.kill();
   };
-  process.once('exit', killStacks);
+  process.once('exit', killResources);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
-      killStacks();
+      killResources();
       process.exit(130);
     });
   }
   const watchdog = setTimeout(() => {
     console.error(`benchmarks still running after ${WATCHDOG_MS / 60_000} minutes: giving up`);
-    killStacks();
+    killResources();
     process.exit(1);
   }, WATCHDOG_MS);
   watchdog.unref();
@@ -125,7 +158,7 @@ async function main(): Promise<void> {
   const failures: string[] = [];
   for (const benchmark of selected) {
     try {
-      const { table: text, json } = await benchmark.run(args.quick, (stack) => stacks.add(stack));
+      const { table: text, json } = await benchmark.run(args.quick, (resource) => resources.add(resource));
       tables.push(text);
       results[benchmark.name] = json;
     } catch (error) {
@@ -134,8 +167,8 @@ async function main(): Promise<void> {
       results[benchmark.name] = { error: message };
       process.stderr.write(`${benchmark.name} FAILED: ${message}\n`);
     } finally {
-      for (const stack of stacks) await stack.stop();
-      stacks.clear();
+      for (const resource of resources) await resource.stop();
+      resources.clear();
     }
   }
   const durationSeconds = Math.round((performance.now() - t0) / 100) / 10;

@@ -2,6 +2,8 @@
  * The whole Vigil stack (five subgraphs and the gateway, memory store) in a process of its own,
  * driven by the benchmark runner over IPC. A separate process keeps the load generator and the
  * subscribers off the stack's event loop and lets the runner read the stack's own heap.
+ * In fleet mode (StartParams.fleet) the stack runs on Redis with an SSH inventory that a stub probe
+ * stands in for (see FleetParams).
  *
  * Started by bench/lib/stack-process.ts as `node --expose-gc --import tsx bench/stack-server.ts`.
  */
@@ -9,7 +11,19 @@ import { pino } from 'pino';
 import type { NewAlert } from '@vigil/lib/alerts/alert';
 import { startStack, type RunningStack } from '@vigil/gateway/stack';
 import { vigilConfig } from '@vigil/gateway/stack-config';
-import { stampedTitle, type BurstParams, type BurstResult, type StackInfo, type StackRequest, type StackRequests, type StackResponse, type StartParams } from './lib/stack-protocol.js';
+import type { ReportProbe } from '@vigil/subgraph-hosts/probe-pipeline';
+import {
+  stampedTitle,
+  type BurstParams,
+  type BurstResult,
+  type FleetParams,
+  type ProbeCounts,
+  type StackInfo,
+  type StackRequest,
+  type StackRequests,
+  type StackResponse,
+  type StartParams,
+} from './lib/stack-protocol.js';
 
 if (!process.send) {
   console.error('stack-server.ts is started by the benchmark runner (it needs an IPC channel)');
@@ -23,6 +37,14 @@ if (!gc) {
 
 let stack: RunningStack | null = null;
 let stopping = false;
+const probeCounts: ProbeCounts = { facts: 0, metrics: 0 };
+
+/** Fleet mode: answers every probe at once, OK and without facts, so stored facts stay as they are. */
+const stubProbe: ReportProbe = (target, { kind }) => {
+  probeCounts[kind] += 1;
+  const now = new Date().toISOString();
+  return Promise.resolve({ hostId: target.id, status: 'OK', message: null, startedAt: now, finishedAt: now, packageManager: null, collectors: {}, facts: {}, metrics: null });
+};
 
 const running = (): RunningStack => {
   if (!stack) throw new Error('stack not started');
@@ -47,6 +69,7 @@ const handlers: Handlers = {
     const { heapUsed, heapTotal, rss, external, arrayBuffers } = process.memoryUsage();
     return { heapUsed, heapTotal, rss, external, arrayBuffers };
   },
+  probes: () => Promise.resolve({ ...probeCounts }),
   stop: async () => {
     await shutdown();
     return null;
@@ -61,11 +84,12 @@ async function start(params: StartParams): Promise<StackInfo> {
     env: 'production',
     log: { level: 'silent' },
     signing: { secret: params.secret },
-    hosts: { local: { id: params.localHostId } },
+    ...(params.fleet ? fleetConfig(params.fleet) : { hosts: { local: { id: params.localHostId } } }),
     ...(params.alertLogMaxLength === undefined ? {} : { alerts: { maxLength: params.alertLogMaxLength } }),
   });
-  stack = await startStack({ config, logger: pino({ level: 'silent' }), signingSecret: params.secret, ports: 'ephemeral' });
-  // Host.os comes from the first probe of this machine.
+  stack = await startStack({ config, logger: pino({ level: 'silent' }), signingSecret: params.secret, ports: 'ephemeral', ...(params.fleet ? { probe: stubProbe } : {}) });
+  // Host.os comes from the first probe of this machine; in fleet mode, every host's first (stub)
+  // probe is done, so no probe is due while the benchmark measures.
   await stack.hosts.scheduler.firstRoundDone();
   const subgraphUrls = Object.fromEntries(Object.entries(stack.subgraphs).map(([name, subgraph]) => [name, subgraph.url])) as StackInfo['subgraphUrls'];
   return {
@@ -74,6 +98,20 @@ async function start(params: StartParams): Promise<StackInfo> {
     gatewayWsUrl: stack.gateway.wsUrl,
     subgraphUrls,
     startMs: Math.round(performance.now() - started),
+  };
+}
+
+/** Config sections for fleet mode: Redis, no local host, one never-connected SSH host per id, nothing due for a day after the first round. */
+function fleetConfig(fleet: FleetParams): Record<string, unknown> {
+  const DAY_SECONDS = 86_400;
+  return {
+    redis: { url: fleet.redisUrl, namespace: fleet.namespace },
+    hosts: {
+      local: { enabled: false },
+      // The stub probe stands in for SSH: these addresses and keys are never used.
+      inventory: fleet.hostIds.map((id) => ({ id, address: '127.0.0.1', port: 22, user: 'bench', privateKeyPath: '/nonexistent/bench-key', knownHostsPath: '/dev/null' })),
+      probe: { factsIntervalSeconds: DAY_SECONDS, metricsIntervalSeconds: DAY_SECONDS, concurrency: 64, jitterRatio: 0 },
+    },
   };
 }
 

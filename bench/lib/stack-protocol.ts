@@ -13,6 +13,8 @@ export interface StackRequests {
   burst: { params: BurstParams; result: BurstResult };
   /** process.memoryUsage() after a full garbage collection. */
   memory: { params: Record<string, never>; result: MemorySample };
+  /** Fleet mode: how often the stub probe has been called so far (background probing check). */
+  probes: { params: Record<string, never>; result: ProbeCounts };
   stop: { params: Record<string, never>; result: null };
 }
 export type StackRequestType = keyof StackRequests;
@@ -20,12 +22,34 @@ export type StackRequestType = keyof StackRequests;
 export type StackRequest = { [K in StackRequestType]: { id: number; type: K; params: StackRequests[K]['params'] } }[StackRequestType];
 export type StackResponse = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
 
-export interface StartParams {
+/**
+ * Either the default stack (memory stores, the local machine probed for real under `localHostId`),
+ * or a fleet stack (see FleetParams).
+ */
+export type StartParams = {
   /** Gateway-to-subgraph signing secret; sent over IPC, not argv or env, so `ps` does not show it. */
   secret: string;
-  localHostId: string;
   /** alerts.maxLength of the stack's alert log (the config minimum is 100). @default the config default */
   alertLogMaxLength?: number;
+} & ({ localHostId: string; fleet?: undefined } | { fleet: FleetParams; localHostId?: undefined });
+
+/**
+ * A stack on Redis whose hosts subgraph serves facts someone else stored: the local machine is not
+ * in the inventory, and the SSH hosts (one per id) are never connected to. The hosts runtime gets a
+ * stub probe that answers every probe at once with an OK report without facts, so the scheduler's
+ * first round (every host is due at start) writes only probe states and leaves the stored facts as
+ * they are; after it, nothing is due for a day, so nothing probes while the benchmark measures.
+ */
+export interface FleetParams {
+  redisUrl: string;
+  /** redis.namespace: the hosts subgraph's keys are under `<namespace>:hosts:`. */
+  namespace: string;
+  hostIds: string[];
+}
+
+export interface ProbeCounts {
+  facts: number;
+  metrics: number;
 }
 
 export interface StackInfo {

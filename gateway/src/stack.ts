@@ -48,6 +48,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 
   let gatewayUrl = '';
   const hosts = createHostsRuntime(config.hosts, shared('hosts'), options.probe ? { probe: options.probe } : {});
+  const cluster = createClusterRuntime(config.cluster, shared('cluster'));
   const serve =
     <TContext extends BaseContext>(name: SubgraphName, definition: SubgraphDefinition<TContext>, port: number) =>
     () =>
@@ -60,7 +61,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       });
   const servers = [
     serve('hosts', hosts.definition, config.hosts.port),
-    serve('cluster', createClusterRuntime(config.cluster, shared('cluster')).definition, config.cluster.port),
+    serve('cluster', cluster.definition, config.cluster.port),
     serve('audit', createAuditRuntime(config.audit, shared('audit')).definition, config.audit.port),
     // Compliance reads evidence through the gateway, whose port is known only once it listens.
     serve('compliance', createComplianceRuntime(config.compliance, shared('compliance'), () => gatewayUrl).definition, config.compliance.port),
@@ -82,6 +83,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     });
     gatewayUrl = gateway.url;
     await hosts.start();
+    await cluster.start();
     return {
       gateway,
       subgraphs,

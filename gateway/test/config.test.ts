@@ -103,7 +103,7 @@ audit:
     expect(config.signing.secret).toBeUndefined();
     // Untouched by env, and nested defaults kept beside file values.
     expect(config.redis.namespace).toBe('from-file');
-    expect(config.cluster.falco).toEqual({ maxBodyBytes: 2048, alertMinPriority: 'Critical' });
+    expect(config.cluster.falco).toEqual({ maxBodyBytes: 2048, alertMinPriority: 'Critical', maxInFlight: 32 });
   });
 
   it('a blank VIGIL_CONFIG reads no file', () => {

@@ -190,6 +190,8 @@ export type SecurityEventFilter = {
   /** Only events at least this severe. */
   minSeverity?: Severity | null | undefined;
   namespace?: string | null | undefined;
+  /** true: only resolved findings; false: only open ones; omitted: both. */
+  resolved?: boolean | null | undefined;
   resourceKind?: string | null | undefined;
   resourceName?: string | null | undefined;
   sources?: Array<SecurityEventSource> | null | undefined;
@@ -199,8 +201,18 @@ export type SecurityEventFilter = {
 
 /** A tool that reports security events. */
 export type SecurityEventSource =
+  /** Checkov JSON results in ConfigMaps labelled app=checkov. */
+  | 'CHECKOV'
   /** Falco runtime detections, pushed to POST /ingest/falco. */
-  | 'FALCO';
+  | 'FALCO'
+  /** The Kubernetes API server's audit webhook, pushed to POST /ingest/k8s-audit (events of interest only). */
+  | 'K8S_AUDIT'
+  /** kube-bench JSON results in ConfigMaps labelled app=kube-bench. */
+  | 'KUBE_BENCH'
+  /** PolicyReport / ClusterPolicyReport (wgpolicyk8s.io), as Kyverno writes them. */
+  | 'KYVERNO'
+  /** Trivy Operator VulnerabilityReport, ConfigAuditReport and ClusterComplianceReport, read through the Kubernetes API. */
+  | 'TRIVY';
 
 /** Vigil's common severity scale, most severe first. */
 export type Severity =
@@ -257,7 +269,10 @@ export type SecurityEventsQueryVariables = Exact<{
 }>;
 
 
-export type SecurityEventsQuery = { securityEvents: { edges: Array<{ cursor: string, node: { id: string, source: SecurityEventSource, category: SecurityEventCategory, severity: Severity, eventType: string, title: string, cluster: string, hostname: string | null, firstSeen: string, lastSeen: string, count: number, resource: { cluster: string, namespace: string, kind: string, name: string } | null, details: { priority: string, rule: string, output: string, falcoSource: string | null, tags: Array<string> } } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+export type SecurityEventsQuery = { securityEvents: { edges: Array<{ cursor: string, node: { id: string, source: SecurityEventSource, category: SecurityEventCategory, severity: Severity, eventType: string, title: string, cluster: string, hostname: string | null, firstSeen: string, lastSeen: string, count: number, resource: { cluster: string, namespace: string, kind: string, name: string } | null, details:
+          | { priority: string, rule: string, output: string, falcoSource: string | null, tags: Array<string> }
+          | Record<PropertyKey, never>
+         } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export type AuditEventsQueryVariables = Exact<{
   filter?: AuditEventFilter | null | undefined;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { entitiesOf, executeSubgraph } from '../../../test/support/execute-subgraph.js';
 import { startVictoriaLogsDouble, type VictoriaLogsDouble } from '../../../test/support/victorialogs-double.js';
 import { createAuditSubgraph } from '../src/server.js';
-import { auditIngestParams } from '../src/sources/victorialogs/audit-fields.js';
+import { auditIngestParams } from '@vigil/lib/audit-log-format';
 import { VictoriaLogsAuditLogSource } from '../src/sources/victorialogs/audit-log-source.js';
 import { VictoriaLogsClient } from '../src/sources/victorialogs/client.js';
 

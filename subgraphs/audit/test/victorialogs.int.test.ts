@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../test/support/free-port.js';
 import { startVictoriaLogsDouble, type VictoriaLogsDouble } from '../../../test/support/victorialogs-double.js';
 import { lessNatural } from '../../../test/support/victorialogs-logsql.js';
-import { auditIngestParams } from '../src/sources/victorialogs/audit-fields.js';
+import { auditIngestParams } from '@vigil/lib/audit-log-format';
 import { VictoriaLogsAuditLogSource, type AuditEvent, type AuditFilter } from '../src/sources/victorialogs/audit-log-source.js';
 import { VictoriaLogsClient } from '../src/sources/victorialogs/client.js';
 import { buildAuditQuery } from '../src/sources/victorialogs/logsql.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { port } from '@vigil/lib/base-config';
 import type { EnvOverride } from '@vigil/lib/config';
+import { clusterAuditConfig, clusterAuditOverrides } from './config-audit.js';
 import { FALCO_PRIORITIES } from './sources/falco/falco-event.js';
 
 /** The `cluster:` section of the Vigil config. */
@@ -19,9 +20,28 @@ export const clusterConfig = z
         alertMinPriority: z.enum(FALCO_PRIORITIES).default('Critical'),
         /** Largest webhook body accepted, in bytes. @default 1048576 */
         maxBodyBytes: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+        /** Webhook batches handled at once; more are answered 429 with Retry-After. @default 32 */
+        maxInFlight: z.coerce.number().int().min(1).max(10_000).default(32),
       })
       .strict()
       .prefault({}),
+    /** The API server's audit webhook (POST /ingest/k8s-audit) and forwarding to VictoriaLogs. */
+    audit: clusterAuditConfig.prefault({}),
+    /**
+     * Clusters whose security tools' reports are read through the Kubernetes API (Trivy Operator,
+     * Kyverno, kube-bench and Checkov ConfigMaps). Unset: no cluster is read (pushed sources still work).
+     */
+    kubernetes: z
+      .object({
+        /** @default client-node's discovery: KUBECONFIG, ~/.kube/config, or in-cluster */
+        kubeconfigPath: z.string().min(1).optional(),
+        /** One kubeconfig context per cluster; the name recorded on events is the context name unless given. @default the current context */
+        contexts: z.array(z.union([z.string().min(1), z.object({ context: z.string().min(1), name: z.string().min(1).optional() }).strict()])).default([]),
+        /** How often CRDs are checked again, so a tool installed later is picked up. @default 300 */
+        detectionIntervalSeconds: z.coerce.number().int().min(5).default(300),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type ClusterConfig = z.infer<typeof clusterConfig>;
@@ -29,4 +49,5 @@ export type ClusterConfig = z.infer<typeof clusterConfig>;
 export const clusterOverrides: EnvOverride[] = [
   { env: 'VIGIL_CLUSTER_NAME', path: ['cluster', 'name'] },
   { env: 'VIGIL_FALCO_TOKEN', path: ['cluster', 'falco', 'token'] },
+  ...clusterAuditOverrides,
 ];

@@ -4,12 +4,23 @@ import type { SubgraphDefinition } from '@vigil/lib/subgraph-server';
 import type { ClusterConfig } from './config.js';
 import type { ClusterContext } from './context.js';
 import { falcoIngestRouter } from './http/falco-ingest.js';
+import { createK8sAuditIntake } from './http/k8s-audit-ingest.js';
+import { loadKubeClusters } from './kube/kube-clusters.js';
+import { startPulledSources, type PulledSources } from './kube/pulled-sources.js';
+import { createReportIngest } from './report-ingest.js';
 import { createClusterSubgraph } from './server.js';
 import { MemorySecurityEventStore } from './store/memory-security-event-store.js';
 import { RedisSecurityEventStore } from './store/redis-security-event-store.js';
 import type { SecurityEventStore } from './store/security-event-store.js';
 
-export function createClusterRuntime(config: ClusterConfig, shared: SharedServices): { definition: SubgraphDefinition<ClusterContext>; store: SecurityEventStore } {
+export interface ClusterRuntime {
+  definition: SubgraphDefinition<ClusterContext>;
+  store: SecurityEventStore;
+  /** Starts reading the configured clusters' reports; call once the subgraph is serving. */
+  start(): Promise<void>;
+}
+
+export function createClusterRuntime(config: ClusterConfig, shared: SharedServices): ClusterRuntime {
   const redis = shared.redisUrl ? createRedis(shared.redisUrl, shared.logger, 'cluster') : null;
   const store: SecurityEventStore = redis
     ? new RedisSecurityEventStore(redis, { prefix: keyPrefix(shared.namespace, 'cluster'), retentionDays: config.retentionDays })
@@ -20,17 +31,41 @@ export function createClusterRuntime(config: ClusterConfig, shared: SharedServic
     cluster: config.name,
     alertMinPriority: config.falco.alertMinPriority,
     maxBodyBytes: config.falco.maxBodyBytes,
+    maxInFlight: config.falco.maxInFlight,
     ...(config.falco.token ? { token: config.falco.token } : {}),
     logger: shared.logger.child({ component: 'falco-ingest' }),
   });
-  const definition = createClusterSubgraph({ store }, (app) => app.use(falco));
+  const audit = createK8sAuditIntake({ config: config.audit, cluster: config.name, store, publisher: shared.publisher, logger: shared.logger.child({ component: 'k8s-audit-ingest' }) });
+
+  // Kubeconfig errors (missing file, unknown context) surface at start, as configuration errors do.
+  const kubeClusters = config.kubernetes
+    ? loadKubeClusters({ contexts: config.kubernetes.contexts, ...(config.kubernetes.kubeconfigPath ? { kubeconfigPath: config.kubernetes.kubeconfigPath } : {}) })
+    : [];
+  let pulled: PulledSources | null = null;
+  const clusterNames = [...new Set([config.name, ...kubeClusters.map((c) => c.name)])];
+
+  const definition = createClusterSubgraph({ store, clusterNames, sourceStates: () => pulled?.registry.list() ?? [] }, (app) => {
+    app.use(falco);
+    app.use(audit.router);
+  });
   return {
     store,
     definition: {
       ...definition,
       close: async () => {
+        await pulled?.stop();
+        await audit.stop();
         await redis?.quit().catch(() => redis.disconnect());
       },
+    },
+    start: async () => {
+      if (kubeClusters.length === 0) return;
+      pulled = startPulledSources({
+        clusters: kubeClusters,
+        handler: createReportIngest({ store, publisher: shared.publisher, logger: shared.logger.child({ component: 'report-ingest' }) }),
+        logger: shared.logger.child({ component: 'pulled-sources' }),
+        detectionIntervalMs: (config.kubernetes?.detectionIntervalSeconds ?? 300) * 1000,
+      });
     },
   };
 }

@@ -7,14 +7,31 @@ import type { SubgraphDefinition } from '@vigil/lib/subgraph-server';
 import type { Resolvers } from './__generated__/resolvers-types.js';
 import { createClusterContextFactory, type ClusterContext, type ClusterDeps } from './context.js';
 import { Query } from './resolvers/query.js';
-import { FalcoDetails, Host, KubeObject, SecurityEvent, SecurityEventDetails } from './resolvers/security-event.js';
+import { AffectedPackage, AuditDetails, KubeBenchDetails, KyvernoPolicyDetails, SecurityEventDetails, TrivyVulnerabilityDetails } from './resolvers/details.js';
+import { FalcoDetails, Host, KubeObject, SecurityEvent } from './resolvers/security-event.js';
+import { Cluster, Vulnerability } from './resolvers/vulnerability.js';
 
 const typeDefs = parse(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
 
 /** Raw source records pass through as JSON values; clients never send this scalar. */
 const JSON = new GraphQLScalarType({ name: 'JSON', serialize: (value) => value });
 
-export const resolvers: Resolvers = { Query, SecurityEvent, SecurityEventDetails, FalcoDetails, KubeObject, Host, JSON };
+export const resolvers: Resolvers = {
+  Query,
+  SecurityEvent,
+  SecurityEventDetails,
+  FalcoDetails,
+  AuditDetails,
+  TrivyVulnerabilityDetails,
+  AffectedPackage,
+  KyvernoPolicyDetails,
+  KubeBenchDetails,
+  KubeObject,
+  Host,
+  Vulnerability,
+  Cluster,
+  JSON,
+};
 
 /** The cluster subgraph: stored security events, plus the webhook intake routes given by the runtime. */
 export function createClusterSubgraph(deps: ClusterDeps, routes?: (app: Express) => void): SubgraphDefinition<ClusterContext> {

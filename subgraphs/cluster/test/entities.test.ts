@@ -42,6 +42,24 @@ class CountingStore implements SecurityEventStore {
     this.forHostsCalls.push({ hostnames: [...hostnames], limit: limitPerHost });
     return this.inner.forHosts(hostnames, limitPerHost);
   }
+  resolve(keys: readonly string[], at: string) {
+    return this.inner.resolve(keys, at);
+  }
+  getReportKeys(reportId: string) {
+    return this.inner.getReportKeys(reportId);
+  }
+  setReportKeys(reportId: string, keys: readonly string[]) {
+    return this.inner.setReportKeys(reportId, keys);
+  }
+  deleteReportKeys(reportId: string) {
+    return this.inner.deleteReportKeys(reportId);
+  }
+  forVulnerabilities(ids: readonly string[], options?: Parameters<SecurityEventStore['forVulnerabilities']>[1]) {
+    return this.inner.forVulnerabilities(ids, options);
+  }
+  vulnerabilityIds(...args: Parameters<SecurityEventStore['vulnerabilityIds']>) {
+    return this.inner.vulnerabilityIds(...args);
+  }
 }
 
 const BASE = Date.now();
@@ -88,7 +106,7 @@ function run(source: string, representations: unknown[]): Promise<ExecutionResul
 
 beforeEach(async () => {
   store = new CountingStore(new MemorySecurityEventStore({ retentionDays: 30 }));
-  definition = createClusterSubgraph({ store });
+  definition = createClusterSubgraph({ store, clusterNames: ['prod'], sourceStates: () => [] });
   await store.record(occurrence('shell-web-1', { pod: 'web-1', hostname: 'node-1', at: minutesAgo(30) }));
   await store.record(occurrence('write-web-1', { pod: 'web-1', hostname: 'node-1', at: minutesAgo(20) }));
   await store.record(occurrence('shell-web-2', { pod: 'web-2', hostname: 'node-2', at: minutesAgo(10) }));

@@ -326,6 +326,31 @@ describe('POST /ingest/falco', () => {
     });
   });
 
+  it('answers 429 with Retry-After while maxInFlight requests are being processed', async () => {
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let entered = () => {};
+    const inStore = new Promise<void>((resolve) => (entered = resolve));
+    const slow = new MemorySecurityEventStore({ retentionDays: RETENTION_DAYS });
+    const record = slow.record.bind(slow);
+    slow.record = async (event) => {
+      entered();
+      await gate;
+      return record(event);
+    };
+    const h = await start({ store: slow, maxInFlight: 1, retryAfterSeconds: 3 });
+    const first = replay('http_output_request_json.http', h.port);
+    await inStore;
+    const second = await replay('http_output_request_json.http', h.port);
+    expect(second.status).toBe(429);
+    expect(second.headers.get('retry-after')).toBe('3');
+    expect(second.body).toEqual({ error: 'too many requests in progress (limit 1); retry after 3 s' });
+    release();
+    expect((await first).status).toBe(202);
+    expect((await replay('http_output_request_json.http', h.port)).status).toBe(202);
+    expect((await h.store.list({}, { first: 10 })).events.map((e) => e.count)).toEqual([2]);
+  });
+
   it('answers 503, not 2xx, when the store fails, so the sender does not count it delivered', async () => {
     const failing = new MemorySecurityEventStore({ retentionDays: RETENTION_DAYS });
     failing.record = async () => {

@@ -9,6 +9,7 @@ import {
   type SecurityEvent,
   type SecurityEventFilter,
   type SecurityEventStore,
+  type VulnerabilityIdFilter,
 } from '../src/store/security-event-store.js';
 
 export interface StoreUnderTest {
@@ -70,6 +71,71 @@ function occurrence(spec: OccurrenceSpec): NormalisedSecurityEvent {
   };
 }
 
+interface VulnerabilitySpec {
+  cve: string;
+  at: string;
+  workload?: string;
+  cluster?: string;
+  severity?: Severity;
+}
+
+/** A Trivy VulnerabilityReport finding, keyed as the Trivy normaliser keys it. */
+function vulnerability(spec: VulnerabilitySpec): NormalisedSecurityEvent {
+  const cluster = spec.cluster ?? 'prod';
+  const workload = spec.workload ?? 'web';
+  return {
+    dedupKey: `trivy/${cluster}/default/Deployment/${workload}/app/${spec.cve}`,
+    source: 'TRIVY',
+    category: 'VULNERABILITY',
+    severity: spec.severity ?? 'HIGH',
+    eventType: 'vulnerability',
+    title: `${spec.cve} in openssl`,
+    cluster,
+    resource: { cluster, namespace: 'default', kind: 'Deployment', name: workload },
+    hostname: null,
+    occurredAt: spec.at,
+    details: {
+      kind: 'TRIVY_VULNERABILITY',
+      vulnerabilityId: spec.cve,
+      pkgName: 'openssl',
+      installedVersion: '3.0.1',
+      fixedVersion: '3.0.2',
+      title: null,
+      primaryLink: null,
+      score: 7.5,
+      trivySeverity: 'HIGH',
+      links: [],
+      publishedDate: null,
+      lastModifiedDate: null,
+      packages: [{ pkgName: 'openssl', installedVersion: '3.0.1', fixedVersion: '3.0.2', severity: 'HIGH', target: null, pkgPath: null }],
+      image: { registry: 'index.docker.io', repository: `library/${workload}`, tag: '1.0', digest: null },
+      container: 'app',
+      os: { family: 'debian', name: '12.1', eosl: false },
+      scanner: { name: 'Trivy', version: '0.50.0' },
+    },
+    raw: {},
+  };
+}
+
+async function vulnerabilityIdsAll(
+  store: SecurityEventStore,
+  filter: VulnerabilityIdFilter,
+  first: number,
+): Promise<{ ids: string[]; pages: number }> {
+  const ids: string[] = [];
+  let after: string | undefined;
+  let pages = 0;
+  for (;;) {
+    const page = await store.vulnerabilityIds(filter, after === undefined ? { first } : { first, after });
+    pages += 1;
+    ids.push(...page.vulnerabilityIds);
+    expect(page.vulnerabilityIds.length).toBeLessThanOrEqual(first);
+    if (!page.hasNextPage) return { ids, pages };
+    after = page.endCursor ?? undefined;
+    if (pages > 1000) throw new Error('pagination does not end');
+  }
+}
+
 async function listAll(store: SecurityEventStore, filter: SecurityEventFilter, first: number): Promise<{ events: SecurityEvent[]; pages: number }> {
   const events: SecurityEvent[] = [];
   let after: string | undefined;
@@ -118,7 +184,7 @@ export function securityEventStoreContract(name: string, make: MakeStore) {
         expect(event).toMatchObject({ count: 1, firstSeen: at(5), lastSeen: at(5), severity: 'HIGH', hostname: 'node-1' });
         const [stored] = await store.get([event.id]);
         const { occurredAt: _omit, ...rest } = input;
-        expect(stored).toEqual({ ...rest, id: event.id, firstSeen: at(5), lastSeen: at(5), count: 1 });
+        expect(stored).toEqual({ ...rest, id: event.id, firstSeen: at(5), lastSeen: at(5), count: 1, resolvedAt: null });
       }));
 
     it('counts repeats; firstSeen is the earliest and lastSeen the latest even out of order; details follow the newest', () =>
@@ -128,12 +194,12 @@ export function securityEventStoreContract(name: string, make: MakeStore) {
         const older = await store.record(occurrence({ key, at: at(30), output: 'oldest' }));
         expect(older.isNew).toBe(false);
         expect(older.event).toMatchObject({ count: 2, firstSeen: at(30), lastSeen: at(20) });
-        expect(older.event.details.output).toBe('middle');
+        expect(older.event.details).toMatchObject({ output: 'middle' });
         const newer = await store.record(occurrence({ key, at: at(10), output: 'newest' }));
         expect(newer.event).toMatchObject({ count: 3, firstSeen: at(30), lastSeen: at(10) });
         const [stored] = await store.get([newer.event.id]);
         expect(stored).toMatchObject({ count: 3, firstSeen: at(30), lastSeen: at(10), raw: { output: 'newest' } });
-        expect(stored?.details.output).toBe('newest');
+        expect(stored?.details).toMatchObject({ output: 'newest' });
         // One event, not three.
         expect((await store.list({}, { first: 10 })).events).toHaveLength(1);
       }));
@@ -277,6 +343,207 @@ export function securityEventStoreContract(name: string, make: MakeStore) {
         expect(oldHost).toEqual([]);
         expect(newHost?.map((e) => e.count)).toEqual([2]);
         expect((await store.list({ hostname: 'falco-old' }, { first: 5 })).events).toEqual([]);
+      }));
+
+    it('resolve marks existing open events resolved at a time and returns only those it changed', () =>
+      withStore(async ({ store }, clock) => {
+        const a = (await store.record(occurrence({ key: 'res-a', at: at(10) }))).event;
+        const b = (await store.record(occurrence({ key: 'res-b', at: at(5) }))).event;
+        const stale = await store.record(occurrence({ key: 'res-stale', at: new Date(NOW - 31 * DAY).toISOString() }));
+        expect(a.resolvedAt).toBeNull();
+        const resolved = await store.resolve(['res-b', 'never-recorded', 'res-stale', 'res-b'], at(1));
+        expect(resolved).toEqual([{ ...b, resolvedAt: at(1) }]);
+        // Already resolved: unchanged, keeps its first resolution time.
+        expect(await store.resolve(['res-b', 'res-a'], at(0))).toEqual([{ ...a, resolvedAt: at(0) }]);
+        expect((await store.get([a.id, b.id, stale.event.id])).map((e) => e?.resolvedAt ?? 'missing')).toEqual([at(0), at(1), 'missing']);
+        // Resolved is not deleted: still listed, in the same place, with every index.
+        expect((await store.list({}, { first: 10 })).events.map((e) => e.id)).toEqual([b.id, a.id]);
+        expect((await store.forHosts(['node-1'], 10))[0]?.map((e) => e.id)).toEqual([b.id, a.id]);
+        expect(await store.resolve([], at(0))).toEqual([]);
+        const error = await store.resolve(['res-a'], 'not a date').catch((e: unknown) => e);
+        expect((error as VigilError).code).toBe('BAD_USER_INPUT');
+        // Resolved events expire by lastSeen like any other.
+        clock.now = NOW + 30 * DAY - 6 * MINUTE;
+        expect((await store.get([a.id, b.id])).map((e) => e?.id ?? null)).toEqual([null, b.id]);
+        expect(await store.resolve(['res-a'], at(0))).toEqual([]);
+      }));
+
+    it('reopens a resolved event when it occurs again, counting the occurrence', () =>
+      withStore(async ({ store }) => {
+        await store.record(occurrence({ key: 'back', at: at(30) }));
+        await store.record(occurrence({ key: 'back', at: at(20) }));
+        await store.resolve(['back'], at(15));
+        const again = await store.record(occurrence({ key: 'back', at: at(10), output: 'again' }));
+        expect(again).toMatchObject({ isNew: false, event: { count: 3, firstSeen: at(30), lastSeen: at(10), resolvedAt: null } });
+        const [stored] = await store.get([again.event.id]);
+        expect(stored).toMatchObject({ count: 3, resolvedAt: null, details: { output: 'again' } });
+        // Resolved again, then reopened by an occurrence older than lastSeen (arrived late): still reopened.
+        expect(await store.resolve(['back'], at(5))).toHaveLength(1);
+        const late = await store.record(occurrence({ key: 'back', at: at(25), output: 'late' }));
+        expect(late.event).toMatchObject({ count: 4, lastSeen: at(10), resolvedAt: null, details: { output: 'again' } });
+        expect((await store.get([again.event.id]))[0]?.resolvedAt).toBeNull();
+      }));
+
+    it('filters on resolved: true only resolved, false only open, absent both; pages through each', () =>
+      withStore(async ({ store }) => {
+        const ids: string[] = [];
+        for (let i = 0; i < 12; i++) ids.push((await store.record(occurrence({ key: `rf-${i}`, at: at(i % 4) }))).event.id);
+        const resolvedKeys = [0, 3, 4, 7, 11].map((i) => `rf-${i}`);
+        await store.resolve(resolvedKeys, at(0));
+        const resolvedIds = new Set(resolvedKeys.map((k) => securityEventId(k)));
+        const resolved = await listAll(store, { resolved: true }, 2);
+        const open = await listAll(store, { resolved: false }, 3);
+        expect(new Set(resolved.events.map((e) => e.id))).toEqual(resolvedIds);
+        expect(resolved.events.every((e) => e.resolvedAt === at(0))).toBe(true);
+        expect(open.events).toHaveLength(7);
+        expect(open.events.every((e) => e.resolvedAt === null && !resolvedIds.has(e.id))).toBe(true);
+        expectNewestFirst(resolved.events);
+        expectNewestFirst(open.events);
+        expect((await listAll(store, {}, 5)).events).toHaveLength(12);
+        expect((await store.list({ resolved: true, hostname: 'node-1', minSeverity: 'HIGH' }, { first: 50 })).events).toHaveLength(5);
+      }));
+
+    it('keeps per-report open keys: round trip, replace, empty list, delete', () =>
+      withStore(async ({ store, peer }) => {
+        const report = 'prod/TRIVY/6f1c0a4e-uid';
+        expect(await store.getReportKeys(report)).toBeNull();
+        await store.setReportKeys(report, ['trivy/b', 'trivy/a', 'trivy/b']);
+        // Another process (a restart) sees them.
+        const other = await peer();
+        expect(await other.getReportKeys(report)).toEqual(['trivy/a', 'trivy/b']);
+        expect(await store.getReportKeys('prod/TRIVY/other')).toBeNull();
+        await other.setReportKeys(report, ['trivy/c']);
+        expect(await store.getReportKeys(report)).toEqual(['trivy/c']);
+        await store.setReportKeys(report, []);
+        expect(await store.getReportKeys(report)).toEqual([]);
+        await store.deleteReportKeys(report);
+        expect(await store.getReportKeys(report)).toBeNull();
+        await store.deleteReportKeys(report);
+        const error = await store.setReportKeys(report, ['']).catch((e: unknown) => e);
+        expect((error as VigilError).code).toBe('BAD_USER_INPUT');
+      }));
+
+    it('forVulnerabilities answers N vulnerability ids in one call, two workloads sharing a CVE, open only unless asked', () =>
+      withStore(async ({ store }) => {
+        const web = (await store.record(vulnerability({ cve: 'CVE-2024-0001', at: at(10), workload: 'web' }))).event;
+        const api = (await store.record(vulnerability({ cve: 'CVE-2024-0001', at: at(5), workload: 'api' }))).event;
+        const staging = (await store.record(vulnerability({ cve: 'CVE-2024-0001', at: at(7), workload: 'web', cluster: 'staging' }))).event;
+        const other = (await store.record(vulnerability({ cve: 'GHSA-xxxx-yyyy-zzzz', at: at(3), workload: 'web' }))).event;
+        await store.record(occurrence({ key: 'falco-not-a-vuln', at: at(1) }));
+        const ids = (lists: SecurityEvent[][]) => lists.map((events) => events.map((e) => e.id));
+        expect(ids(await store.forVulnerabilities(['CVE-2024-0001', 'CVE-9999-0000', 'GHSA-xxxx-yyyy-zzzz']))).toEqual([
+          [api.id, staging.id, web.id],
+          [],
+          [other.id],
+        ]);
+        // A repeat moves it to the front; the details are whole.
+        await store.record(vulnerability({ cve: 'CVE-2024-0001', at: at(2), workload: 'web' }));
+        const [cve] = await store.forVulnerabilities(['CVE-2024-0001']);
+        expect(cve?.map((e) => e.id)).toEqual([web.id, api.id, staging.id]);
+        expect(cve?.[0]).toMatchObject({ count: 2, details: { kind: 'TRIVY_VULNERABILITY', vulnerabilityId: 'CVE-2024-0001', container: 'app' } });
+        // Fixed in one workload: resolved, so gone by default, back with includeResolved.
+        await store.resolve([api.dedupKey], at(1));
+        expect(ids(await store.forVulnerabilities(['CVE-2024-0001']))).toEqual([[web.id, staging.id]]);
+        const all = await store.forVulnerabilities(['CVE-2024-0001', 'GHSA-xxxx-yyyy-zzzz'], { includeResolved: true });
+        expect(ids(all)).toEqual([[web.id, api.id, staging.id], [other.id]]);
+        expect(all[0]?.[1]?.resolvedAt).toBe(at(1));
+        expect(await store.forVulnerabilities([])).toEqual([]);
+      }));
+
+    it('vulnerabilityIds lists distinct ids newest lastSeen first, ties by id descending, and pages', () =>
+      withStore(async ({ store }) => {
+        // CVE-5 newest via one workload even though its other workload is old.
+        await store.record(vulnerability({ cve: 'CVE-5', at: at(50), workload: 'api' }));
+        await store.record(vulnerability({ cve: 'CVE-5', at: at(1), workload: 'web' }));
+        await store.record(vulnerability({ cve: 'CVE-1', at: at(10), workload: 'web' }));
+        await store.record(vulnerability({ cve: 'CVE-2', at: at(10), workload: 'web', severity: 'CRITICAL' }));
+        await store.record(vulnerability({ cve: 'CVE-3', at: at(10), workload: 'api', cluster: 'staging' }));
+        await store.record(vulnerability({ cve: 'CVE-4', at: at(20), workload: 'web', severity: 'LOW' }));
+        // An out-of-order older occurrence does not move CVE-4 back.
+        await store.record(vulnerability({ cve: 'CVE-4', at: at(40), workload: 'web', severity: 'LOW' }));
+        await store.record(occurrence({ key: 'falco-only', at: at(0) }));
+        const expected = ['CVE-5', 'CVE-3', 'CVE-2', 'CVE-1', 'CVE-4'];
+        for (const size of [1, 2, 3, 5, 10]) {
+          const { ids, pages } = await vulnerabilityIdsAll(store, {}, size);
+          expect(ids).toEqual(expected);
+          expect(pages).toBe(Math.ceil(5 / size));
+        }
+        const firstPage = await store.vulnerabilityIds({}, { first: 2 });
+        expect(firstPage).toMatchObject({ vulnerabilityIds: ['CVE-5', 'CVE-3'], hasNextPage: true });
+        expect(await store.vulnerabilityIds({ cluster: 'nowhere' }, { first: 2 })).toEqual({ vulnerabilityIds: [], hasNextPage: false, endCursor: null });
+        expect((await vulnerabilityIdsAll(store, { cluster: 'prod' }, 2)).ids).toEqual(['CVE-5', 'CVE-2', 'CVE-1', 'CVE-4']);
+        expect((await vulnerabilityIdsAll(store, { minSeverity: 'CRITICAL' }, 2)).ids).toEqual(['CVE-2']);
+        expect((await vulnerabilityIdsAll(store, { minSeverity: 'MEDIUM', cluster: 'staging' }, 2)).ids).toEqual(['CVE-3']);
+        // Resolved: every selected event resolved; open: any selected event open. They partition the list.
+        await store.resolve([vulnerability({ cve: 'CVE-5', at: at(0), workload: 'web' }).dedupKey], at(0));
+        await store.resolve([vulnerability({ cve: 'CVE-1', at: at(0), workload: 'web' }).dedupKey], at(0));
+        expect((await vulnerabilityIdsAll(store, { resolved: false }, 2)).ids).toEqual(['CVE-5', 'CVE-3', 'CVE-2', 'CVE-4']);
+        expect((await vulnerabilityIdsAll(store, { resolved: true }, 2)).ids).toEqual(['CVE-1']);
+        await store.resolve([vulnerability({ cve: 'CVE-5', at: at(0), workload: 'api' }).dedupKey], at(0));
+        expect((await vulnerabilityIdsAll(store, { resolved: true }, 1)).ids).toEqual(['CVE-5', 'CVE-1']);
+        expect((await vulnerabilityIdsAll(store, { resolved: false, minSeverity: 'HIGH' }, 1)).ids).toEqual(['CVE-3', 'CVE-2']);
+        for (const after of ['nonsense', Buffer.from('vuln1:x:CVE-1').toString('base64url')]) {
+          const error = await store.vulnerabilityIds({}, { first: 1, after }).catch((e: unknown) => e);
+          expect((error as VigilError).message).toMatch(/^after: /);
+        }
+        expect(((await store.vulnerabilityIds({}, { first: 501 }).catch((e: unknown) => e)) as VigilError).message).toMatch(/^first: /);
+      }));
+
+    it('pages vulnerabilityIds over more vulnerabilities than one index read, many sharing a time', () =>
+      withStore(async ({ store }) => {
+        const cves = Array.from({ length: 230 }, (_, i) => `CVE-2024-${String(i).padStart(4, '0')}`);
+        for (const [i, cve] of cves.entries()) {
+          await store.record(vulnerability({ cve, at: at(i < 210 ? 0 : 1), severity: i % 10 === 0 ? 'CRITICAL' : 'LOW' }));
+        }
+        const all = await vulnerabilityIdsAll(store, {}, 70);
+        expect(all.ids).toHaveLength(230);
+        expect(all.ids).toEqual([...cves.slice(0, 210).sort().reverse(), ...cves.slice(210).sort().reverse()]);
+        const critical = await vulnerabilityIdsAll(store, { minSeverity: 'CRITICAL' }, 10);
+        const criticalIds = new Set(cves.filter((_, i) => i % 10 === 0));
+        expect(critical).toEqual({ ids: all.ids.filter((id) => criticalIds.has(id)), pages: 3 });
+      }));
+
+    it('drops vulnerability index entries with their events at retention', () =>
+      withStore(async ({ store }, clock) => {
+        await store.record(vulnerability({ cve: 'CVE-OLD', at: new Date(NOW - 29 * DAY).toISOString(), workload: 'web' }));
+        await store.record(vulnerability({ cve: 'CVE-SHARED', at: new Date(NOW - 29 * DAY).toISOString(), workload: 'web' }));
+        const fresh = (await store.record(vulnerability({ cve: 'CVE-SHARED', at: at(1), workload: 'api' }))).event;
+        await store.record(vulnerability({ cve: 'CVE-EXPIRED', at: new Date(NOW - 31 * DAY).toISOString() }));
+        expect((await store.vulnerabilityIds({}, { first: 10 })).vulnerabilityIds).toEqual(['CVE-SHARED', 'CVE-OLD']);
+        clock.now = NOW + 2 * DAY;
+        expect((await store.vulnerabilityIds({}, { first: 10 })).vulnerabilityIds).toEqual(['CVE-SHARED']);
+        const lists = await store.forVulnerabilities(['CVE-OLD', 'CVE-SHARED', 'CVE-EXPIRED'], { includeResolved: true });
+        expect(lists.map((events) => events.map((e) => e.id))).toEqual([[], [fresh.id], []]);
+      }));
+
+    it('ends consistent when record() and resolve() race on one event from two writers', () =>
+      withStore(async ({ store, peer }) => {
+        const other = await peer();
+        const key = 'trivy/race';
+        await store.record(occurrence({ key, at: at(100) }));
+        const ops: Promise<{ kind: 'record' | 'resolve'; at: string; changed: boolean }>[] = [];
+        for (let i = 0; i < 30; i++) {
+          const recorder = i % 2 === 0 ? store : other;
+          const resolver = i % 2 === 0 ? other : store;
+          const when = at(90 - i);
+          ops.push(recorder.record(occurrence({ key, at: when })).then(() => ({ kind: 'record' as const, at: when, changed: true })));
+          ops.push(resolver.resolve([key], when).then((changed) => ({ kind: 'resolve' as const, at: when, changed: changed.length === 1 })));
+        }
+        const results = await Promise.all(ops);
+        const [stored] = await store.get([securityEventId(key)]);
+        expect(stored?.count).toBe(31);
+        const successfulResolves = results.filter((r) => r.kind === 'resolve' && r.changed);
+        // Open at the start, so some resolve changed it; each further one needed a record in between.
+        expect(successfulResolves.length).toBeGreaterThanOrEqual(1);
+        expect(successfulResolves.length).toBeLessThanOrEqual(31);
+        if (stored?.resolvedAt != null) expect(successfulResolves.map((r) => r.at)).toContain(stored.resolvedAt);
+        // Every view agrees with the hash.
+        const isResolved = stored?.resolvedAt != null;
+        expect((await other.list({ resolved: isResolved }, { first: 5 })).events.map((e) => e.id)).toEqual([stored?.id]);
+        expect((await other.list({ resolved: !isResolved }, { first: 5 })).events).toEqual([]);
+        // And it still behaves: one more record reopens, one more resolve closes.
+        expect((await other.record(occurrence({ key, at: at(0) }))).event).toMatchObject({ count: 32, resolvedAt: null });
+        expect(await store.resolve([key], at(0))).toMatchObject([{ count: 32, resolvedAt: at(0) }]);
       }));
 
     it('keeps events for retentionDays after their lastSeen, then drops them everywhere', () =>

@@ -1,5 +1,5 @@
 import type * as childProcess from 'node:child_process';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,9 +17,10 @@ import {
   type AllowedCommandName,
   type RunOptions,
 } from '../src/sources/probe/allowlist.js';
+import { BATCH_SHELL, batchScriptFor, newBatchNonce, parseBatchOutput, renderBatchScript } from '../src/sources/probe/batch-script.js';
 import { createLocalRunner } from '../src/sources/probe/local-transport.js';
 import { createSshCommandRunner, type ExecChannel, type SshSession } from '../src/sources/probe/ssh-transport.js';
-import type { CommandRunner } from '../src/sources/probe/transport.js';
+import type { BatchCommand, CommandRunner } from '../src/sources/probe/transport.js';
 
 /**
  * Every process the local transport starts goes through execFile; this records each one and, while
@@ -209,10 +210,17 @@ describe('renderShellCommand', () => {
 /** An ssh2-like session that records what it was asked to exec and never opens anything itself. */
 function recordingSession() {
   const executed: string[] = [];
+  /** What was written to each channel's stdin: the script, for a batch. */
+  const inputs: string[] = [];
   const session: SshSession = {
     async exec(command) {
       executed.push(command);
-      const channel = Object.assign(new EventEmitter(), { stderr: new EventEmitter(), signal: () => undefined, close: () => undefined });
+      const channel = Object.assign(new EventEmitter(), {
+        stderr: new EventEmitter(),
+        signal: () => undefined,
+        close: () => undefined,
+        end: (data: string) => inputs.push(data),
+      });
       setImmediate(() => {
         channel.emit('data', Buffer.from('ok\n'));
         channel.emit('exit', 0);
@@ -223,7 +231,7 @@ function recordingSession() {
     },
     end: async () => undefined,
   };
-  return { session, executed };
+  return { session, executed, inputs };
 }
 
 describe('transports run names from the list, nothing else', () => {
@@ -324,5 +332,170 @@ describe('nothing outside ALLOWED_COMMANDS can be run, with or without the sudo 
     }
     expect(spawned.calls).toHaveLength(before);
     await runner.close();
+  });
+});
+
+/**
+ * The framing of one batch line, written out here by hand: the only shell code a probe sends besides
+ * the rendered allow-listed argv. Any change to the framing in batch-script.ts must be made here too,
+ * where review sees it.
+ */
+const framedLine = (nonce: string, index: number, command: string) =>
+  `printf '\\n%s %d B\\n' ${nonce} ${index}; printf '\\n%s %d B\\n' ${nonce} ${index} >&2; ${command} </dev/null; ` +
+  `printf '\\n%s %d E %d\\n' ${nonce} ${index} $?; printf '\\n%s %d E\\n' ${nonce} ${index} >&2`;
+
+/** The same, as a pattern that takes a line apart: nonce, index, and the command between the framing. */
+const FRAMED_LINE =
+  /^printf '\\n%s %d B\\n' ([0-9a-f]{32}) (\d+); printf '\\n%s %d B\\n' \1 \2 >&2; (.+) <\/dev\/null; printf '\\n%s %d E %d\\n' \1 \2 \$\?; printf '\\n%s %d E\\n' \1 \2 >&2$/;
+
+/** Every allow-listed command, without and with sudo: the largest batch there can be. */
+const EVERY_COMMAND: BatchCommand[] = ALLOWED_COMMAND_NAMES.flatMap((name) => [{ name }, { name, options: { sudo: true } }]);
+
+/** Runs a batch script as the remote side does (`/bin/sh -s`, the script on stdin), in `cwd`. */
+function runScript(script: string, cwd?: string): { stdout: Buffer; stderr: Buffer; status: number | null } {
+  const result = spawnSync('/bin/sh', ['-s'], { input: script, cwd, maxBuffer: 64 * 1024 * 1024 });
+  return { stdout: result.stdout, stderr: result.stderr, status: result.status };
+}
+
+describe('the batch script: constant framing around allow-listed commands, nothing else', () => {
+  it('is exactly the hand-written framing around each rendered allow-listed argv, rebuilt here from the list', () => {
+    const nonce = newBatchNonce();
+    expect(nonce).toMatch(/^[0-9a-f]{32}$/);
+    expect(newBatchNonce()).not.toBe(nonce);
+    const script = batchScriptFor(nonce, EVERY_COMMAND);
+    const expected = EVERY_COMMAND.map(({ name, options }, index) => `${framedLine(nonce, index, renderShellCommand(argvFor(name, options)))}\n`).join('');
+    expect(script).toBe(expected);
+  });
+
+  it('takes apart into framing lines whose commands are all permitted, under the one nonce, in order', () => {
+    const nonce = newBatchNonce();
+    const lines = batchScriptFor(nonce, EVERY_COMMAND).split('\n');
+    expect(lines.pop()).toBe('');
+    expect(lines).toHaveLength(EVERY_COMMAND.length);
+    lines.forEach((line, index) => {
+      const match = FRAMED_LINE.exec(line);
+      expect(match, line).not.toBeNull();
+      expect(match?.[1]).toBe(nonce);
+      expect(match?.[2]).toBe(String(index));
+      expect(PERMITTED.has(match?.[3] ?? ''), match?.[3]).toBe(true);
+    });
+  });
+
+  it('refuses names and options off the list, and nonces that are not 128-bit hex', () => {
+    const nonce = newBatchNonce();
+    for (const hostile of HOSTILE_NAMES) {
+      expect(() => batchScriptFor(nonce, [{ name: 'kernelRelease' }, { name: launder(hostile) }]), hostile).toThrow(/not on the probe allow-list/);
+    }
+    for (const options of HOSTILE_OPTIONS) {
+      expect(() => batchScriptFor(nonce, [{ name: 'kernelRelease', options: launderOptions(options) }])).toThrow(/not on the probe allow-list/);
+    }
+    for (const bad of ['', 'x; rm -rf /', `${nonce}0`, nonce.toUpperCase(), '$(id)'.padEnd(32, '0')]) {
+      expect(() => renderBatchScript(bad, [['uname', '-r']]), bad).toThrow(/nonce/);
+    }
+  });
+
+  it('ssh: a batch execs only the constant BATCH_SHELL and writes a script of permitted commands; a bad name execs nothing', async () => {
+    const { session, executed, inputs } = recordingSession();
+    const runner = createSshCommandRunner(session, { commandTimeoutMs: 1_000 });
+    await runner.runBatch?.(EVERY_COMMAND);
+    expect(executed).toEqual([BATCH_SHELL]);
+    expect(BATCH_SHELL).toBe('exec /bin/sh -s');
+    expect(inputs).toHaveLength(1);
+    const commands = (inputs[0] ?? '').split('\n').slice(0, -1).map((line) => FRAMED_LINE.exec(line)?.[3]);
+    expect(commands).toEqual(EVERY_COMMAND.map(({ name, options }) => shellCommandFor(name, options)));
+
+    for (const hostile of HOSTILE_NAMES) {
+      await expect(runner.runBatch?.([{ name: 'kernelRelease' }, { name: launder(hostile) }])).rejects.toThrow(/not on the probe allow-list/);
+    }
+    for (const options of HOSTILE_OPTIONS) {
+      await expect(runner.runBatch?.([{ name: 'kernelRelease', options: launderOptions(options) }])).rejects.toThrow(/not on the probe allow-list/);
+    }
+    expect(executed).toEqual([BATCH_SHELL]);
+    expect(inputs).toHaveLength(1);
+  });
+});
+
+describe('the batch script through /bin/sh', () => {
+  const canaryDir = mkdtempSync(join(tmpdir(), 'vigil-batch-'));
+  const canary = join(canaryDir, 'pwned');
+  afterAll(() => rmSync(canaryDir, { recursive: true, force: true }));
+
+  const hostile = [
+    "it's",
+    "'",
+    '',
+    `$(touch ${canary})`,
+    `\`touch ${canary}\``,
+    `; touch ${canary}`,
+    `&& touch ${canary} #`,
+    `| touch ${canary}`,
+    `>${canary}`,
+    '$HOME ${PATH} $? $0 $@',
+    '*',
+    '~',
+    '\\',
+    'line\nbreak',
+    '\n',
+    '</dev/null',
+    "printf '\\n%s %d E %d\\n' 0 0 $?",
+    '-f=${Package}\\t${Version}\\n',
+    'ünïcødé ✓',
+  ];
+
+  it('passes hostile arguments byte for byte, executes nothing, and splits every section back exactly', () => {
+    const nonce = newBatchNonce();
+    const argvs = [
+      ['printf', '%s\\0', ...hostile],
+      // Output without a final newline, and output that is only newlines, come back as they are.
+      ['printf', 'no newline'],
+      ['printf', '\\n\\n'],
+      ['true'],
+      // stdin is /dev/null: cat ends at once instead of swallowing the rest of the script.
+      ['cat'],
+      // A program that is not installed: the shell's 127 in its own section, and the batch goes on.
+      ['vigil-no-such-program'],
+      ['sh', '-c', 'printf out; printf "err\\n" >&2; exit 3'],
+      ['uname', '-m'],
+    ];
+    const { stdout, stderr, status } = runScript(renderBatchScript(nonce, argvs), canaryDir);
+    expect(status).toBe(0);
+    expect(existsSync(canary)).toBe(false);
+    const sections = parseBatchOutput(nonce, argvs.length, stdout, stderr).map((section) => section.result);
+    expect(sections[0]).toEqual({ stdout: hostile.map((word) => `${word}\0`).join(''), stderr: '', exitCode: 0 });
+    expect(sections[1]).toEqual({ stdout: 'no newline', stderr: '', exitCode: 0 });
+    expect(sections[2]).toEqual({ stdout: '\n\n', stderr: '', exitCode: 0 });
+    expect(sections[3]).toEqual({ stdout: '', stderr: '', exitCode: 0 });
+    expect(sections[4]).toEqual({ stdout: '', stderr: '', exitCode: 0 });
+    expect(sections[5]).toMatchObject({ stdout: '', exitCode: 127 });
+    expect(sections[5]?.stderr).toMatch(/vigil-no-such-program: (?:command )?not found\n$/);
+    expect(sections[6]).toEqual({ stdout: 'out', stderr: 'err\n', exitCode: 3 });
+    expect(sections[7]).toEqual({ stdout: `${execFileSync('uname', ['-m'], { encoding: 'utf8' })}`, stderr: '', exitCode: 0 });
+  });
+
+  it('runs every allow-listed command so the shell sees exactly its argv, sudo prefix included', () => {
+    // printf in front of each argv prints the words the shell parsed instead of running them.
+    const nonce = newBatchNonce();
+    const argvs = EVERY_COMMAND.map(({ name, options }) => argvFor(name, options));
+    const script = renderBatchScript(nonce, argvs.map((argv) => ['printf', '%s\\0', ...argv]));
+    const { stdout, stderr } = runScript(script);
+    const sections = parseBatchOutput(nonce, argvs.length, stdout, stderr);
+    expect(sections.map((section) => section.result?.stdout.split('\0').slice(0, -1))).toEqual(argvs.map((argv) => [...argv]));
+  });
+
+  it('keeps the sections that finished when the output is cut short, and says which command had started', () => {
+    const nonce = newBatchNonce();
+    const { stdout, stderr } = runScript(renderBatchScript(nonce, [['printf', 'a'], ['printf', 'b'], ['printf', 'c']]));
+    // Cut inside the second section's stdout: the first is whole, the second started, the third not.
+    const cut = stdout.subarray(0, stdout.indexOf(Buffer.from(`\n${nonce} 1 E`)));
+    const sections = parseBatchOutput(nonce, 3, cut, stderr);
+    expect(sections).toEqual([
+      { started: true, result: { stdout: 'a', stderr: '', exitCode: 0 } },
+      { started: true, result: null },
+      { started: false, result: null },
+    ]);
+    // Startup noise from a login shell, outside every section, is ignored; another nonce finds nothing.
+    const noisy = Buffer.concat([Buffer.from('motd\nbashrc says hi'), stdout]);
+    expect(parseBatchOutput(nonce, 3, noisy, Buffer.concat([Buffer.from('warning\n'), stderr])).map((s) => s.result?.stdout)).toEqual(['a', 'b', 'c']);
+    expect(parseBatchOutput(newBatchNonce(), 3, stdout, stderr).every((section) => section.result === null && !section.started)).toBe(true);
   });
 });

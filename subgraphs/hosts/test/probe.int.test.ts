@@ -104,13 +104,14 @@ describe('probeHost over SSH against a real sshd', () => {
       arch: execFileSync('uname', ['-m'], { encoding: 'utf8' }).trim(),
     });
 
-    // Server-side evidence: one authentication, one client port, one session per command (cat
-    // /etc/os-release, uname -r, uname -m, dpkg-query: dpkg was found first, so rpm/apk never ran),
-    // and the connection was closed by the client.
+    // Server-side evidence: one authentication, one client port, ONE session for every command of the
+    // probe (the batch: cat /etc/os-release and its fallback, uname -r, uname -m, dpkg-query, rpm, apk;
+    // dpkg was found first, so the rpm and apk sections went unread), and the connection was closed by
+    // the client.
     const log = await logSince(from, (l) => /Disconnected from user/.test(l));
     expect(log.match(/Accepted publickey for /g)).toHaveLength(1);
     const sessions = [...log.matchAll(/Starting session: command for \S+ from 127\.0\.0\.1 port (\d+)/g)];
-    expect(sessions).toHaveLength(4);
+    expect(sessions).toHaveLength(1);
     expect(new Set(sessions.map((match) => match[1])).size).toBe(1);
     expect(log).toMatch(/Disconnected from user/);
   });

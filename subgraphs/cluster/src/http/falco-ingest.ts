@@ -5,8 +5,9 @@ import type { AlertPublisher } from '@vigil/lib/alerts/publisher';
 import { describeError } from '@vigil/lib/errors';
 import type { Logger } from '@vigil/lib/logger';
 import { FALCO_METRICS_RULE, falcoMediaType, parseFalcoBody, type FalcoPriority } from '../sources/falco/falco-event.js';
-import { falcoPriorityAtLeast, normaliseFalcoEvent } from '../sources/falco/normalise.js';
+import { falcoPriorityAtLeast, normaliseFalcoEvent, type NormalisedFalcoEvent } from '../sources/falco/normalise.js';
 import type { NormalisedSecurityEvent, SecurityEvent, SecurityEventStore } from '../store/security-event-store.js';
+import { DEFAULT_MAX_IN_FLIGHT, DEFAULT_RETRY_AFTER_SECONDS, inFlightLimit } from './in-flight-limit.js';
 
 export interface FalcoIngestDeps {
   store: SecurityEventStore;
@@ -19,6 +20,10 @@ export interface FalcoIngestDeps {
   maxBodyBytes: number;
   /** When set, requests must carry it as a bearer token (or as the Basic-auth password, see below). */
   token?: string;
+  /** Requests processed at once; more are answered 429 with Retry-After. @default 32 */
+  maxInFlight?: number;
+  /** @default 1 */
+  retryAfterSeconds?: number;
   logger: Logger;
 }
 
@@ -37,7 +42,7 @@ export interface FalcoIngestResult {
 
 /**
  * `POST /ingest/falco`: Falco's http_output (json_output: true) or falcosidekick's webhook output.
- * Order of checks: token (401), Content-Type (415), size (413, measured after decompression so a
+ * Order of checks: token (401), in-flight limit (429), Content-Type (415), size (413, measured after decompression so a
  * small gzip cannot expand without bound), body (400, nothing stored unless every alert is valid),
  * then every event is recorded before the 202, so what was acknowledged is durable.
  * Mount it before any app-wide body parser: it reads the raw body itself (to bound and decode it).
@@ -45,7 +50,11 @@ export interface FalcoIngestResult {
 export function falcoIngestRouter(deps: FalcoIngestDeps): express.Router {
   const router = express.Router();
   const readBody = express.raw({ type: () => true, limit: deps.maxBodyBytes, inflate: true });
-  router.post('/ingest/falco', authenticate(deps.token), checkContentType, readBody, (req, res) => ingest(deps, req, res));
+  const limit = inFlightLimit({
+    maxInFlight: deps.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
+    retryAfterSeconds: deps.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS,
+  });
+  router.post('/ingest/falco', authenticate(deps.token), limit, checkContentType, readBody, (req, res) => ingest(deps, req, res));
   router.use('/ingest/falco', bodyErrors(deps));
   return router;
 }
@@ -104,7 +113,7 @@ async function ingest(deps: FalcoIngestDeps, req: Request, res: Response): Promi
   }
 
   const result: FalcoIngestResult = { accepted: parsed.events.length, stored: 0, duplicates: 0, alerts: 0, ignored: 0 };
-  const toAlert: { occurrence: NormalisedSecurityEvent; stored: SecurityEvent }[] = [];
+  const toAlert: { occurrence: NormalisedFalcoEvent; stored: SecurityEvent }[] = [];
   try {
     // One at a time, in order: a batch is small (Falco sends one alert per request).
     for (const falcoEvent of parsed.events) {
@@ -150,7 +159,7 @@ async function ingest(deps: FalcoIngestDeps, req: Request, res: Response): Promi
  * The alert for one occurrence (its own priority, output and time), pointing at the deduplicated
  * event it was counted on: what a pager needs without joins.
  */
-export function falcoAlert(occurrence: NormalisedSecurityEvent, stored: SecurityEvent): NewAlert {
+export function falcoAlert(occurrence: NormalisedFalcoEvent, stored: SecurityEvent): NewAlert {
   const subject = alertSubject(occurrence);
   const where = subject ? ` ${subject.type === 'Host' ? 'on' : 'in'} ${subject.displayName}` : '';
   return {

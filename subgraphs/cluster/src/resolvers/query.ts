@@ -4,6 +4,12 @@ import type { QueryResolvers, SecurityEventFilter as GraphQLFilter } from '../__
 import { encodeCursor, type SecurityEventFilter } from '../store/security-event-store.js';
 
 export const Query: QueryResolvers = {
+  clusters: (_parent, _args, { clusterNames }) => clusterNames.map((name) => ({ name })),
+  sources: (_parent, { cluster }, { sourceStates }) => sourceStates().filter((s) => cluster == null || s.cluster === cluster),
+  vulnerability: async (_parent, { id }, { vulnerabilityFindings }) => {
+    const findings = await vulnerabilityFindings.load(id);
+    return findings.length > 0 ? { id, findings } : null;
+  },
   async securityEvents(_parent, { filter, first, after }, { store }) {
     const page = await store.list(toStoreFilter(filter), { first: pageSize(first, 50, 500), ...(after != null ? { after } : {}) });
     return {
@@ -24,6 +30,7 @@ function toStoreFilter(filter: GraphQLFilter | null | undefined): SecurityEventF
   if (filter.resourceKind != null) out.resourceKind = filter.resourceKind;
   if (filter.resourceName != null) out.resourceName = filter.resourceName;
   if (filter.hostname != null) out.hostname = filter.hostname;
+  if (filter.resolved != null) out.resolved = filter.resolved;
   if (filter.from != null) out.from = parseDate('filter.from', filter.from);
   if (filter.to != null) out.to = parseDate('filter.to', filter.to);
   if (out.from && out.to && out.from > out.to) throw badInput('filter.from must not be after filter.to');

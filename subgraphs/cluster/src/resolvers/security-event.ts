@@ -3,7 +3,6 @@ import type {
   FalcoDetailsResolvers,
   HostResolvers,
   KubeObjectResolvers,
-  SecurityEventDetailsResolvers,
   SecurityEventResolvers,
 } from '../__generated__/resolvers-types.js';
 
@@ -18,12 +17,11 @@ function nestedLimit(first: number | null | undefined): number {
 export const SecurityEvent: SecurityEventResolvers = {
   __resolveReference: (ref, { eventsById }) => eventsById.load(ref.id),
   details: (event) => event.details,
+  resolvedAt: (event) => event.resolvedAt ?? null,
 };
 
-export const SecurityEventDetails: SecurityEventDetailsResolvers = {
-  // Falco is the only source so far; the union grows a branch per source.
-  __resolveType: () => 'FalcoDetails',
-};
+/** Of an object's recent events, the open ones of some categories (the store indexes by object, not category). */
+const SCAN_PER_OBJECT = 500;
 
 export const FalcoDetails: FalcoDetailsResolvers = {
   output: (details) => details.output ?? '',
@@ -34,6 +32,12 @@ export const KubeObject: KubeObjectResolvers = {
   // Any reference resolves: the object's history outlives the object.
   __resolveReference: (ref) => ({ cluster: ref.cluster, namespace: ref.namespace, kind: ref.kind, name: ref.name }),
   securityEvents: (ref, { first }, { eventsForResource }) => eventsForResource(ref, nestedLimit(first)),
+  vulnerabilities: async (ref, { first }, { eventsForResource }) =>
+    (await eventsForResource(ref, SCAN_PER_OBJECT)).filter((e) => e.category === 'VULNERABILITY' && !e.resolvedAt).slice(0, nestedLimit(first)),
+  policyResults: async (ref, { first }, { eventsForResource }) =>
+    (await eventsForResource(ref, SCAN_PER_OBJECT))
+      .filter((e) => (e.category === 'POLICY' || e.category === 'MISCONFIGURATION') && !e.resolvedAt)
+      .slice(0, nestedLimit(first)),
 };
 
 export const Host: HostResolvers = {

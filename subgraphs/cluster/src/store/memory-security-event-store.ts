@@ -2,12 +2,20 @@ import {
   DAY_MS,
   compareNewestFirst,
   encodeCursor,
+  encodeVulnerabilityCursor,
   isAfterCursor,
+  isAfterVulnerabilityCursor,
   matchesFilter,
+  parseResolvedAt,
   resourceKey,
   securityEventId,
   validateLimit,
   validatePage,
+  validateReportKeys,
+  validateVulnerabilityPage,
+  vulnerabilityIdOf,
+  vulnerabilityMatches,
+  type ForVulnerabilitiesOptions,
   type KubeObjectRef,
   type NormalisedSecurityEvent,
   type PageRequest,
@@ -16,6 +24,8 @@ import {
   type SecurityEventPage,
   type SecurityEventStore,
   type SecurityEventStoreOptions,
+  type VulnerabilityIdFilter,
+  type VulnerabilityIdPage,
 } from './security-event-store.js';
 
 /** Sweeping is O(n); once a minute is plenty for a retention measured in days. */
@@ -30,6 +40,9 @@ export class MemorySecurityEventStore implements SecurityEventStore {
   private readonly events = new Map<string, SecurityEvent>();
   private readonly byResource = new Map<string, Set<string>>();
   private readonly byHost = new Map<string, Set<string>>();
+  private readonly byVulnerability = new Map<string, Set<string>>();
+  /** Report id → its open keys and when they expire (ms), like the Redis key's TTL. */
+  private readonly reportKeys = new Map<string, { keys: string[]; expiresAt: number }>();
   private readonly now: () => Date;
   private readonly retentionMs: number;
   private lastSweep = 0;
@@ -47,7 +60,7 @@ export class MemorySecurityEventStore implements SecurityEventStore {
     const at = Date.parse(occurredAt);
     let event: SecurityEvent;
     if (!existing) {
-      event = { ...structuredClone(rest), id, firstSeen: occurredAt, lastSeen: occurredAt, count: 1 };
+      event = { ...structuredClone(rest), id, firstSeen: occurredAt, lastSeen: occurredAt, count: 1, resolvedAt: null };
     } else {
       const newest = at >= Date.parse(existing.lastSeen);
       event = {
@@ -55,6 +68,8 @@ export class MemorySecurityEventStore implements SecurityEventStore {
         firstSeen: at < Date.parse(existing.firstSeen) ? occurredAt : existing.firstSeen,
         lastSeen: newest ? occurredAt : existing.lastSeen,
         count: existing.count + 1,
+        // It came back: a new occurrence reopens a resolved event.
+        resolvedAt: null,
       };
     }
     if (this.isExpired(event)) {
@@ -65,6 +80,8 @@ export class MemorySecurityEventStore implements SecurityEventStore {
       this.events.set(id, event);
       if (event.resource) addTo(this.byResource, resourceKey(event.resource), id);
       if (event.hostname !== null) addTo(this.byHost, event.hostname, id);
+      const vulnerabilityId = vulnerabilityIdOf(event);
+      if (vulnerabilityId !== null) addTo(this.byVulnerability, vulnerabilityId, id);
     }
     return { event: structuredClone(event), isNew: !existing };
   }
@@ -96,13 +113,77 @@ export class MemorySecurityEventStore implements SecurityEventStore {
     return hostnames.map((hostname) => this.newest(this.byHost.get(hostname), limitPerHost));
   }
 
-  private newest(ids: Set<string> | undefined, limit: number): SecurityEvent[] {
+  async resolve(dedupKeys: readonly string[], at: string): Promise<SecurityEvent[]> {
+    const resolvedAt = new Date(parseResolvedAt(at)).toISOString();
+    const changed: SecurityEvent[] = [];
+    for (const key of new Set(dedupKeys)) {
+      const event = this.live(this.events.get(securityEventId(key)));
+      if (!event || event.resolvedAt !== null) continue;
+      event.resolvedAt = resolvedAt;
+      changed.push(structuredClone(event));
+    }
+    return changed;
+  }
+
+  async getReportKeys(reportId: string): Promise<string[] | null> {
+    const stored = this.reportKeys.get(reportId);
+    if (!stored) return null;
+    if (stored.expiresAt <= this.now().getTime()) {
+      this.reportKeys.delete(reportId);
+      return null;
+    }
+    return [...stored.keys];
+  }
+
+  async setReportKeys(reportId: string, keys: readonly string[]): Promise<void> {
+    validateReportKeys(keys);
+    this.reportKeys.set(reportId, { keys: [...new Set(keys)].sort(), expiresAt: this.now().getTime() + this.retentionMs });
+  }
+
+  async deleteReportKeys(reportId: string): Promise<void> {
+    this.reportKeys.delete(reportId);
+  }
+
+  async forVulnerabilities(vulnerabilityIds: readonly string[], options: ForVulnerabilitiesOptions = {}): Promise<SecurityEvent[][]> {
+    return vulnerabilityIds.map((vulnerabilityId) =>
+      this.liveIn(this.byVulnerability.get(vulnerabilityId))
+        .filter((e) => options.includeResolved === true || e.resolvedAt === null)
+        .sort(compareNewestFirst)
+        .map((e) => structuredClone(e)),
+    );
+  }
+
+  async vulnerabilityIds(filter: VulnerabilityIdFilter, page: PageRequest): Promise<VulnerabilityIdPage> {
+    const after = validateVulnerabilityPage(page);
+    const matching: { vulnerabilityId: string; lastSeenMs: number }[] = [];
+    for (const [vulnerabilityId, ids] of this.byVulnerability) {
+      const events = this.liveIn(ids);
+      if (events.length === 0) continue;
+      const lastSeenMs = Math.max(...events.map((e) => Date.parse(e.lastSeen)));
+      if (after !== undefined && !isAfterVulnerabilityCursor(lastSeenMs, vulnerabilityId, after)) continue;
+      if (vulnerabilityMatches(events, filter)) matching.push({ vulnerabilityId, lastSeenMs });
+    }
+    matching.sort((a, b) => b.lastSeenMs - a.lastSeenMs || (a.vulnerabilityId < b.vulnerabilityId ? 1 : a.vulnerabilityId > b.vulnerabilityId ? -1 : 0));
+    const selected = matching.slice(0, page.first);
+    const last = selected.at(-1);
+    return {
+      vulnerabilityIds: selected.map((v) => v.vulnerabilityId),
+      hasNextPage: matching.length > page.first,
+      endCursor: last ? encodeVulnerabilityCursor(last.lastSeenMs, last.vulnerabilityId) : null,
+    };
+  }
+
+  private liveIn(ids: Set<string> | undefined): SecurityEvent[] {
     const events: SecurityEvent[] = [];
     for (const id of ids ?? []) {
       const event = this.live(this.events.get(id));
       if (event) events.push(event);
     }
-    return events
+    return events;
+  }
+
+  private newest(ids: Set<string> | undefined, limit: number): SecurityEvent[] {
+    return this.liveIn(ids)
       .sort(compareNewestFirst)
       .slice(0, limit)
       .map((e) => structuredClone(e));
@@ -122,6 +203,8 @@ export class MemorySecurityEventStore implements SecurityEventStore {
     this.events.delete(id);
     if (event.resource) removeFrom(this.byResource, resourceKey(event.resource), id);
     if (event.hostname !== null) removeFrom(this.byHost, event.hostname, id);
+    const vulnerabilityId = vulnerabilityIdOf(event);
+    if (vulnerabilityId !== null) removeFrom(this.byVulnerability, vulnerabilityId, id);
   }
 
   private sweepIfDue(): void {
@@ -129,6 +212,7 @@ export class MemorySecurityEventStore implements SecurityEventStore {
     if (now - this.lastSweep < SWEEP_INTERVAL_MS) return;
     this.lastSweep = now;
     for (const event of [...this.events.values()]) if (this.isExpired(event)) this.remove(event.id);
+    for (const [reportId, stored] of [...this.reportKeys]) if (stored.expiresAt <= now) this.reportKeys.delete(reportId);
   }
 }
 

@@ -4,13 +4,21 @@ import {
   DAY_MS,
   encodeCursor,
   escapeSegment,
+  encodeVulnerabilityCursor,
   isAfterCursor,
+  isAfterVulnerabilityCursor,
   matchesFilter,
+  parseResolvedAt,
   resourceKey,
   securityEventId,
   validateLimit,
   validatePage,
+  validateReportKeys,
+  validateVulnerabilityPage,
+  vulnerabilityIdOf,
+  vulnerabilityMatches,
   type CursorPosition,
+  type ForVulnerabilitiesOptions,
   type KubeObjectRef,
   type NormalisedSecurityEvent,
   type PageRequest,
@@ -19,60 +27,75 @@ import {
   type SecurityEventPage,
   type SecurityEventStore,
   type SecurityEventStoreOptions,
+  type VulnerabilityIdFilter,
+  type VulnerabilityIdPage,
 } from './security-event-store.js';
 
 /**
  * Atomic merge of one occurrence (Lua runs without interleaving, so two writers never lose a count).
- * KEYS: 1 event hash, 2 time index, 3.. resource/host indexes for this occurrence.
- * ARGV: 1 id, 2 doc JSON, 3 occurredAt ms, 4 now ms, 5 retention ms, 6 host index key or ''.
- * The hash keeps the doc of the newest occurrence, first/last seen (ms), count, and the host index
- * it is listed in: the host of a pod's events can change (Falco's pod restarted), and the stale
- * entry is removed then. That key is not in KEYS, which only matters on Redis Cluster (not supported:
- * the indexes span slots anyway).
+ * KEYS: 1 event hash, 2 vulnerability index (written only when ARGV[8] is set), 3.. indexes of event
+ * ids for this occurrence (time, resource, host, per-vulnerability).
+ * ARGV: 1 id, 2 doc JSON, 3 occurredAt ms, 4 now ms, 5 retention ms, 6 host index key or '',
+ * 7 per-vulnerability index key or '', 8 vulnerability id or ''.
+ * The hash keeps the doc of the newest occurrence, first/last seen (ms), count, resolved (ms, absent
+ * while open: any occurrence reopens) and the host and vulnerability indexes it is listed in: the host
+ * of a pod's events can change (Falco's pod restarted), and the stale entry is removed then. Those keys
+ * are not in KEYS, which only matters on Redis Cluster (not supported: the indexes span slots anyway).
  * Retention is on lastSeen: the key's TTL is lastSeen + retention - now, and index entries at or below
- * now - retention are trimmed on every write to that index.
+ * now - retention are trimmed on every write to that index. The vulnerability index scores each
+ * vulnerability id by the newest lastSeen of its events (ZADD GT: Redis 6.2+).
  */
 const RECORD_SCRIPT = `
 local at = tonumber(ARGV[3])
 local cutoff = tonumber(ARGV[4]) - tonumber(ARGV[5])
-local stored = redis.call('HMGET', KEYS[1], 'first', 'last', 'doc', 'host')
+local stored = redis.call('HMGET', KEYS[1], 'first', 'last', 'doc', 'host', 'vuln')
 local storedLast = tonumber(stored[2])
 local isNew = 0
 local first, last, count = at, at, 1
 local doc = ARGV[2]
-local moveHost = false
+local moveIndexes = false
 if not storedLast or storedLast <= cutoff then
   -- Absent, or past retention by the caller's clock but not yet expired by Redis': starts afresh.
   isNew = 1
-  moveHost = true
+  moveIndexes = true
   redis.call('DEL', KEYS[1])
-  redis.call('HSET', KEYS[1], 'doc', doc, 'first', at, 'last', at, 'count', 1, 'host', ARGV[6])
+  redis.call('HSET', KEYS[1], 'doc', doc, 'first', at, 'last', at, 'count', 1, 'host', ARGV[6], 'vuln', ARGV[7])
 else
   first = math.min(tonumber(stored[1]), at)
   last = storedLast
   count = redis.call('HINCRBY', KEYS[1], 'count', 1)
+  -- It came back: a new occurrence reopens a resolved event.
+  redis.call('HDEL', KEYS[1], 'resolved')
   if at >= last then
     last = at
-    moveHost = true
-    redis.call('HSET', KEYS[1], 'doc', doc, 'last', at, 'first', first, 'host', ARGV[6])
+    moveIndexes = true
+    redis.call('HSET', KEYS[1], 'doc', doc, 'last', at, 'first', first, 'host', ARGV[6], 'vuln', ARGV[7])
   else
     doc = stored[3]
     redis.call('HSET', KEYS[1], 'first', first)
   end
 end
-if moveHost and stored[4] and stored[4] ~= '' and stored[4] ~= ARGV[6] then
-  redis.call('ZREM', stored[4], ARGV[1])
+if moveIndexes then
+  if stored[4] and stored[4] ~= '' and stored[4] ~= ARGV[6] then redis.call('ZREM', stored[4], ARGV[1]) end
+  if stored[5] and stored[5] ~= '' and stored[5] ~= ARGV[7] then redis.call('ZREM', stored[5], ARGV[1]) end
 end
 local ttl = last - cutoff
-for i = 2, #KEYS do
+local function trim(key)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', cutoff)
+  local current = redis.call('PTTL', key)
+  if ttl > 0 and current < ttl then redis.call('PEXPIRE', key, ttl) end
+end
+for i = 3, #KEYS do
   if ttl > 0 then
     redis.call('ZADD', KEYS[i], last, ARGV[1])
   else
     redis.call('ZREM', KEYS[i], ARGV[1])
   end
-  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', cutoff)
-  local current = redis.call('PTTL', KEYS[i])
-  if ttl > 0 and current < ttl then redis.call('PEXPIRE', KEYS[i], ttl) end
+  trim(KEYS[i])
+end
+if ARGV[8] ~= '' then
+  if ttl > 0 then redis.call('ZADD', KEYS[2], 'GT', last, ARGV[8]) end
+  trim(KEYS[2])
 end
 if ttl > 0 then
   redis.call('PEXPIRE', KEYS[1], ttl)
@@ -81,19 +104,52 @@ else
 end
 return {isNew, string.format('%.0f', first), string.format('%.0f', last), count, doc}
 `;
-const RECORD_SHA = createHash('sha1').update(RECORD_SCRIPT).digest('hex');
+
+/**
+ * Marks open, live events resolved. KEYS: event hashes. ARGV: 1 resolved-at ms, 2 retention cutoff ms.
+ * Returns, per event it changed, {index into KEYS (1-based), doc, first, last, count}. Runs without
+ * interleaving with the record script, so an occurrence lands wholly before (and is resolved) or after
+ * (and reopens).
+ */
+const RESOLVE_SCRIPT = `
+local cutoff = tonumber(ARGV[2])
+local changed = {}
+for i = 1, #KEYS do
+  local stored = redis.call('HMGET', KEYS[i], 'doc', 'first', 'last', 'count', 'resolved')
+  local last = tonumber(stored[3])
+  if stored[1] and last and last > cutoff and not stored[5] then
+    redis.call('HSET', KEYS[i], 'resolved', ARGV[1])
+    table.insert(changed, {i, stored[1], stored[2], stored[3], stored[4]})
+  end
+end
+return changed
+`;
+
+const SCRIPTS = {
+  record: { source: RECORD_SCRIPT, sha: createHash('sha1').update(RECORD_SCRIPT).digest('hex') },
+  resolve: { source: RESOLVE_SCRIPT, sha: createHash('sha1').update(RESOLVE_SCRIPT).digest('hex') },
+} as const;
+
+/** Stored with every report's keys so an empty list survives (Redis drops empty sets). */
+const REPORT_SENTINEL = '';
 
 /** Index entries read per round trip while scanning; filters run in this process. */
 const SCAN_BATCH = 200;
 
-type StoredDoc = Omit<SecurityEvent, 'id' | 'firstSeen' | 'lastSeen' | 'count'>;
+type StoredDoc = Omit<SecurityEvent, 'id' | 'firstSeen' | 'lastSeen' | 'count' | 'resolvedAt'>;
 
 /**
  * Security events in Redis, keys under `prefix`:
- * - `<prefix>event:<id>`: hash {doc (JSON of the newest occurrence), first, last (ms), count, host}, TTL = retention;
+ * - `<prefix>event:<id>`: hash {doc (JSON of the newest occurrence), first, last (ms), count, host,
+ *   vuln, resolved (ms, only while resolved)}, TTL = retention;
  * - `<prefix>events:by-last-seen`: sorted set id → lastSeen ms, the listing order;
- * - `<prefix>events:by-resource:<cluster>/<ns>/<kind>/<name>` and `<prefix>events:by-host:<hostname>`:
- *   the same per object and per host, for the batched lookups.
+ * - `<prefix>events:by-resource:<cluster>/<ns>/<kind>/<name>`, `<prefix>events:by-host:<hostname>` and
+ *   `<prefix>events:by-vulnerability:<vulnerabilityId>`: the same per object, per host and per Trivy
+ *   vulnerability id, for the batched lookups;
+ * - `<prefix>vulnerabilities:by-last-seen`: sorted set vulnerability id → newest lastSeen of its events;
+ * - `<prefix>report-keys:<reportId>`: set of a report's open dedup keys (plus '' so that an empty list
+ *   is kept), TTL = retention from the last setReportKeys.
+ * Every index is trimmed of entries past retention on write and expires with its newest entry.
  *
  * Limitation: list() walks the time index newest first and filters in this process, so a filter that
  * matches few events may read many. A hostname filter or a full resource filter walks the smaller
@@ -117,16 +173,28 @@ export class RedisSecurityEventStore implements SecurityEventStore {
     const id = securityEventId(input.dedupKey);
     const { occurredAt, ...doc } = input;
     const hostKey = input.hostname === null ? '' : this.hostKey(input.hostname);
-    const keys = [this.eventKey(id), this.timeIndexKey()];
+    const vulnerabilityId = vulnerabilityIdOf(input);
+    const vulnerabilityKey = vulnerabilityId === null ? '' : this.vulnerabilityKey(vulnerabilityId);
+    const keys = [this.eventKey(id), this.vulnerabilityIndexKey(), this.timeIndexKey()];
     if (input.resource) keys.push(this.resourceKey(input.resource));
     if (hostKey !== '') keys.push(hostKey);
-    const args = [id, JSON.stringify(doc), String(Date.parse(occurredAt)), String(this.now().getTime()), String(this.retentionMs), hostKey];
-    const reply = await this.evalRecord(keys, args);
+    if (vulnerabilityKey !== '') keys.push(vulnerabilityKey);
+    const args = [
+      id,
+      JSON.stringify(doc),
+      String(Date.parse(occurredAt)),
+      String(this.now().getTime()),
+      String(this.retentionMs),
+      hostKey,
+      vulnerabilityKey,
+      vulnerabilityId ?? '',
+    ];
+    const reply = await this.evalScript('record', keys, args);
     if (!Array.isArray(reply) || reply.length !== 5) throw new Error('unexpected reply from the record script');
     const [isNew, first, last, count, storedDoc] = reply.map(String);
     return {
       isNew: isNew === '1',
-      event: toEvent(id, storedDoc ?? '', first ?? '', last ?? '', count ?? ''),
+      event: toEvent(id, storedDoc ?? '', first ?? '', last ?? '', count ?? '', null),
     };
   }
 
@@ -170,13 +238,91 @@ export class RedisSecurityEventStore implements SecurityEventStore {
     );
   }
 
-  /** Two round trips for any number of indexes: one pipeline of ZRANGEs, one of HMGETs. */
-  private async newestPerIndex(keys: readonly string[], limit: number): Promise<SecurityEvent[][]> {
-    if (keys.length === 0 || limit === 0) return keys.map(() => []);
+  async resolve(dedupKeys: readonly string[], at: string): Promise<SecurityEvent[]> {
+    const resolvedMs = parseResolvedAt(at);
+    const ids = [...new Set(dedupKeys.map((key) => securityEventId(key)))];
+    if (ids.length === 0) return [];
+    const reply = await this.evalScript(
+      'resolve',
+      ids.map((id) => this.eventKey(id)),
+      [String(resolvedMs), String(this.cutoff())],
+    );
+    if (!Array.isArray(reply)) throw new Error('unexpected reply from the resolve script');
+    const resolvedAt = new Date(resolvedMs).toISOString();
+    return reply.map((row: unknown) => {
+      if (!Array.isArray(row) || row.length !== 5) throw new Error('unexpected reply from the resolve script');
+      const [index, doc, first, last, count] = row.map(String);
+      const id = ids[Number(index) - 1];
+      if (id === undefined) throw new Error('unexpected reply from the resolve script');
+      return toEvent(id, doc ?? '', first ?? '', last ?? '', count ?? '', resolvedAt);
+    });
+  }
+
+  async getReportKeys(reportId: string): Promise<string[] | null> {
+    const members = await this.redis.smembers(this.reportKeysKey(reportId));
+    if (members.length === 0) return null;
+    return members.filter((m) => m !== REPORT_SENTINEL).sort();
+  }
+
+  async setReportKeys(reportId: string, keys: readonly string[]): Promise<void> {
+    validateReportKeys(keys);
+    const key = this.reportKeysKey(reportId);
+    const results = await this.redis
+      .multi()
+      .del(key)
+      .sadd(key, REPORT_SENTINEL, ...keys)
+      .pexpire(key, this.retentionMs)
+      .exec();
+    unwrap(results);
+  }
+
+  async deleteReportKeys(reportId: string): Promise<void> {
+    await this.redis.del(this.reportKeysKey(reportId));
+  }
+
+  async forVulnerabilities(vulnerabilityIds: readonly string[], options: ForVulnerabilitiesOptions = {}): Promise<SecurityEvent[][]> {
+    const lists = await this.allPerIndex(vulnerabilityIds.map((v) => this.vulnerabilityKey(v)));
+    return lists.map((events) => events.filter((e) => options.includeResolved === true || e.resolvedAt === null));
+  }
+
+  async vulnerabilityIds(filter: VulnerabilityIdFilter, page: PageRequest): Promise<VulnerabilityIdPage> {
+    const after = validateVulnerabilityPage(page);
+    const selected: { vulnerabilityId: string; lastSeenMs: number }[] = [];
+    let hasNextPage = false;
+    const max = after === undefined ? '+inf' : String(after.lastSeenMs);
+    for await (const batch of this.scanIndex(this.vulnerabilityIndexKey(), max, `(${this.cutoff()}`)) {
+      const candidates = batch.filter((entry) => after === undefined || isAfterVulnerabilityCursor(entry.score, entry.member, after));
+      if (candidates.length === 0) continue;
+      const eventLists = await this.allPerIndex(candidates.map((entry) => this.vulnerabilityKey(entry.member)));
+      for (const [i, entry] of candidates.entries()) {
+        if (!vulnerabilityMatches(eventLists[i] ?? [], filter)) continue;
+        if (selected.length === page.first) {
+          hasNextPage = true;
+          break;
+        }
+        selected.push({ vulnerabilityId: entry.member, lastSeenMs: entry.score });
+      }
+      if (hasNextPage) break;
+    }
+    const last = selected.at(-1);
+    return {
+      vulnerabilityIds: selected.map((v) => v.vulnerabilityId),
+      hasNextPage,
+      endCursor: last ? encodeVulnerabilityCursor(last.lastSeenMs, last.vulnerabilityId) : null,
+    };
+  }
+
+  /** Every live event of each index, newest first: two round trips for any number of indexes. */
+  private async allPerIndex(keys: readonly string[]): Promise<SecurityEvent[][]> {
+    if (keys.length === 0) return [];
     const minScore = `(${this.cutoff()}`;
     const pipeline = this.redis.pipeline();
-    for (const key of keys) pipeline.zrange(key, '+inf', minScore, 'BYSCORE', 'REV', 'LIMIT', 0, limit);
-    const idLists = unwrap(await pipeline.exec()).map((ids) => (Array.isArray(ids) ? ids.map(String) : []));
+    for (const key of keys) pipeline.zrange(key, '+inf', minScore, 'BYSCORE', 'REV');
+    return this.loadPerIndex(unwrap(await pipeline.exec()));
+  }
+
+  private async loadPerIndex(replies: unknown[]): Promise<SecurityEvent[][]> {
+    const idLists = replies.map((ids) => (Array.isArray(ids) ? ids.map(String) : []));
     const events = await this.load(idLists.flat());
     let offset = 0;
     return idLists.map((ids) => {
@@ -184,6 +330,15 @@ export class RedisSecurityEventStore implements SecurityEventStore {
       offset += ids.length;
       return slice.filter((e): e is SecurityEvent => e !== null);
     });
+  }
+
+  /** Two round trips for any number of indexes: one pipeline of ZRANGEs, one of HMGETs. */
+  private async newestPerIndex(keys: readonly string[], limit: number): Promise<SecurityEvent[][]> {
+    if (keys.length === 0 || limit === 0) return keys.map(() => []);
+    const minScore = `(${this.cutoff()}`;
+    const pipeline = this.redis.pipeline();
+    for (const key of keys) pipeline.zrange(key, '+inf', minScore, 'BYSCORE', 'REV', 'LIMIT', 0, limit);
+    return this.loadPerIndex(unwrap(await pipeline.exec()));
   }
 
   /**
@@ -195,18 +350,25 @@ export class RedisSecurityEventStore implements SecurityEventStore {
     const fromMs = filter.from?.getTime();
     const min = fromMs !== undefined && fromMs > cutoff ? String(fromMs) : `(${cutoff}`;
     const maxMs = Math.min(after?.lastSeenMs ?? Number.POSITIVE_INFINITY, filter.to?.getTime() ?? Number.POSITIVE_INFINITY);
-    let max = Number.isFinite(maxMs) ? String(maxMs) : '+inf';
+    for await (const batch of this.scanIndex(key, Number.isFinite(maxMs) ? String(maxMs) : '+inf', min)) {
+      yield batch.map((entry) => entry.member);
+    }
+  }
+
+  /** A sorted set's entries from `max` down to `min`, in batches; ties in descending member order. */
+  private async *scanIndex(key: string, startMax: string, min: string): AsyncGenerator<{ member: string; score: number }[]> {
+    let max = startMax;
     let offset = 0;
     for (;;) {
       const reply = await this.redis.zrange(key, max, min, 'BYSCORE', 'REV', 'LIMIT', offset, SCAN_BATCH, 'WITHSCORES');
-      const ids: string[] = [];
+      const entries: { member: string; score: number }[] = [];
       const scores: string[] = [];
       for (let i = 0; i + 1 < reply.length; i += 2) {
-        ids.push(String(reply[i]));
+        entries.push({ member: String(reply[i]), score: Number(reply[i + 1]) });
         scores.push(String(reply[i + 1]));
       }
-      if (ids.length > 0) yield ids;
-      if (ids.length < SCAN_BATCH) return;
+      if (entries.length > 0) yield entries;
+      if (entries.length < SCAN_BATCH) return;
       // Resume at the last score seen, skipping the entries with that score already returned.
       const lastScore = scores.at(-1) ?? max;
       const sameScore = scores.filter((s) => s === lastScore).length;
@@ -221,16 +383,16 @@ export class RedisSecurityEventStore implements SecurityEventStore {
   private async load(ids: readonly string[]): Promise<(SecurityEvent | null)[]> {
     if (ids.length === 0) return [];
     const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.hmget(this.eventKey(id), 'doc', 'first', 'last', 'count');
+    for (const id of ids) pipeline.hmget(this.eventKey(id), 'doc', 'first', 'last', 'count', 'resolved');
     const rows = unwrap(await pipeline.exec());
     return rows.map((row, i) => {
       if (!Array.isArray(row)) return null;
-      const [doc, first, last, count] = row.map((v) => (v === null ? null : String(v)));
+      const [doc, first, last, count, resolved] = row.map((v) => (v === null ? null : String(v)));
       const id = ids[i];
       if (id === undefined || doc == null || first == null || last == null || count == null) return null;
       // Expired by TTL between the index read and now, or just outside the window.
       if (Number(last) <= this.cutoff()) return null;
-      return toEvent(id, doc, first, last, count);
+      return toEvent(id, doc, first, last, count, resolved == null ? null : new Date(Number(resolved)).toISOString());
     });
   }
 
@@ -243,13 +405,14 @@ export class RedisSecurityEventStore implements SecurityEventStore {
     return this.timeIndexKey();
   }
 
-  private async evalRecord(keys: string[], args: string[]): Promise<unknown> {
+  private async evalScript(name: keyof typeof SCRIPTS, keys: string[], args: string[]): Promise<unknown> {
+    const script = SCRIPTS[name];
     try {
-      return await this.redis.evalsha(RECORD_SHA, keys.length, ...keys, ...args);
+      return await this.redis.evalsha(script.sha, keys.length, ...keys, ...args);
     } catch (error) {
       // First use on this server (or after SCRIPT FLUSH): send the script itself once.
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return this.redis.eval(RECORD_SCRIPT, keys.length, ...keys, ...args);
+      return this.redis.eval(script.source, keys.length, ...keys, ...args);
     }
   }
 
@@ -272,9 +435,21 @@ export class RedisSecurityEventStore implements SecurityEventStore {
   private hostKey(hostname: string): string {
     return `${this.prefix}events:by-host:${escapeSegment(hostname)}`;
   }
+
+  private vulnerabilityKey(vulnerabilityId: string): string {
+    return `${this.prefix}events:by-vulnerability:${escapeSegment(vulnerabilityId)}`;
+  }
+
+  private vulnerabilityIndexKey(): string {
+    return `${this.prefix}vulnerabilities:by-last-seen`;
+  }
+
+  private reportKeysKey(reportId: string): string {
+    return `${this.prefix}report-keys:${reportId}`;
+  }
 }
 
-function toEvent(id: string, doc: string, first: string, last: string, count: string): SecurityEvent {
+function toEvent(id: string, doc: string, first: string, last: string, count: string, resolvedAt: string | null): SecurityEvent {
   const stored = JSON.parse(doc) as StoredDoc;
   return {
     ...stored,
@@ -282,6 +457,7 @@ function toEvent(id: string, doc: string, first: string, last: string, count: st
     firstSeen: new Date(Number(first)).toISOString(),
     lastSeen: new Date(Number(last)).toISOString(),
     count: Number(count),
+    resolvedAt,
   };
 }
 

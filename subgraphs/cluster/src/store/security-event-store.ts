@@ -2,13 +2,18 @@ import { createHash } from 'node:crypto';
 import { badInput } from '@vigil/lib/errors';
 import { severityRank, type Severity } from '@vigil/lib/alerts/alert';
 import type { FalcoDetails } from '../sources/falco/falco-event.js';
+import type { AuditDetails } from '../sources/k8s-audit/audit-event.js';
+import type { CheckovDetails } from '../sources/checkov/checkov-report.js';
+import type { KubeBenchDetails } from '../sources/kube-bench/kube-bench-report.js';
+import type { KyvernoPolicyDetails } from '../sources/kyverno/policy-report.js';
+import type { TrivyComplianceDetails, TrivyConfigAuditDetails, TrivyVulnerabilityDetails } from '../sources/trivy/trivy-report.js';
 
 /**
  * The port every security-event source writes to and the cluster resolvers read from. Two
  * implementations (memory, Redis); test/security-event-store.contract.ts runs one suite against both.
  */
 
-export const SECURITY_SOURCES = ['FALCO'] as const;
+export const SECURITY_SOURCES = ['FALCO', 'K8S_AUDIT', 'TRIVY', 'KYVERNO', 'KUBE_BENCH', 'CHECKOV'] as const;
 /** More sources (Trivy, Kyverno, kube-bench, Checkov, audit webhook) join this union. */
 export type SecuritySource = (typeof SECURITY_SOURCES)[number];
 
@@ -24,7 +29,15 @@ export interface KubeObjectRef {
 }
 
 /** Typed per-source details; a union as sources are added (discriminated by `source`). */
-export type SecurityEventDetails = FalcoDetails;
+export type SecurityEventDetails =
+  | FalcoDetails
+  | AuditDetails
+  | TrivyVulnerabilityDetails
+  | TrivyConfigAuditDetails
+  | TrivyComplianceDetails
+  | KyvernoPolicyDetails
+  | KubeBenchDetails
+  | CheckovDetails;
 
 /** One occurrence, as a source's pure mapper produces it. */
 export interface NormalisedSecurityEvent {
@@ -52,6 +65,11 @@ export interface SecurityEvent extends Omit<NormalisedSecurityEvent, 'occurredAt
   firstSeen: string;
   lastSeen: string;
   count: number;
+  /**
+   * When the finding left its report (see {@link SecurityEventStore.resolve}); null while open. A new
+   * occurrence of a resolved event reopens it. Resolved events are kept, and expire, like open ones.
+   */
+  resolvedAt: string | null;
 }
 
 export interface SecurityEventFilter {
@@ -66,6 +84,29 @@ export interface SecurityEventFilter {
   /** Inclusive bounds on lastSeen. */
   from?: Date;
   to?: Date;
+  /** true: only resolved events; false: only open ones; absent: both. */
+  resolved?: boolean;
+}
+
+export interface ForVulnerabilitiesOptions {
+  /** Also return resolved events. @default false */
+  includeResolved?: boolean;
+}
+
+export interface VulnerabilityIdFilter {
+  minSeverity?: Severity;
+  cluster?: string;
+  /**
+   * Within the events the other fields select: false lists a vulnerability that has at least one open
+   * event, true one whose events are all resolved. The two partition the unfiltered listing.
+   */
+  resolved?: boolean;
+}
+
+export interface VulnerabilityIdPage {
+  vulnerabilityIds: string[];
+  hasNextPage: boolean;
+  endCursor: string | null;
 }
 
 export interface PageRequest {
@@ -94,6 +135,38 @@ export interface SecurityEventStore {
   forResources(refs: readonly KubeObjectRef[], limitPerResource: number): Promise<SecurityEvent[][]>;
   /** For Host.securityEvents: one batch for N hosts, newest first per host. */
   forHosts(hostnames: readonly string[], limitPerHost: number): Promise<SecurityEvent[][]>;
+
+  /**
+   * Marks the events of these dedup keys resolved at `at` (ISO-8601): a finding that left its report
+   * is resolved with a time, never deleted. Only events that exist (within retention) and are open
+   * change; returns those, as they are now, in the order of `dedupKeys`. Atomic per event with respect
+   * to record(): a concurrent occurrence either reopens the event after, or is overridden by, it.
+   */
+  resolve(dedupKeys: readonly string[], at: string): Promise<SecurityEvent[]>;
+
+  /**
+   * The open dedup keys stored for a report object (`<cluster>/<source>/<uid>`) by the last
+   * setReportKeys, sorted; null if none were stored or they expired (retentionDays after the last set).
+   */
+  getReportKeys(reportId: string): Promise<string[] | null>;
+  /** Replaces a report's open keys (an empty list is stored as such, not as absent). */
+  setReportKeys(reportId: string, keys: readonly string[]): Promise<void>;
+  deleteReportKeys(reportId: string): Promise<void>;
+
+  /**
+   * For Vulnerability.events: one batch for N vulnerability ids (CVE-..., GHSA-...), every event whose
+   * details are a Trivy vulnerability with that id, newest first; open ones only unless asked.
+   */
+  forVulnerabilities(vulnerabilityIds: readonly string[], options?: ForVulnerabilitiesOptions): Promise<SecurityEvent[][]>;
+
+  /**
+   * Distinct vulnerability ids with at least one event the filter selects, ordered by the newest
+   * lastSeen of any of the vulnerability's events (ties: id descending). The order does not depend on
+   * the filter, which only decides membership. Limitation: a filter that matches few vulnerabilities
+   * may read every vulnerability's events (Redis walks the vulnerability index and loads events in
+   * batches); fine for thousands of vulnerabilities, not for millions.
+   */
+  vulnerabilityIds(filter: VulnerabilityIdFilter, page: PageRequest): Promise<VulnerabilityIdPage>;
 }
 
 /** Largest `first` a list call accepts; the GraphQL layer is expected to cap lower. */
@@ -131,6 +204,7 @@ export function matchesFilter(event: SecurityEvent, filter: SecurityEventFilter)
   if (filter.resourceKind !== undefined && event.resource?.kind !== filter.resourceKind) return false;
   if (filter.resourceName !== undefined && event.resource?.name !== filter.resourceName) return false;
   if (filter.hostname !== undefined && event.hostname !== filter.hostname) return false;
+  if (filter.resolved !== undefined && (event.resolvedAt !== null) !== filter.resolved) return false;
   const lastSeen = Date.parse(event.lastSeen);
   if (filter.from && lastSeen < filter.from.getTime()) return false;
   if (filter.to && lastSeen > filter.to.getTime()) return false;
@@ -177,4 +251,60 @@ export function validateLimit(name: string, limit: number): void {
   if (!Number.isInteger(limit) || limit < 0 || limit > MAX_PAGE_SIZE) {
     throw badInput(`${name}: must be an integer from 0 to ${MAX_PAGE_SIZE}`);
   }
+}
+
+/** The vulnerability id of an event that is a Trivy vulnerability finding; null for anything else. */
+export function vulnerabilityIdOf(event: { details: SecurityEventDetails }): string | null {
+  const { details } = event;
+  return 'kind' in details && details.kind === 'TRIVY_VULNERABILITY' ? details.vulnerabilityId : null;
+}
+
+/**
+ * Whether a vulnerability, given all its live events, belongs in a vulnerabilityIds listing: some of
+ * its events match cluster and severity, and (if asked) any of those is open / all are resolved.
+ */
+export function vulnerabilityMatches(events: readonly SecurityEvent[], filter: VulnerabilityIdFilter): boolean {
+  const selected = events.filter(
+    (e) =>
+      (filter.cluster === undefined || e.cluster === filter.cluster) &&
+      (filter.minSeverity === undefined || severityRank(e.severity) >= severityRank(filter.minSeverity)),
+  );
+  if (selected.length === 0) return false;
+  if (filter.resolved === undefined) return true;
+  const anyOpen = selected.some((e) => e.resolvedAt === null);
+  return filter.resolved ? !anyOpen : anyOpen;
+}
+
+/** A position in a vulnerabilityIds listing: the newest lastSeen of the vulnerability, then its id. */
+export interface VulnerabilityCursor {
+  lastSeenMs: number;
+  vulnerabilityId: string;
+}
+
+export function encodeVulnerabilityCursor(lastSeenMs: number, vulnerabilityId: string): string {
+  return Buffer.from(`vuln1:${lastSeenMs}:${vulnerabilityId}`).toString('base64url');
+}
+
+export function validateVulnerabilityPage(page: PageRequest): VulnerabilityCursor | undefined {
+  validateLimit('first', page.first);
+  if (page.after === undefined) return undefined;
+  const match = /^vuln1:(\d{1,15}):(.+)$/s.exec(Buffer.from(page.after, 'base64url').toString('utf8'));
+  if (!match?.[1] || !match[2]) throw badInput('after: not a cursor returned by this API');
+  return { lastSeenMs: Number(match[1]), vulnerabilityId: match[2] };
+}
+
+export function isAfterVulnerabilityCursor(lastSeenMs: number, vulnerabilityId: string, cursor: VulnerabilityCursor): boolean {
+  return lastSeenMs < cursor.lastSeenMs || (lastSeenMs === cursor.lastSeenMs && vulnerabilityId < cursor.vulnerabilityId);
+}
+
+/** Parses resolve()'s `at`; throws BAD_USER_INPUT for anything but a date. */
+export function parseResolvedAt(at: string): number {
+  const ms = Date.parse(at);
+  if (Number.isNaN(ms)) throw badInput('at: not an ISO-8601 date-time');
+  return ms;
+}
+
+/** The empty string is reserved (Redis stores an empty key list as a set holding only it). */
+export function validateReportKeys(keys: readonly string[]): void {
+  if (keys.includes('')) throw badInput('keys: a dedup key cannot be empty');
 }

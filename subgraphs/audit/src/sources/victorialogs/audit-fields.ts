@@ -1,88 +1,16 @@
-import type { JsonLineIngestParams, VictoriaLogsRow } from './client.js';
+import { ANNOTATIONS_PREFIX, AUDIT_FIELDS, AUDIT_MSG_FIELD } from '@vigil/lib/audit-log-format';
+import type { VictoriaLogsRow } from './client.js';
 
 /**
- * How Kubernetes audit events (audit.k8s.io/v1 Event) are stored in VictoriaLogs — the one definition
- * shared by everything that writes them (`/insert/jsonline`) and everything that reads them (LogsQL).
- *
- * Writers send each Event as one JSON line, serialised with JSON.stringify (VictoriaLogsClient.ingest
- * does), with `auditIngestParams()`. VictoriaLogs then:
- * - flattens nested objects into dotted names: `user.username`, `objectRef.namespace`,
- *   `responseStatus.code`, `annotations.authorization.k8s.io/decision`;
- * - keeps arrays as their compact JSON text: `user.groups` = `["system:masters","system:authenticated"]`;
- * - prints numbers and booleans as strings (`responseStatus.code` = `"403"`) and drops nulls and empty
- *   strings (an empty annotation simply is not there);
- * - moves the `_time_field` into `_time` and renames the `_msg_field` to `_msg` (neither keeps its
- *   original name).
+ * Reading audit events back out of VictoriaLogs. How they are stored (field names, `_time_field`,
+ * `_msg_field`, stream fields, ignored fields, `auditIngestParams`) is defined once, for writers and
+ * readers alike, in `@vigil/lib/audit-log-format`.
  */
 
-/** Stored field names, after flattening. */
-export const AUDIT_FIELDS = {
-  auditId: 'auditID',
-  stage: 'stage',
-  level: 'level',
-  verb: 'verb',
-  user: 'user.username',
-  userGroups: 'user.groups',
-  impersonatedUser: 'impersonatedUser.username',
-  sourceIps: 'sourceIPs',
-  userAgent: 'userAgent',
-  resource: 'objectRef.resource',
-  subresource: 'objectRef.subresource',
-  namespace: 'objectRef.namespace',
-  name: 'objectRef.name',
-  apiGroup: 'objectRef.apiGroup',
-  apiVersion: 'objectRef.apiVersion',
-  responseCode: 'responseStatus.code',
-  responseReason: 'responseStatus.reason',
-  requestReceivedAt: 'requestReceivedTimestamp',
-  cluster: 'cluster',
-  time: '_time',
-  message: '_msg',
-} as const;
+// Existing importers (the gateway's stack test) take the writer parameters from here.
+export { auditIngestParams } from '@vigil/lib/audit-log-format';
 
-export const ANNOTATIONS_PREFIX = 'annotations.';
 const DECISION_ANNOTATION = 'authorization.k8s.io/decision';
-
-/**
- * `stageTimestamp`, not `requestReceivedTimestamp`: it is when this record was written, so it is
- * distinct for the stages of one request (RequestReceived / ResponseStarted / ResponseComplete share
- * the receive time) and never lies in the past of its own arrival (a watch completes minutes after it
- * was received). The receive time stays searchable as the regular field `requestReceivedTimestamp`.
- */
-export const AUDIT_TIME_FIELD = 'stageTimestamp';
-
-/** The request URI is what an audit record "says"; it becomes `_msg`, so full-text search reads it. */
-export const AUDIT_MSG_FIELD = 'requestURI';
-
-/**
- * Low, bounded cardinality only (clusters × ~10 verbs × 4 stages): records of one stream share their
- * shape, which compresses well and lets VictoriaLogs skip whole streams for the commonest filters.
- * Never user, namespace, resource or source IP — unbounded values would explode the stream index.
- * `cluster` exists only when a writer sets it through `extra_fields`.
- */
-export const AUDIT_STREAM_FIELDS = ['cluster', 'verb', 'stage'] as const;
-
-/**
- * Request and response bodies are not stored: at Request/RequestResponse level they carry Secret data,
- * tokens and whole objects, and no query here needs them.
- */
-export const AUDIT_IGNORED_FIELDS = ['requestObject*', 'responseObject*'] as const;
-
-/** `/insert/jsonline` parameters for audit events; `cluster` tags every record (and stream) with its source cluster. */
-export function auditIngestParams(options: { cluster?: string } = {}): JsonLineIngestParams {
-  const { cluster } = options;
-  if (cluster !== undefined && (cluster === '' || cluster.includes(','))) {
-    // extra_fields is a comma-separated list of name=value pairs.
-    throw new Error('audit ingest: cluster must be non-empty and must not contain ","');
-  }
-  return {
-    timeField: AUDIT_TIME_FIELD,
-    msgField: AUDIT_MSG_FIELD,
-    streamFields: AUDIT_STREAM_FIELDS,
-    ignoreFields: AUDIT_IGNORED_FIELDS,
-    ...(cluster === undefined ? {} : { extraFields: { [AUDIT_FIELDS.cluster]: cluster } }),
-  };
-}
 
 export type AuditEvent = {
   auditId: string;
@@ -123,7 +51,8 @@ export function toAuditEvent(record: Readonly<VictoriaLogsRow>): AuditEvent {
     stage: required(record, AUDIT_FIELDS.stage),
     level: optional(record, AUDIT_FIELDS.level),
     verb: required(record, AUDIT_FIELDS.verb),
-    user: required(record, AUDIT_FIELDS.user),
+    // A request that failed authentication (401) carries no username: it is '' rather than unreadable.
+    user: optional(record, AUDIT_FIELDS.user) ?? '',
     userGroups: stringList(optional(record, AUDIT_FIELDS.userGroups)),
     impersonatedUser: optional(record, AUDIT_FIELDS.impersonatedUser),
     sourceIps: stringList(optional(record, AUDIT_FIELDS.sourceIps)),

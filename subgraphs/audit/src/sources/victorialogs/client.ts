@@ -1,4 +1,7 @@
+import { jsonLineIngestSearchParams, type JsonLineIngestParams } from '@vigil/lib/audit-log-format';
 import { VigilError } from '@vigil/lib/errors';
+
+export type { JsonLineIngestParams } from '@vigil/lib/audit-log-format';
 
 /** A VictoriaLogs tenant: sent as the AccountID / ProjectID headers (uint32 each, 0/0 when absent). */
 export type VictoriaLogsTenant = { accountId: number; projectId: number };
@@ -10,17 +13,6 @@ export type VictoriaLogsClientOptions = {
   timeoutMs: number;
   tenant?: VictoriaLogsTenant;
   fetch?: typeof fetch;
-};
-
-/** The `/insert/jsonline` parameters that decide how a JSON line becomes a stored log record. */
-export type JsonLineIngestParams = {
-  timeField: string;
-  msgField: string;
-  streamFields: readonly string[];
-  /** Field names, or prefixes ending in `*`, dropped at ingestion. */
-  ignoreFields?: readonly string[];
-  /** Fields added to (and overriding) every record. */
-  extraFields?: Readonly<Record<string, string>>;
 };
 
 export type VictoriaLogsRow = Record<string, string>;
@@ -107,7 +99,7 @@ export class VictoriaLogsClient {
     const signal = AbortSignal.timeout(this.#timeoutMs);
     const body = records.map((record) => JSON.stringify(record)).join('\n') + '\n';
     try {
-      const response = await this.#send(`${INGEST_PATH}?${ingestSearchParams(params)}`, {
+      const response = await this.#send(`${INGEST_PATH}?${jsonLineIngestSearchParams(params)}`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/stream+json' },
         body,
@@ -162,18 +154,6 @@ function assertTenant(tenant: VictoriaLogsTenant): void {
       throw new Error('VictoriaLogs tenant ids must be unsigned 32-bit integers');
     }
   }
-}
-
-function ingestSearchParams(params: JsonLineIngestParams): URLSearchParams {
-  const search = new URLSearchParams({
-    _time_field: params.timeField,
-    _msg_field: params.msgField,
-    _stream_fields: params.streamFields.join(','),
-  });
-  if (params.ignoreFields && params.ignoreFields.length > 0) search.set('ignore_fields', params.ignoreFields.join(','));
-  const extra = Object.entries(params.extraFields ?? {});
-  if (extra.length > 0) search.set('extra_fields', extra.map(([name, value]) => `${name}=${value}`).join(','));
-  return search;
 }
 
 /** Parses the JSON-lines body as it arrives, stopping (and closing the stream) after `limit` rows. */

@@ -1,5 +1,5 @@
 import { badInput } from '@vigil/lib/errors';
-import { AUDIT_FIELDS } from './audit-fields.js';
+import { AUDIT_FIELDS } from '@vigil/lib/audit-log-format';
 import { formatDate, formatRfc3339Nanos, parseRfc3339Nanos } from './timestamps.js';
 
 /** What a caller may filter audit events by. Strings match whole values exactly, case-sensitively. */

@@ -104,7 +104,10 @@ const MAX_SEGMENT = 256;
  * So a repeat of the same rule on the same pod with the same command collapses (the time, pid, tty
  * or source port may differ), while a different command, pod, rule or cluster is a different event.
  */
-export function normaliseFalcoEvent(event: FalcoEvent, context: { cluster: string }): NormalisedSecurityEvent {
+/** A SecurityEvent occurrence from Falco: the general shape with its details typed. */
+export type NormalisedFalcoEvent = NormalisedSecurityEvent & { details: FalcoDetails };
+
+export function normaliseFalcoEvent(event: FalcoEvent, context: { cluster: string }): NormalisedFalcoEvent {
   const fields = event.output_fields ?? {};
   const source = nonEmpty(event.source);
   const category: SecurityCategory = source !== null && AUDIT_SOURCES.has(source) ? 'AUDIT' : 'RUNTIME';

@@ -24,6 +24,17 @@
  * nothing else: `sudo` never appears inside ALLOWED_COMMANDS, the prefix is a frozen constant applied
  * only by `argvFor`, and `-n` makes sudo fail instead of prompting when a password would be needed.
  * A sudoers rule can then be as narrow as the allow-list itself.
+ *
+ * The only shell code a probe sends besides allow-listed argv is constant framing. Over SSH a probe's
+ * commands run as one batch (batch-script.ts): the exec request is the constant `exec /bin/sh -s`, and
+ * the script that shell reads is one line per command: `printf` markers carrying a random per-batch
+ * nonce and the command's index, the argv rendered by `renderShellCommand` (with SUDO_PREFIX exactly
+ * as above), `</dev/null`, and `$?`. No configuration, inventory or client value, and no command
+ * output, ever goes into it; `allowlist.test.ts` rebuilds the script from this list and compares, and
+ * runs it through /bin/sh with hostile argv. The shell is the transport's, never an allow-listed
+ * program, as `$SHELL -c` was for a single command. A batch holds every command the probe's collectors
+ * may ask for, fallbacks included (`probePlan`); an output no collector asks for is dropped unread.
+ * The local transport starts each argv with execFile, no shell at all.
  */
 
 type Argv = readonly [program: string, ...args: string[]];
@@ -166,10 +177,11 @@ export function quoteShellArgument(argument: string): string {
 }
 
 /**
- * Renders an argv as one command line for the remote user's shell (sshd runs `$SHELL -c <line>`).
+ * Renders an argv as one command line: a line of a batch script, which /bin/sh reads (batch-script.ts),
+ * or, for a single `run`, the command sshd hands the remote user's shell (`$SHELL -c <line>`).
  * Every word is quoted, the program name too, so no word is subject to expansion, globbing or
- * aliasing. Assumes a POSIX-family login shell (sh, bash, dash, ksh, zsh); the allow-listed argv
- * contain no backslash-backslash or `!` sequences, so csh and fish read them the same way.
+ * aliasing. Assumes a POSIX-family login shell for `run` (sh, bash, dash, ksh, zsh); the allow-listed
+ * argv contain no backslash-backslash or `!` sequences, so csh and fish read them the same way.
  */
 export function renderShellCommand(argv: readonly string[]): string {
   if (argv.length === 0) throw new Error('an empty argv cannot be rendered');

@@ -1,4 +1,5 @@
 import { describeError } from '@vigil/lib/errors';
+import { ALLOWED_COMMAND_NAMES, type AllowedCommandName } from './allowlist.js';
 import { FACT_TYPES, type CollectorName, type CollectorOutcome, type ProbeReport } from '../../facts/types.js';
 import { createCommandBatch, type CommandBatch } from './batch.js';
 import { outcomeOfError, type CollectorContext } from './collector.js';
@@ -15,7 +16,7 @@ import { collectServices } from './collectors/services.js';
 import { createLocalRunner } from './local-transport.js';
 import { ProbeFailure } from './probe-failure.js';
 import { connectSsh } from './ssh-transport.js';
-import type { CommandRunner } from './transport.js';
+import type { BatchCommand, CommandRunner } from './transport.js';
 import type { HostTarget } from './types.js';
 
 /** @default used when a local target sets no commandTimeoutMs */
@@ -31,12 +32,18 @@ export interface ProbeReportOptions {
    */
   sudo?: ReadonlySet<CollectorName>;
   now?: () => Date;
-  /** Commands running at once on the probe's one connection. @default DEFAULT_PROBE_CONCURRENCY (4) */
+  /**
+   * Commands run at once when they run one by one: on the local machine, and over SSH for a command
+   * outside the probe's batch (none, as long as probePlan lists what the collectors ask for).
+   * @default DEFAULT_PROBE_CONCURRENCY (4)
+   */
   concurrency?: number;
   /**
    * Once connected, how long the collectors may take in all. When it passes the connection is closed,
    * which stops whatever still runs, and every collector that had not finished is TIMEOUT; so a host
    * on which every command hangs costs connect + this, not a command timeout per queued command.
+   * Over SSH the commands run as one batch whose own deadline is the target's commandTimeoutMs (see
+   * createSshCommandRunner): commands finished by then keep their output, the rest are TIMEOUT.
    * @default twice the target's commandTimeoutMs
    */
   deadlineMs?: number;
@@ -48,10 +55,66 @@ export interface ProbeReportOptions {
 }
 
 /**
+ * Every command a collector may ask for, fallbacks included: the probe runs them all ahead, as one
+ * batch (one SSH exec), so a probe costs one round trip whatever the host turns out to have. A
+ * fallback the host does not need (rpm on a dpkg host, iptables-save where nft answered, the `ss`
+ * variant `id -u` rules out) runs anyway and its output is dropped unread: that costs a few
+ * milliseconds, a second round trip would cost a session setup. Under sudo, listeningPorts asks no
+ * `id -u` and needs only `ss -p` (collectors/ports.ts). A collector asking for a command missing here
+ * still works (it runs on its own), only slower; probe-plan.test.ts keeps this list exact.
+ */
+export function collectorCommands(name: CollectorName, sudo: boolean): readonly AllowedCommandName[] {
+  switch (name) {
+    case 'os':
+      return ['osRelease', 'osReleaseFallback', 'kernelRelease', 'machineArch'];
+    case 'packages':
+      return ['dpkgPackages', 'rpmPackages', 'apkPackages'];
+    case 'services':
+      return ['systemdUnits', 'systemdUnitFiles'];
+    case 'users':
+      return ['passwdEntries'];
+    case 'groups':
+      return ['groupEntries'];
+    case 'interfaces':
+      return ['ipAddresses'];
+    case 'routes':
+      return ['ipRoutes', 'ip6Routes'];
+    case 'listeningPorts':
+      return sudo ? ['listeningSocketsWithProcesses'] : ['effectiveUid', 'listeningSockets', 'listeningSocketsWithProcesses'];
+    case 'firewall':
+      return ['nftRuleset', 'iptablesRules', 'ip6tablesRules'];
+    case 'hardware':
+      return ['cpuTopology', 'cpuInfo', 'memInfo'];
+    case 'disks':
+      return ['diskFree'];
+    case 'metrics':
+      return ['loadAverage', 'memInfo', 'uptime', 'diskFree'];
+  }
+}
+
+/**
+ * The probe's batch: the commands of the collectors, each once (with or without sudo), in the order
+ * of ALLOWED_COMMANDS, without sudo first. That order is fixed, so every probe of a kind sends the same
+ * script shape, and it puts what can hang late: `df` (a dead NFS mount) is last, so a batch cut by its
+ * deadline has lost as little as possible.
+ */
+export function probePlan(collectors: readonly CollectorName[], sudo: ReadonlySet<CollectorName>): BatchCommand[] {
+  const wanted = new Set<string>();
+  for (const collector of collectors) {
+    for (const name of collectorCommands(collector, sudo.has(collector))) wanted.add(`${sudo.has(collector) ? 'sudo:' : ''}${name}`);
+  }
+  return ALLOWED_COMMAND_NAMES.flatMap((name): BatchCommand[] => [
+    ...(wanted.has(name) ? [{ name }] : []),
+    ...(wanted.has(`sudo:${name}`) ? [{ name, options: { sudo: true } }] : []),
+  ]);
+}
+
+/**
  * Probes one host over one connection and reports every collector's outcome. Never throws: a
  * connection failure (authentication, host key, timeout, unreachable) is the report's status, with no
  * collector run; after that each collector succeeds or fails on its own, so a denied firewall read
- * does not cost the package inventory. The connection is closed on every path.
+ * does not cost the package inventory. The connection is closed on every path. Over SSH every command
+ * of the probe runs in one exec (probePlan, batch-script.ts).
  */
 export function probeHostReport(target: HostTarget, options: ProbeReportOptions): Promise<ProbeReport> {
   const collectors: readonly CollectorName[] = options.kind === 'facts' ? FACT_TYPES : ['metrics'];
@@ -82,6 +145,7 @@ export async function runProbe(
     runner = connected;
     const batch = createCommandBatch(connected, options.concurrency);
     const sudo = options.sudo ?? new Set<CollectorName>();
+    batch.prefetch(probePlan(collectors, sudo));
     const deadlineMs = options.deadlineMs ?? 2 * commandTimeoutOf(target);
     let expired = false;
     const deadline = setTimeout(() => {

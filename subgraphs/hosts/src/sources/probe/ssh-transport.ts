@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { Client, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
 import { describeError } from '@vigil/lib/errors';
 import { argvFor, programLabel, renderShellCommand, type AllowedCommandName, type RunOptions } from './allowlist.js';
+import { BATCH_SHELL, batchScriptFor, newBatchNonce, parseBatchOutput } from './batch-script.js';
 import {
   fingerprintSha256,
   knownKeyTypesFor,
@@ -12,7 +13,7 @@ import {
   type KnownHostEntry,
 } from './known-hosts.js';
 import { ProbeFailure } from './probe-failure.js';
-import { MAX_OUTPUT_BYTES, type CommandOutput, type CommandRunner } from './transport.js';
+import { MAX_OUTPUT_BYTES, type BatchCommand, type BatchOutcome, type CommandOutput, type CommandRunner } from './transport.js';
 import type { SshHostTarget } from './types.js';
 
 /** Dead peers are noticed within about 3 × this during a long command. */
@@ -30,6 +31,8 @@ export interface ExecChannel {
   on(event: 'close', listener: () => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
   readonly stderr: { on(event: 'data', listener: (chunk: Buffer) => void): unknown };
+  /** Writes the remote command's stdin and closes it (the batch script, see batch-script.ts). */
+  end(data: string): unknown;
   signal(name: string): unknown;
   close(): unknown;
 }
@@ -40,15 +43,50 @@ export interface SshSession {
 }
 
 export interface SshRunnerOptions {
+  /** The limit for one `run`, and for a whole `runBatch`: all its commands together. */
   commandTimeoutMs: number;
-  /** @default MAX_OUTPUT_BYTES */
+  /** Per `run`, and per `runBatch` for all its commands' output together. @default MAX_OUTPUT_BYTES */
   maxOutputBytes?: number;
 }
 
-/** Every command of a probe runs as its own channel on the one session. */
+/**
+ * Commands on the probe's one session. `runBatch` runs many as ONE exec channel (batch-script.ts):
+ * sshd's session setup, the expensive part of a small command, is paid once per probe. `run` opens a
+ * channel per command, for anything asked outside a batch.
+ *
+ * A batch's commands run one after another under one deadline, `commandTimeoutMs`, for all of them:
+ * when it passes the remote shell is killed and the channel closed; the commands that had finished keep
+ * their output, the one running and those not reached are TIMEOUT. So a command that hangs (df on a
+ * dead NFS mount) costs the commands after it, not the ones before: the probe orders cheap, reliable
+ * commands first (probe-report.ts).
+ */
 export function createSshCommandRunner(session: SshSession, options: SshRunnerOptions): CommandRunner {
   let closing: Promise<void> | null = null;
   return {
+    async runBatch(commands: readonly BatchCommand[]): Promise<BatchOutcome[]> {
+      // Resolved before touching the connection: one name off the list and nothing is exec'd.
+      const nonce = newBatchNonce();
+      const script = batchScriptFor(nonce, commands);
+      const labels = commands.map(({ name, options: runOptions }) => programLabel(name, runOptions));
+      if (closing !== null) throw new ProbeFailure('ERROR', 'the SSH connection is already closed');
+      if (commands.length === 0) return [];
+      let channel: ExecChannel;
+      try {
+        channel = await session.exec(BATCH_SHELL);
+      } catch (error) {
+        throw new ProbeFailure('ERROR', `could not start the command batch (${labels.join(', ')}): ${describeError(error)}`, { cause: error });
+      }
+      const ended = await collectBatch(channel, script, options);
+      const sections = parseBatchOutput(nonce, commands.length, ended.stdout, ended.stderr);
+      let cut: string | null = null;
+      return sections.map((section, index): BatchOutcome => {
+        const label = labels[index] ?? 'command';
+        if (section.result !== null) return { ok: true, output: section.result };
+        const failure = unfinished(label, section.started, cut, ended, options);
+        cut ??= label;
+        return { ok: false, failure };
+      });
+    },
     async run(name: AllowedCommandName, runOptions?: RunOptions): Promise<CommandOutput> {
       // Resolve the argv before touching the connection: a name off the list never reaches exec.
       const argv = argvFor(name, runOptions);
@@ -67,6 +105,90 @@ export function createSshCommandRunner(session: SshSession, options: SshRunnerOp
       return closing;
     },
   };
+}
+
+interface BatchEnd {
+  stdout: Buffer;
+  stderr: Buffer;
+  /** close: the channel closed (the script ran to its end, or the remote shell died); the others: we stopped it. */
+  how: 'close' | 'timeout' | 'overflow' | 'error';
+  exitCode: number | null;
+  error: Error | null;
+}
+
+/** Feeds the script to the batch channel and gathers both streams until it closes or is stopped. */
+function collectBatch(channel: ExecChannel, script: string, options: SshRunnerOptions): Promise<BatchEnd> {
+  const maxOutputBytes = options.maxOutputBytes ?? MAX_OUTPUT_BYTES;
+  return new Promise((resolve) => {
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    let bytes = 0;
+    let exitCode: number | null = null;
+    let settled = false;
+
+    const finish = (how: BatchEnd['how'], error: Error | null = null) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (how !== 'close') {
+        try {
+          // The remote shell, which runs the rest of the script: killing it starts nothing further.
+          channel.signal('KILL');
+          channel.close();
+        } catch {
+          // The channel may already be gone; what was received so far is what counts.
+        }
+      }
+      resolve({ stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr), how, exitCode, error });
+    };
+    const timer = setTimeout(() => finish('timeout'), options.commandTimeoutMs);
+    const collect = (into: Buffer[]) => (chunk: Buffer) => {
+      if (settled) return;
+      bytes += chunk.length;
+      if (bytes > maxOutputBytes) return finish('overflow');
+      into.push(chunk);
+    };
+
+    channel.on('data', collect(stdout));
+    channel.stderr.on('data', collect(stderr));
+    channel.on('exit', (code) => {
+      exitCode = typeof code === 'number' ? code : null;
+    });
+    channel.on('error', (error) => finish('error', error));
+    channel.on('close', () => finish('close'));
+    try {
+      channel.end(script);
+    } catch (error) {
+      finish('error', error instanceof Error ? error : new Error(String(error)));
+    }
+  });
+}
+
+/**
+ * Why a batched command has no output. `cut` is the label of the first command without one, when this
+ * is a later command: that one was running when the batch stopped, this one never started.
+ */
+function unfinished(label: string, started: boolean, cut: string | null, end: BatchEnd, options: SshRunnerOptions): ProbeFailure {
+  const running = cut === null && started;
+  switch (end.how) {
+    case 'timeout':
+      return running
+        ? new ProbeFailure('TIMEOUT', `${label} did not finish within ${options.commandTimeoutMs} ms (the deadline of the probe's command batch)`)
+        : new ProbeFailure('TIMEOUT', `${label} did not start: the probe's command batch passed its ${options.commandTimeoutMs} ms deadline${cut === null ? '' : ` while ${cut} ran`}`);
+    case 'overflow': {
+      const limit = options.maxOutputBytes ?? MAX_OUTPUT_BYTES;
+      return running
+        ? new ProbeFailure('ERROR', `${label} wrote more than ${limit} bytes`)
+        : new ProbeFailure('ERROR', `${label} did not run: the probe's command batch wrote more than ${limit} bytes`);
+    }
+    case 'error':
+      return new ProbeFailure('ERROR', `${label} failed: ${describeError(end.error)}`);
+    case 'close':
+      return new ProbeFailure(
+        'ERROR',
+        `${label} did not ${running ? 'finish' : 'run'}: the probe's command batch ended early (${end.exitCode === null ? 'the remote shell was killed or the connection closed' : `the remote shell exited with ${end.exitCode}`})`,
+      );
+  }
 }
 
 function collectChannel(channel: ExecChannel, program: string, options: SshRunnerOptions): Promise<CommandOutput> {
@@ -172,6 +294,10 @@ export async function connectSsh(target: SshHostTarget): Promise<CommandRunner> 
       });
       try {
         client.connect(config);
+        // TCP_NODELAY: the handshake, authentication and channel requests are small writes that
+        // each wait for an answer; with Nagle's algorithm against the peer's delayed ACKs, many of
+        // them stalled ~40 ms, which made up most of a probe's time on a fast link.
+        client.setNoDelay(true);
       } catch (error) {
         // ssh2 throws synchronously for unusable settings, e.g. an encrypted or malformed private key.
         rejectConnect = null;

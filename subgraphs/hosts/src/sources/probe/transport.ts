@@ -1,4 +1,5 @@
 import type { AllowedCommandName, RunOptions } from './allowlist.js';
+import type { ProbeFailure } from './probe-failure.js';
 
 export interface CommandOutput {
   stdout: string;
@@ -7,6 +8,15 @@ export interface CommandOutput {
   exitCode: number | null;
 }
 
+/** One command of a batch: a name from the allow-list and, at most, the sudo option. */
+export interface BatchCommand {
+  readonly name: AllowedCommandName;
+  readonly options?: RunOptions;
+}
+
+/** A batched command's output, or why it has none (TIMEOUT when the batch deadline cut it, else ERROR). */
+export type BatchOutcome = { readonly ok: true; readonly output: CommandOutput } | { readonly ok: false; readonly failure: ProbeFailure };
+
 /**
  * Runs allow-listed commands on one host over one connection. The parameter is a command name, never
  * a command line: that is what keeps client input away from every shell. The only option is whether
@@ -14,6 +24,13 @@ export interface CommandOutput {
  */
 export interface CommandRunner {
   run(name: AllowedCommandName, options?: RunOptions): Promise<CommandOutput>;
+  /**
+   * Runs several commands in one round trip (the SSH runner: one exec, see batch-script.ts), one after
+   * another, and returns one outcome per command in the order given. Throws, having run nothing, when a
+   * name is off the list or the batch cannot start. Optional: a runner without it (the local one) runs
+   * each command with `run`.
+   */
+  runBatch?(commands: readonly BatchCommand[]): Promise<BatchOutcome[]>;
   close(): Promise<void>;
 }
 

@@ -1,0 +1,53 @@
+import type { KubeResource } from './kube-object.js';
+
+/** The security tools' outputs read through the Kubernetes API (DESIGN §3 cluster). */
+export type PulledSourceName =
+  | 'trivy-vulnerability-reports'
+  | 'trivy-config-audit-reports'
+  | 'trivy-cluster-compliance-reports'
+  | 'kyverno-policy-reports'
+  | 'kyverno-cluster-policy-reports'
+  | 'kube-bench'
+  | 'checkov';
+
+export type PulledSourceTool = 'trivy' | 'kyverno' | 'kube-bench' | 'checkov';
+
+export interface PulledSourceSpec {
+  name: PulledSourceName;
+  tool: PulledSourceTool;
+  resource: KubeResource;
+  /**
+   * How to tell whether the tool runs on a cluster. `crd`: its CRD exists and serves our version.
+   * `labelled-configmaps`: ConfigMaps always exist, so the only sign of the tool is its output; the
+   * informer runs on every cluster and the source counts as installed while at least one labelled
+   * ConfigMap exists.
+   */
+  detection: { kind: 'crd'; crdName: string } | { kind: 'labelled-configmaps' };
+}
+
+const trivy = (plural: string, kind: string, namespaced: boolean): KubeResource => ({ group: 'aquasecurity.github.io', version: 'v1alpha1', plural, kind, namespaced });
+const kyverno = (plural: string, kind: string, namespaced: boolean): KubeResource => ({ group: 'wgpolicyk8s.io', version: 'v1alpha2', plural, kind, namespaced });
+const configMaps = (app: string): KubeResource => ({ group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true, labelSelector: `app=${app}` });
+const crd = (resource: KubeResource) => ({ kind: 'crd' as const, crdName: `${resource.plural}.${resource.group}` });
+
+function crdSource(name: PulledSourceName, tool: PulledSourceTool, resource: KubeResource): PulledSourceSpec {
+  return { name, tool, resource, detection: crd(resource) };
+}
+
+// Versions: trivy-operator deploy/helm/crds (v1alpha1), Kyverno config/crds/policyreport (v1alpha2,
+// served + storage); copies in test/fixtures/kube.
+export const PULLED_SOURCES: readonly PulledSourceSpec[] = [
+  crdSource('trivy-vulnerability-reports', 'trivy', trivy('vulnerabilityreports', 'VulnerabilityReport', true)),
+  crdSource('trivy-config-audit-reports', 'trivy', trivy('configauditreports', 'ConfigAuditReport', true)),
+  crdSource('trivy-cluster-compliance-reports', 'trivy', trivy('clustercompliancereports', 'ClusterComplianceReport', false)),
+  crdSource('kyverno-policy-reports', 'kyverno', kyverno('policyreports', 'PolicyReport', true)),
+  crdSource('kyverno-cluster-policy-reports', 'kyverno', kyverno('clusterpolicyreports', 'ClusterPolicyReport', false)),
+  { name: 'kube-bench', tool: 'kube-bench', resource: configMaps('kube-bench'), detection: { kind: 'labelled-configmaps' } },
+  { name: 'checkov', tool: 'checkov', resource: configMaps('checkov'), detection: { kind: 'labelled-configmaps' } },
+];
+
+export function pulledSource(name: PulledSourceName): PulledSourceSpec {
+  const spec = PULLED_SOURCES.find((s) => s.name === name);
+  if (!spec) throw new Error(`unknown pulled source ${name}`);
+  return spec;
+}

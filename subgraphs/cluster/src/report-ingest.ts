@@ -1,0 +1,140 @@
+import type { NewAlert } from '@vigil/lib/alerts/alert';
+import type { AlertPublisher } from '@vigil/lib/alerts/publisher';
+import type { Logger } from '@vigil/lib/logger';
+import type { KubeObject } from './kube/kube-object.js';
+import type { PulledChange, PulledSourceHandler } from './kube/pulled-sources.js';
+import type { PulledSourceName } from './kube/pulled-source-specs.js';
+import { normaliseCheckov } from './sources/checkov/normalise.js';
+import { normaliseKubeBench } from './sources/kube-bench/normalise.js';
+import { normaliseKyvernoReport } from './sources/kyverno/normalise.js';
+import type { ReportNormaliseResult, ReportRef } from './sources/report-common.js';
+import { resolvedKeys } from './sources/resolution.js';
+import { normaliseTrivyReport } from './sources/trivy/normalise.js';
+import type { NormalisedSecurityEvent, SecurityEvent, SecurityEventStore } from './store/security-event-store.js';
+
+/**
+ * What happens to a report read through the Kubernetes API: normalise it, record each finding
+ * (repeats counted), mark findings that left the report resolved, and raise the alerts for new
+ * ones. The open keys of each report are kept in the store, so a finding fixed while Vigil was
+ * down is still resolved when its report is next read.
+ */
+export function createReportIngest(deps: { store: SecurityEventStore; publisher: AlertPublisher; logger: Logger }): PulledSourceHandler {
+  // An informer re-delivers an unchanged object after a relist; counting it again would be wrong.
+  const lastVersion = new Map<string, string>();
+  return async (cluster: string, source: PulledSourceName, change: PulledChange) => {
+    const reportId = `${cluster}/${source}/${change.object.metadata.uid}`;
+    const now = new Date().toISOString();
+    if (change.type === 'delete') {
+      // The report went away (the workload was deleted, or the tool re-created it): its findings are resolved.
+      const open = (await deps.store.getReportKeys(reportId)) ?? [];
+      if (open.length > 0) await deps.store.resolve(open, now);
+      await deps.store.deleteReportKeys(reportId);
+      lastVersion.delete(reportId);
+      return;
+    }
+    if (lastVersion.get(reportId) === change.object.metadata.resourceVersion) return;
+    const result = normaliseReport(source, change.object, { cluster, observedAt: new Date() });
+    if (!result.ok) {
+      // A malformed report is the tool's problem, not a reason to stop reading the others.
+      deps.logger.warn({ cluster, source, report: describe(change.object), reason: result.reason }, 'report skipped');
+      lastVersion.set(reportId, change.object.metadata.resourceVersion);
+      return;
+    }
+    const previous = (await deps.store.getReportKeys(reportId)) ?? [];
+    for (const occurrence of result.events) {
+      const { event, isNew } = await deps.store.record(occurrence);
+      const alert = reportAlert(occurrence, event, isNew);
+      if (alert) await deps.publisher.raise(alert);
+    }
+    const open = result.events.map((e) => e.dedupKey);
+    const gone = resolvedKeys(previous, open);
+    if (gone.length > 0) await deps.store.resolve(gone, now);
+    await deps.store.setReportKeys(reportId, open);
+    lastVersion.set(reportId, change.object.metadata.resourceVersion);
+  };
+}
+
+function normaliseReport(source: PulledSourceName, object: KubeObject, context: { cluster: string; observedAt: Date }): ReportNormaliseResult {
+  switch (source) {
+    case 'trivy-vulnerability-reports':
+    case 'trivy-config-audit-reports':
+    case 'trivy-cluster-compliance-reports':
+      return normaliseTrivyReport(object, context);
+    case 'kyverno-policy-reports':
+    case 'kyverno-cluster-policy-reports':
+      return normaliseKyvernoReport(object, context);
+    case 'kube-bench': {
+      const json = configMapJson(object);
+      if (!json.ok) return json;
+      // kube-bench runs per node; the job that publishes its JSON labels the ConfigMap with the node.
+      const node = object.metadata.labels?.['node'] ?? object.metadata.labels?.['kubernetes.io/hostname'] ?? object.metadata.name;
+      return normaliseKubeBench(json.value, { ...context, node, configMap: refOf(object) });
+    }
+    case 'checkov': {
+      const json = configMapJson(object);
+      if (!json.ok) return json;
+      return normaliseCheckov(json.value, { ...context, configMap: refOf(object) });
+    }
+  }
+}
+
+/** The tool's JSON, from whichever data key holds it (the publishing job names the key). */
+function configMapJson(object: KubeObject): { ok: true; value: unknown } | { ok: false; reason: string } {
+  const data = object['data'];
+  if (typeof data !== 'object' || data === null) return { ok: false, reason: 'ConfigMap has no data' };
+  for (const value of Object.values(data)) {
+    if (typeof value !== 'string') continue;
+    try {
+      return { ok: true, value: JSON.parse(value) as unknown };
+    } catch {
+      // Not this key; another may hold the JSON.
+    }
+  }
+  return { ok: false, reason: 'no data key of the ConfigMap holds JSON' };
+}
+
+function refOf(object: KubeObject): ReportRef {
+  return {
+    apiVersion: object.apiVersion ?? null,
+    kind: object.kind ?? 'ConfigMap',
+    namespace: object.metadata.namespace ?? null,
+    name: object.metadata.name,
+    uid: object.metadata.uid,
+    resourceVersion: object.metadata.resourceVersion,
+  } as ReportRef;
+}
+
+function describe(object: KubeObject): string {
+  return `${object.kind ?? 'object'} ${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name}`;
+}
+
+/**
+ * Alerts for pulled findings: a newly found Critical vulnerability, and a new kube-bench FAIL.
+ * (A Kyverno failure of an Enforce policy needs the policy's mode, which reports do not carry:
+ * not alerted yet.) A finding already stored (seen before a restart, with Redis) is not new.
+ */
+function reportAlert(occurrence: NormalisedSecurityEvent, stored: SecurityEvent, isNew: boolean): NewAlert | null {
+  if (!isNew) return null;
+  const subject = occurrence.resource
+    ? {
+        type: 'KubeObject' as const,
+        ...occurrence.resource,
+        displayName: occurrence.resource.namespace ? `${occurrence.resource.namespace}/${occurrence.resource.name}` : occurrence.resource.name,
+      }
+    : undefined;
+  const base = { source: 'CLUSTER' as const, occurredAt: stored.lastSeen, ...(subject ? { subject } : {}), labels: { cluster: occurrence.cluster, securityEventId: stored.id } };
+  const details = occurrence.details;
+  if ('kind' in details && details.kind === 'TRIVY_VULNERABILITY' && occurrence.severity === 'CRITICAL') {
+    return { ...base, severity: 'CRITICAL', rule: 'new-critical-vulnerability', title: `Critical ${details.vulnerabilityId} in ${subject?.displayName ?? 'a workload'} (${details.pkgName} ${details.installedVersion})`, description: details.title ?? undefined };
+  }
+  if ('kind' in details && details.kind === 'KUBE_BENCH' && details.status === 'FAIL') {
+    return {
+      ...base,
+      severity: 'HIGH',
+      rule: 'new-kube-bench-fail',
+      title: `kube-bench ${details.testNumber} FAIL on ${subject?.name ?? 'a node'}: ${details.description}`.slice(0, 500),
+      ...(details.remediation ? { description: details.remediation } : {}),
+    };
+  }
+  return null;
+}
