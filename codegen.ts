@@ -43,6 +43,8 @@ const config: CodegenConfig = {
       HostSnapshot: '../models.js#HostSnapshotRecord',
       HostPackage: '../models.js#HostPackageRecord',
       RefreshResult: '../models.js#RefreshResultRecord',
+      Vulnerability: '../models.js#VulnerabilityRef',
+      AffectedHost: '../models.js#AffectedHostRecord',
     }),
     'subgraphs/cluster/src/__generated__/resolvers-types.ts': subgraph('cluster', {
       SecurityEvent: '../models.js#SecurityEvent',

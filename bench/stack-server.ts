@@ -18,6 +18,7 @@ import {
   type BurstResult,
   type FleetParams,
   type ProbeCounts,
+  type RedisParams,
   type StackInfo,
   type StackRequest,
   type StackRequests,
@@ -69,6 +70,11 @@ const handlers: Handlers = {
     const { heapUsed, heapTotal, rss, external, arrayBuffers } = process.memoryUsage();
     return { heapUsed, heapTotal, rss, external, arrayBuffers };
   },
+  sample: () => {
+    const { rss, heapUsed } = process.memoryUsage();
+    const cpu = process.cpuUsage();
+    return Promise.resolve({ rss, heapUsed, cpuUserUs: cpu.user, cpuSystemUs: cpu.system });
+  },
   probes: () => Promise.resolve({ ...probeCounts }),
   stop: async () => {
     await shutdown();
@@ -84,7 +90,7 @@ async function start(params: StartParams): Promise<StackInfo> {
     env: 'production',
     log: { level: 'silent' },
     signing: { secret: params.secret },
-    ...(params.fleet ? fleetConfig(params.fleet) : { hosts: { local: { id: params.localHostId } } }),
+    ...(params.fleet ? fleetConfig(params.fleet) : localConfig(params.localHostId, params.redis)),
     ...(params.alertLogMaxLength === undefined ? {} : { alerts: { maxLength: params.alertLogMaxLength } }),
   });
   stack = await startStack({ config, logger: pino({ level: 'silent' }), signingSecret: params.secret, ports: 'ephemeral', ...(params.fleet ? { probe: stubProbe } : {}) });
@@ -98,6 +104,14 @@ async function start(params: StartParams): Promise<StackInfo> {
     gatewayWsUrl: stack.gateway.wsUrl,
     subgraphUrls,
     startMs: Math.round(performance.now() - started),
+  };
+}
+
+/** Config sections for the default mode: the local machine (or no host at all), memory stores unless Redis is given. */
+function localConfig(localHostId: string | null, redis: RedisParams | undefined): Record<string, unknown> {
+  return {
+    hosts: { local: localHostId === null ? { enabled: false } : { id: localHostId } },
+    ...(redis ? { redis: { url: redis.url, namespace: redis.namespace } } : {}),
   };
 }
 

@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import type { FleetParams, StackInfo, StackRequest, StackRequests, StackRequestType, StackResponse, StartParams } from './stack-protocol.js';
+import type { FleetParams, RedisParams, StackInfo, StackRequest, StackRequests, StackRequestType, StackResponse, StartParams } from './stack-protocol.js';
 
 const SERVER = fileURLToPath(new URL('../stack-server.ts', import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -42,7 +42,7 @@ export class StackProcess {
   /** Forks bench/stack-server.ts under tsx with --expose-gc and starts the stack in it (see StartParams). */
   static async launch(
     label: string,
-    options: ({ localHostId: string } | { fleet: FleetParams }) & { alertLogMaxLength?: number; timeoutMs?: number },
+    options: ({ localHostId: string | null; redis?: RedisParams } | { fleet: FleetParams }) & { alertLogMaxLength?: number; timeoutMs?: number },
   ): Promise<{ process: StackProcess; info: StackInfo }> {
     // tsx resolved here, not by the child's cwd; `--import tsx` registers its ESM and CJS hooks (Node 20.6+).
     const tsx = import.meta.resolve('tsx');
@@ -56,7 +56,7 @@ export class StackProcess {
     try {
       const params: StartParams = {
         secret: stackProcess.secret,
-        ...('fleet' in options ? { fleet: options.fleet } : { localHostId: options.localHostId }),
+        ...('fleet' in options ? { fleet: options.fleet } : { localHostId: options.localHostId, ...(options.redis ? { redis: options.redis } : {}) }),
         ...(options.alertLogMaxLength === undefined ? {} : { alertLogMaxLength: options.alertLogMaxLength }),
       };
       const info = await stackProcess.call('start', params, options.timeoutMs ?? 60_000);

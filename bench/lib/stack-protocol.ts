@@ -13,6 +13,8 @@ export interface StackRequests {
   burst: { params: BurstParams; result: BurstResult };
   /** process.memoryUsage() after a full garbage collection. */
   memory: { params: Record<string, never>; result: MemorySample };
+  /** RSS, heap and CPU time now, without collecting garbage: cheap enough to ask for every 100 ms under load. */
+  sample: { params: Record<string, never>; result: ProcessSample };
   /** Fleet mode: how often the stub probe has been called so far (background probing check). */
   probes: { params: Record<string, never>; result: ProbeCounts };
   stop: { params: Record<string, never>; result: null };
@@ -23,15 +25,21 @@ export type StackRequest = { [K in StackRequestType]: { id: number; type: K; par
 export type StackResponse = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
 
 /**
- * Either the default stack (memory stores, the local machine probed for real under `localHostId`),
- * or a fleet stack (see FleetParams).
+ * Either the default stack (memory stores, the local machine probed for real under `localHostId`,
+ * or no hosts at all when it is null; on Redis when `redis` is given), or a fleet stack (see FleetParams).
  */
 export type StartParams = {
   /** Gateway-to-subgraph signing secret; sent over IPC, not argv or env, so `ps` does not show it. */
   secret: string;
   /** alerts.maxLength of the stack's alert log (the config minimum is 100). @default the config default */
   alertLogMaxLength?: number;
-} & ({ localHostId: string; fleet?: undefined } | { fleet: FleetParams; localHostId?: undefined });
+} & ({ localHostId: string | null; redis?: RedisParams; fleet?: undefined } | { fleet: FleetParams; localHostId?: undefined; redis?: undefined });
+
+/** Every store of the stack (alert log, security events, host facts) in this Redis, keys under `<namespace>:`. */
+export interface RedisParams {
+  url: string;
+  namespace: string;
+}
 
 /**
  * A stack on Redis whose hosts subgraph serves facts someone else stored: the local machine is not
@@ -76,6 +84,14 @@ export interface BurstResult {
   durationMs: number;
   /** How far the send loop fell behind its schedule at worst (event loop busy). */
   maxLagMs: number;
+}
+
+export interface ProcessSample {
+  rss: number;
+  heapUsed: number;
+  /** process.cpuUsage(), microseconds since the process started. */
+  cpuUserUs: number;
+  cpuSystemUs: number;
 }
 
 export interface MemorySample {

@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createLogger } from '@vigil/lib/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -9,6 +11,7 @@ import {
   HostPackagesDocument,
   HostsWithPackageDocument,
   RefreshHostDocument,
+  VulnerabilityImpactDocument,
   RecentAlertsDocument,
   SecurityOverviewDocument,
   createVigilClient,
@@ -16,6 +19,7 @@ import {
 } from '@vigil/sdk/index';
 import { auditIngestParams } from '@vigil/subgraph-audit/sources/victorialogs/audit-fields';
 import { VictoriaLogsClient } from '@vigil/subgraph-audit/sources/victorialogs/client';
+import { startKubeApiDouble, type KubeApiDouble, type KubeObjectInput } from '../../test/support/kube-api-double.js';
 import { startRedisServer, type RedisServer } from '../../test/support/redis-server.js';
 import { startSshd, type SshdInstance } from '../../test/support/sshd.js';
 import { startVictoriaLogsDouble, type VictoriaLogsDouble } from '../../test/support/victorialogs-double.js';
@@ -36,6 +40,30 @@ function falcoEvent(overrides: Record<string, unknown> = {}): string {
   return JSON.stringify({ ...event, time: new Date().toISOString(), ...overrides });
 }
 
+/** The envtest VulnerabilityReport (coredns), with a Debian OS and a made-up Critical CVE in bash, fixed in a version far ahead. */
+function bashVulnerabilityReport(): KubeObjectInput {
+  const base = JSON.parse(fixture('vulnerabilityreport_envtest_fixture.json')) as Record<string, unknown> & { metadata: Record<string, unknown>; report: Record<string, unknown> };
+  const vulnerability = {
+    vulnerabilityID: 'CVE-2099-4242',
+    resource: 'bash',
+    installedVersion: '5.0-4',
+    fixedVersion: '99:1.0',
+    severity: 'CRITICAL',
+    title: 'made-up bash vulnerability for the end-to-end test',
+    primaryLink: 'https://example.invalid/CVE-2099-4242',
+    links: [],
+    score: 9.8,
+    target: '',
+  };
+  return {
+    ...base,
+    apiVersion: String(base['apiVersion']),
+    kind: String(base['kind']),
+    metadata: { ...base.metadata, uid: undefined, resourceVersion: undefined },
+    report: { ...base.report, os: { family: 'debian', name: '12.8' }, updateTimestamp: new Date().toISOString(), vulnerabilities: [vulnerability] },
+  };
+}
+
 async function nextWithin<T>(iterator: AsyncIterator<T>, ms: number): Promise<T> {
   const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no event within ${ms} ms`)), ms));
   const result = await Promise.race([iterator.next(), timeout]);
@@ -50,9 +78,18 @@ describe.each(['memory', 'redis'] as const)('Vigil end to end through the gatewa
   let stack: RunningStack;
   let client: VigilClient;
   let falcoUrl: string;
+  let kubeApi: KubeApiDouble;
+  const tmp = mkdtempSync(join(tmpdir(), 'vigil-e2e-'));
 
   beforeAll(async () => {
     [sshd, victoriaLogs, redis] = await Promise.all([startSshd(), startVictoriaLogsDouble(), store === 'redis' ? startRedisServer() : null]);
+    kubeApi = await startKubeApiDouble({
+      crdCatalog: [JSON.parse(fixture('aquasecurity.github.io_vulnerabilityreports.json')) as Record<string, unknown>],
+      installedCrds: ['vulnerabilityreports.aquasecurity.github.io'],
+    });
+    kubeApi.upsert(bashVulnerabilityReport());
+    const kubeconfigPath = join(tmp, 'kubeconfig');
+    writeFileSync(kubeconfigPath, kubeApi.kubeconfig('e2e'));
     const auditLines = fixture('audit-log_minikube_k8s-1.29.jsonl').trim().split('\n').map((line) => JSON.parse(line) as object);
     await new VictoriaLogsClient({ baseUrl: victoriaLogs.url, timeoutMs: 5000 }).ingest(auditLines, auditIngestParams({ cluster: 'default' }));
 
@@ -66,6 +103,7 @@ describe.each(['memory', 'redis'] as const)('Vigil end to end through the gatewa
         inventory: [{ id: 'ssh-host', address: '127.0.0.1', port: sshd.port, user: sshd.user, privateKeyPath: sshd.clientKeyPath, knownHostsPath, labels: { env: 'test' } }],
       },
       audit: { victoriaLogs: { url: victoriaLogs.url } },
+      cluster: { kubernetes: { kubeconfigPath, contexts: [{ context: 'e2e', name: 'default' }] } },
     });
     stack = await startStack({ config, logger: createLogger('test', { level: 'silent' }), signingSecret: randomBytes(32).toString('hex'), ports: 'ephemeral' });
     await stack.hosts.scheduler.firstRoundDone();
@@ -76,7 +114,8 @@ describe.each(['memory', 'redis'] as const)('Vigil end to end through the gatewa
   afterAll(async () => {
     await client?.dispose();
     await stack?.stop();
-    await Promise.all([sshd?.stop(), victoriaLogs?.stop(), redis?.stop()]);
+    await Promise.all([sshd?.stop(), victoriaLogs?.stop(), redis?.stop(), kubeApi?.close()]);
+    rmSync(tmp, { recursive: true, force: true });
   });
 
   it('one query touches all five subgraphs', async () => {
@@ -203,6 +242,28 @@ describe.each(['memory', 'redis'] as const)('Vigil end to end through the gatewa
     const refresh = await client.query(RefreshHostDocument, { id: 'ssh-host' });
     expect(refresh.refreshHost.status).toBe('ALREADY_QUEUED');
     expect(refresh.refreshHost.host?.probeStatus.state).toBe('OK');
+  });
+
+  it('correlates across sources: a vulnerability Trivy found in the cluster, and the hosts whose bash is older than its fix', async () => {
+    const bash = execFileSync('dpkg-query', ['-W', '-f=${Version}', 'bash'], { encoding: 'utf8' });
+    // The informer reads the report asynchronously after start.
+    let impact = await client.query(VulnerabilityImpactDocument, { id: 'CVE-2099-4242' });
+    for (let i = 0; i < 100 && !impact.vulnerability; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      impact = await client.query(VulnerabilityImpactDocument, { id: 'CVE-2099-4242' });
+    }
+    const vulnerability = impact.vulnerability;
+    expect(vulnerability?.severity).toBe('CRITICAL');
+    expect(vulnerability?.workloads).toEqual([{ cluster: 'default', namespace: 'kube-system', kind: 'ReplicaSet', name: 'coredns-558bd4d5db' }]);
+    expect(vulnerability?.packages).toEqual([{ name: 'bash', fixedVersion: '99:1.0', osFamily: 'debian' }]);
+    // Resolved by the hosts subgraph through @requires on the cluster subgraph's packages.
+    expect(vulnerability?.affectedHosts.map((a) => [a.host.id, a.package.name, a.package.version, a.fixedVersion]).sort()).toEqual([
+      ['e2e-local', 'bash', bash, '99:1.0'],
+      ['ssh-host', 'bash', bash, '99:1.0'],
+    ]);
+    // The new Critical vulnerability raised an alert on the workload.
+    const alerts = await client.query(RecentAlertsDocument, { filter: { sources: ['CLUSTER'], minSeverity: 'CRITICAL' }, first: 50 });
+    expect(alerts.alerts.edges.map((e) => e.node.title).some((t) => t.includes('CVE-2099-4242'))).toBe(true);
   });
 
   it('subgraphs refuse unsigned requests; the gateway serves /healthz, /readyz and /metrics', async () => {

@@ -14,4 +14,7 @@ export type FactChangeRecord = StoredFactChange;
 export type CollectorFreshnessRecord = { collector: CollectorName; freshness: CollectorFreshness | null };
 export type HostSnapshotRecord = { host: InventoryHost; time: string };
 export type HostPackageRecord = { host: InventoryHost; package: InstalledPackage; packageManager: PackageManager | null };
+/** A vulnerability reference with the package fields the cluster subgraph provides (@requires). */
+export type VulnerabilityRef = { id: string; packages: { name: string; fixedVersion: string | null; osFamily: string | null }[] };
+export type AffectedHostRecord = { host: InventoryHost; package: InstalledPackage; fixedVersion: string };
 export type RefreshResultRecord = { status: 'QUEUED' | 'ALREADY_QUEUED' | 'RUNNING' | 'UNKNOWN_HOST'; message: string; host: InventoryHost | null };

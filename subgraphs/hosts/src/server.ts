@@ -8,13 +8,14 @@ import { createHostsContextFactory, type HostsContext, type HostsDeps } from './
 import { CollectorFreshness, FactChange, Host, HostPackage, HostSnapshot, ProbeStatus } from './resolvers/host.js';
 import { Mutation } from './resolvers/mutation.js';
 import { Query } from './resolvers/query.js';
+import { Vulnerability } from './resolvers/vulnerability.js';
 
 const typeDefs = parse(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
 
 /** Fact items before and after a change pass through as JSON values; clients never send this scalar. */
 const JSON = new GraphQLScalarType({ name: 'JSON', serialize: (value) => value });
 
-export const resolvers: Resolvers = { Query, Mutation, Host, HostSnapshot, HostPackage, ProbeStatus, CollectorFreshness, FactChange, JSON };
+export const resolvers: Resolvers = { Query, Mutation, Host, HostSnapshot, HostPackage, ProbeStatus, CollectorFreshness, FactChange, Vulnerability, JSON };
 
 /** The hosts subgraph over stored facts. Probing happens in the scheduler, never in a query. */
 export function createHostsSubgraph(deps: HostsDeps): SubgraphDefinition<HostsContext> {

@@ -99,7 +99,7 @@ export type FalcoDetails = {
 export type Host = {
   __typename?: 'Host';
   id: Scalars['ID']['output'];
-  /** Security events whose reported hostname equals this host's id (Falco events on a node), newest first. */
+  /** Node-level security events: those whose hostname equals this host's id (Falco events on a node, kube-bench results of the node), newest first. */
   securityEvents: Array<SecurityEvent>;
 };
 

@@ -45,5 +45,8 @@ export interface CommandSource {
 /** POSIX shells exit 127 for "command not found"; the local transport reports ENOENT the same way. */
 export const COMMAND_NOT_FOUND = 127;
 
-/** Far above a real package list (about 50 KB for 700 dpkg packages), low enough to bound memory. */
+/**
+ * Per command, and for a whole SSH batch together: far above a real package list (about 50 KB for 700
+ * dpkg packages) or a whole probe's output (about 150 KB), low enough to bound memory.
+ */
 export const MAX_OUTPUT_BYTES = 32 * 1024 * 1024;
