@@ -134,7 +134,7 @@ const VIGIL_SERVICES: Record<string, { entry: string; port: number }> = {
 const ONE_SHOT = new Set(['ssh-keys']);
 const SIGNING_SECRET = '${VIGIL_SIGNING_SECRET:?set VIGIL_SIGNING_SECRET to 32+ random characters}';
 /** Every variable Compose may interpolate from the user's environment. */
-const INTERPOLATED = new Set(['VIGIL_SIGNING_SECRET', 'VIGIL_FALCO_TOKEN', 'VIGIL_LOG_LEVEL']);
+const INTERPOLATED = new Set(['VIGIL_SIGNING_SECRET', 'VIGIL_FALCO_TOKEN', 'VIGIL_AUDIT_WEBHOOK_TOKEN', 'VIGIL_LOG_LEVEL']);
 const HOSTS_CONFIG = {
   hosts: {
     local: { enabled: false },
@@ -475,6 +475,8 @@ describe('secrets in docker-compose.yml', () => {
       }
     }
     expect(environment('cluster')['VIGIL_FALCO_TOKEN']).toBe('${VIGIL_FALCO_TOKEN:-}');
+    expect(environment('cluster')['VIGIL_AUDIT_WEBHOOK_TOKEN']).toBe('${VIGIL_AUDIT_WEBHOOK_TOKEN:-}');
+    expect(environment('cluster')['VICTORIALOGS_URL']).toBe('http://victorialogs:9428');
   });
 
   it('contains no key material or secret-looking literal, comments included', () => {
