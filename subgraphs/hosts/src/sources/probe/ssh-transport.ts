@@ -74,7 +74,7 @@ export function createSshCommandRunner(session: SshSession, options: SshRunnerOp
       try {
         channel = await session.exec(BATCH_SHELL);
       } catch (error) {
-        throw new ProbeFailure('ERROR', `could not start the command batch (${labels.join(', ')}): ${describeError(error)}`, { cause: error });
+        throw new ProbeFailure('ERROR', `could not start the probe's command batch (${commands.length} commands): ${describeError(error)}`, { cause: error });
       }
       const ended = await collectBatch(channel, script, options);
       const sections = parseBatchOutput(nonce, commands.length, ended.stdout, ended.stderr);
