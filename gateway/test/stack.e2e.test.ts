@@ -64,6 +64,15 @@ function bashVulnerabilityReport(): KubeObjectInput {
   };
 }
 
+/** The next event that matches, skipping others (other Critical alerts may be raised concurrently, e.g. by the informer). */
+async function nextMatching<T>(iterator: AsyncIterator<T>, matches: (value: T) => boolean, ms: number): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await nextWithin(iterator, Math.max(1, deadline - Date.now()));
+    if (matches(value)) return value;
+  }
+}
+
 async function nextWithin<T>(iterator: AsyncIterator<T>, ms: number): Promise<T> {
   const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no event within ${ms} ms`)), ms));
   const result = await Promise.race([iterator.next(), timeout]);
@@ -159,11 +168,11 @@ describe.each(['memory', 'redis'] as const)('Vigil end to end through the gatewa
   });
 
   it('a graphql-ws subscriber receives the alert of a Critical Falco event, its subject resolved across subgraphs', async () => {
-    const podAlerts = client.subscribe(AlertRaisedWithSubjectDocument, { filter: { minSeverity: 'CRITICAL' } });
+    // From the newest alert now: whenever the gateway's upstream subscription opens, nothing after it is missed.
+    const cursor = (await client.query(RecentAlertsDocument, { first: 1 })).alerts.edges[0]?.node.id ?? null;
+    const podAlerts = client.subscribe(AlertRaisedWithSubjectDocument, { filter: { minSeverity: 'CRITICAL' }, after: cursor });
     const iterator = podAlerts[Symbol.asyncIterator]();
-    const first = nextWithin(iterator, 10_000);
-    // The gateway opens the upstream subscription asynchronously; give it a moment before publishing.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const first = nextMatching(iterator, (e) => e.alertRaised.subjectRef?.displayName === 'default/kubecon', 10_000);
 
     await fetch(falcoUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: falcoEvent() });
     const received = await first;
@@ -179,7 +188,7 @@ describe.each(['memory', 'redis'] as const)('Vigil end to end through the gatewa
     // A node-level event (no pod) is about the host; the hosts subgraph resolves it.
     const nodeEvent = falcoEvent({ hostname: 'e2e-local', output_fields: { 'proc.name': 'sh' }, rule: 'Write below binary dir', output: 'File below a known binary directory opened for writing' });
     await fetch(falcoUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: nodeEvent });
-    const hostAlert = await nextWithin(iterator, 10_000);
+    const hostAlert = await nextMatching(iterator, (e) => e.alertRaised.subject?.__typename === 'Host', 10_000);
     expect(hostAlert.alertRaised.subject).toMatchObject({ __typename: 'Host', id: 'e2e-local', name: 'e2e-local', transport: 'LOCAL', probeStatus: { state: 'OK' } });
     await iterator.return?.();
   });
@@ -203,11 +212,14 @@ describe.each(['memory', 'redis'] as const)('Vigil end to end through the gatewa
     const response = await fetch(stack.gateway.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
-      body: JSON.stringify({ query: 'subscription { alertRaised(filter: { sources: [AUDIT] }) { id title severity } }' }),
+      body: JSON.stringify({
+        query: 'subscription ($after: ID) { alertRaised(filter: { sources: [AUDIT] }, after: $after) { id title severity } }',
+        variables: { after: (await client.query(RecentAlertsDocument, { first: 1 })).alerts.edges[0]?.node.id ?? null },
+      }),
       signal: controller.signal,
     });
     expect(response.headers.get('content-type')).toContain('text/event-stream');
-    setTimeout(() => void stack.publisher.raise({ source: 'AUDIT', severity: 'HIGH', title: 'delivered over SSE' }), 300);
+    await stack.publisher.raise({ source: 'AUDIT', severity: 'HIGH', title: 'delivered over SSE' });
     const reader = (response.body as ReadableStream<Uint8Array>).getReader();
     const decoder = new TextDecoder();
     let text = '';
