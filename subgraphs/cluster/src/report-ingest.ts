@@ -7,6 +7,7 @@ import type { PulledSourceName } from './kube/pulled-source-specs.js';
 import { normaliseCheckov } from './sources/checkov/normalise.js';
 import { normaliseKubeBench } from './sources/kube-bench/normalise.js';
 import { normaliseKyvernoReport } from './sources/kyverno/normalise.js';
+import { PolicyModes } from './sources/kyverno/policy-modes.js';
 import type { ReportNormaliseResult, ReportRef } from './sources/report-common.js';
 import { resolvedKeys } from './sources/resolution.js';
 import { normaliseTrivyReport } from './sources/trivy/normalise.js';
@@ -17,11 +18,24 @@ import type { NormalisedSecurityEvent, SecurityEvent, SecurityEventStore } from 
  * (repeats counted), mark findings that left the report resolved, and raise the alerts for new
  * ones. The open keys of each report are kept in the store, so a finding fixed while Vigil was
  * down is still resolved when its report is next read.
+ *
+ * Kyverno ClusterPolicies and Policies are not reports: they only update `policyModes`, which tells
+ * whether a Kyverno failure is of an Enforce policy (reports do not say).
  */
-export function createReportIngest(deps: { store: SecurityEventStore; publisher: AlertPublisher; logger: Logger }): PulledSourceHandler {
+export function createReportIngest(deps: { store: SecurityEventStore; publisher: AlertPublisher; logger: Logger; policyModes?: PolicyModes }): PulledSourceHandler {
   // An informer re-delivers an unchanged object after a relist; counting it again would be wrong.
   const lastVersion = new Map<string, string>();
+  const policyModes = deps.policyModes ?? new PolicyModes();
   return async (cluster: string, source: PulledSourceName, change: PulledChange) => {
+    if (source === 'kyverno-cluster-policies' || source === 'kyverno-policies') {
+      if (change.type === 'delete') {
+        policyModes.delete(cluster, change.object);
+        return;
+      }
+      const upserted = policyModes.upsert(cluster, change.object);
+      if (!upserted.ok) deps.logger.warn({ cluster, source, policy: describe(change.object), reason: upserted.reason }, 'policy not understood; its mode is unknown');
+      return;
+    }
     const reportId = `${cluster}/${source}/${change.object.metadata.uid}`;
     const now = new Date().toISOString();
     if (change.type === 'delete') {
@@ -43,7 +57,7 @@ export function createReportIngest(deps: { store: SecurityEventStore; publisher:
     const previous = (await deps.store.getReportKeys(reportId)) ?? [];
     for (const occurrence of result.events) {
       const { event, isNew } = await deps.store.record(occurrence);
-      const alert = reportAlert(occurrence, event, isNew);
+      const alert = reportAlert(occurrence, event, isNew, policyModes);
       if (alert) await deps.publisher.raise(alert);
     }
     const open = result.events.map((e) => e.dedupKey);
@@ -63,6 +77,10 @@ function normaliseReport(source: PulledSourceName, object: KubeObject, context: 
     case 'kyverno-policy-reports':
     case 'kyverno-cluster-policy-reports':
       return normaliseKyvernoReport(object, context);
+    case 'kyverno-cluster-policies':
+    case 'kyverno-policies':
+      // Routed to PolicyModes before normalising; never reaches here.
+      return { ok: false, reason: `${source} holds policies, not reports` };
     case 'kube-bench': {
       const json = configMapJson(object);
       if (!json.ok) return json;
@@ -109,11 +127,20 @@ function describe(object: KubeObject): string {
 }
 
 /**
- * Alerts for pulled findings: a newly found Critical vulnerability, and a new kube-bench FAIL.
- * (A Kyverno failure of an Enforce policy needs the policy's mode, which reports do not carry:
- * not alerted yet.) A finding already stored (seen before a restart, with Redis) is not new.
+ * Alerts for pulled findings: a newly found Critical vulnerability, a new kube-bench FAIL, and a new
+ * Kyverno failure of an Enforce policy. A finding already stored (seen before a restart, with Redis)
+ * is not new.
+ *
+ * Kyverno: the report does not say whether the policy enforces; `policyModes` does, from the
+ * ClusterPolicy / Policy informers. Those run concurrently with the report informers, so a report
+ * can be read before its policy (at start, or a policy created with its first report). Then the mode
+ * is unknown and no alert is raised: guessing either way would be wrong for Audit policies or miss
+ * Enforce ones, and unknown is not Enforce. Nor is the failure alerted when the policy arrives later
+ * (no retro-alert): by then the finding is stored and not new, and re-reading reports when a policy
+ * changes would turn a mode change (Audit → Enforce) into a burst of alerts for old failures. The
+ * finding itself is recorded either way.
  */
-function reportAlert(occurrence: NormalisedSecurityEvent, stored: SecurityEvent, isNew: boolean): NewAlert | null {
+function reportAlert(occurrence: NormalisedSecurityEvent, stored: SecurityEvent, isNew: boolean, policyModes: PolicyModes): NewAlert | null {
   if (!isNew) return null;
   const subject = occurrence.resource
     ? {
@@ -134,6 +161,20 @@ function reportAlert(occurrence: NormalisedSecurityEvent, stored: SecurityEvent,
       rule: 'new-kube-bench-fail',
       title: `kube-bench ${details.testNumber} FAIL on ${subject?.name ?? 'a node'}: ${details.description}`.slice(0, 500),
       ...(details.remediation ? { description: details.remediation } : {}),
+    };
+  }
+  if ('kind' in details && details.kind === 'KYVERNO_POLICY' && details.result === 'fail') {
+    const enforce = policyModes.isEnforce(occurrence.cluster, details.policy, { namespace: occurrence.resource?.namespace ?? null, rule: details.rule });
+    // undefined: the policy has not been read (yet); see above.
+    if (enforce !== true) return null;
+    const what = details.rule === null ? details.policy : `${details.policy}/${details.rule}`;
+    const where = occurrence.resource ? `${occurrence.resource.kind} ${subject?.displayName ?? occurrence.resource.name}` : 'a resource';
+    return {
+      ...base,
+      severity: 'HIGH',
+      rule: 'kyverno-enforce-failure',
+      title: `Kyverno Enforce policy ${what} failed on ${where}`.slice(0, 500),
+      ...(details.message ? { description: details.message } : {}),
     };
   }
   return null;

@@ -405,7 +405,7 @@ describe('startPulledSources', () => {
 
     const states = await waitFor('errors on every source', () => {
       const all = sources.registry.list();
-      return all.length === 7 && all.every((s) => s.error !== null) ? all : undefined;
+      return all.length === 9 && all.every((s) => s.error !== null) ? all : undefined;
     });
     for (const state of states) {
       expect(state).toMatchObject({ cluster: 'prod', installed: false, lastSync: null });
@@ -488,7 +488,9 @@ describe('startPulledSources', () => {
     expect(installed('east')).toEqual({
       checkov: true,
       'kube-bench': false,
+      'kyverno-cluster-policies': false,
       'kyverno-cluster-policy-reports': false,
+      'kyverno-policies': false,
       'kyverno-policy-reports': true,
       'trivy-cluster-compliance-reports': true,
       'trivy-config-audit-reports': true,
@@ -497,7 +499,9 @@ describe('startPulledSources', () => {
     expect(installed('kind-west')).toEqual({
       checkov: false,
       'kube-bench': true,
+      'kyverno-cluster-policies': false,
       'kyverno-cluster-policy-reports': true,
+      'kyverno-policies': false,
       'kyverno-policy-reports': false,
       'trivy-cluster-compliance-reports': false,
       'trivy-config-audit-reports': false,

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { VigilError } from '@vigil/lib/errors';
-import type { Severity } from '@vigil/lib/alerts/alert';
+import { SEVERITIES, severityRank, type Severity } from '@vigil/lib/alerts/alert';
 import {
+  SECURITY_SOURCES,
+  compareNewestFirst,
   securityEventId,
   type KubeObjectRef,
   type NormalisedSecurityEvent,
@@ -9,6 +11,7 @@ import {
   type SecurityEvent,
   type SecurityEventFilter,
   type SecurityEventStore,
+  type SecuritySource,
   type VulnerabilityIdFilter,
 } from '../src/store/security-event-store.js';
 
@@ -29,6 +32,7 @@ const at = (minutesAgo: number) => new Date(NOW - minutesAgo * MINUTE).toISOStri
 interface OccurrenceSpec {
   key: string;
   at: string;
+  source?: SecuritySource;
   severity?: Severity;
   category?: SecurityCategory;
   cluster?: string;
@@ -45,7 +49,7 @@ function occurrence(spec: OccurrenceSpec): NormalisedSecurityEvent {
   const output = spec.output ?? `output of ${spec.key}`;
   return {
     dedupKey: spec.key,
-    source: 'FALCO',
+    source: spec.source ?? 'FALCO',
     category: spec.category ?? 'RUNTIME',
     severity: spec.severity ?? 'HIGH',
     eventType: `rule ${spec.key}`,
@@ -297,6 +301,72 @@ export function securityEventStoreContract(name: string, make: MakeStore) {
         expect(await ids({ to: new Date(at(3)) })).toEqual([audit, staging, hostOnly]);
         expect(await ids({ from: new Date(at(60)), to: new Date(at(2)) })).toEqual([low, audit, staging]);
         expect(await ids({ from: new Date(at(60)), to: new Date(at(2)), minSeverity: 'MEDIUM' })).toEqual([audit, staging]);
+      }));
+
+    it('filters by source, severity and cluster over several pages, among many non-matching events', () =>
+      withStore(async ({ store }) => {
+        const recorded: SecurityEvent[] = [];
+        for (let i = 0; i < 500; i++) {
+          const spec: OccurrenceSpec = {
+            key: `idx-${i}`,
+            // 37 distinct times (coprime with the 6 sources, 5 severities and 7): many ties, within
+            // and across the sets an index unions.
+            at: at(i % 37),
+            source: SECURITY_SOURCES[i % SECURITY_SOURCES.length],
+            severity: SEVERITIES[i % SEVERITIES.length],
+            cluster: i % 7 === 0 ? 'edge' : 'prod',
+            hostname: `node-${i % 3}`,
+          };
+          recorded.push((await store.record(occurrence(spec))).event);
+        }
+        await store.resolve(['idx-0', 'idx-14', 'idx-35', 'idx-70'], at(0));
+        const filters: SecurityEventFilter[] = [
+          { sources: ['KYVERNO'] },
+          { sources: ['TRIVY', 'CHECKOV', 'TRIVY'] },
+          { minSeverity: 'HIGH' },
+          // Four severity sets of 100: more than one index read each.
+          { minSeverity: 'LOW' },
+          { minSeverity: 'INFO' },
+          { cluster: 'edge' },
+          { cluster: 'edge', resolved: false },
+          { sources: ['FALCO', 'KYVERNO', 'KUBE_BENCH'], minSeverity: 'MEDIUM', cluster: 'edge' },
+          { sources: ['FALCO', 'K8S_AUDIT'], minSeverity: 'CRITICAL', hostname: 'node-1' },
+          { sources: [...SECURITY_SOURCES], cluster: 'prod', from: new Date(at(30)), to: new Date(at(5)) },
+          { sources: [] },
+          { cluster: 'nowhere', minSeverity: 'LOW' },
+        ];
+        const wanted = (e: SecurityEvent, f: SecurityEventFilter) =>
+          (f.sources === undefined || f.sources.includes(e.source)) &&
+          (f.minSeverity === undefined || severityRank(e.severity) >= severityRank(f.minSeverity)) &&
+          (f.cluster === undefined || e.cluster === f.cluster) &&
+          (f.hostname === undefined || e.hostname === f.hostname) &&
+          (f.from === undefined || Date.parse(e.lastSeen) >= f.from.getTime()) &&
+          (f.to === undefined || Date.parse(e.lastSeen) <= f.to.getTime()) &&
+          (f.resolved === undefined || !['idx-0', 'idx-14', 'idx-35', 'idx-70'].includes(e.dedupKey) === !f.resolved);
+        for (const filter of filters) {
+          const expected = recorded.filter((e) => wanted(e, filter)).sort(compareNewestFirst).map((e) => e.id);
+          for (const size of [7, 150]) {
+            const { events, pages } = await listAll(store, filter, size);
+            expect(events.map((e) => e.id), JSON.stringify(filter)).toEqual(expected);
+            expect(pages).toBe(Math.max(1, Math.ceil(expected.length / size)));
+          }
+        }
+        expect((await listAll(store, { cluster: 'edge' }, 10)).events).toHaveLength(72);
+      }));
+
+    it('moves an event between severity and cluster indexes with its newest occurrence only', () =>
+      withStore(async ({ store }) => {
+        const id = (await store.record(occurrence({ key: 'mover', at: at(10), severity: 'LOW', cluster: 'a' }))).event.id;
+        const ids = async (filter: SecurityEventFilter) => (await store.list(filter, { first: 10 })).events.map((e) => e.id);
+        expect(await ids({ cluster: 'a' })).toEqual([id]);
+        await store.record(occurrence({ key: 'mover', at: at(5), severity: 'CRITICAL', cluster: 'b' }));
+        expect(await ids({ cluster: 'a' })).toEqual([]);
+        expect(await ids({ cluster: 'b', minSeverity: 'CRITICAL' })).toEqual([id]);
+        // A late occurrence does not replace the newest one's details, nor its indexes.
+        await store.record(occurrence({ key: 'mover', at: at(30), severity: 'LOW', cluster: 'c' }));
+        expect(await ids({ cluster: 'c' })).toEqual([]);
+        expect(await ids({ minSeverity: 'CRITICAL' })).toEqual([id]);
+        expect(await ids({ cluster: 'b' })).toEqual([id]);
       }));
 
     it('rejects a malformed cursor or page size as bad input naming the argument', () =>
@@ -560,6 +630,9 @@ export function securityEventStoreContract(name: string, make: MakeStore) {
         expect((await store.list({}, { first: 10 })).events.map((e) => e.id)).toEqual([fresh.id]);
         expect((await store.forResources([pod], 10))[0]?.map((e) => e.id)).toEqual([fresh.id]);
         expect((await store.forHosts(['node-1'], 10))[0]?.map((e) => e.id)).toEqual([fresh.id]);
+        for (const filter of [{ sources: ['FALCO' as const] }, { minSeverity: 'HIGH' as const }, { cluster: 'prod' }]) {
+          expect((await store.list(filter, { first: 10 })).events.map((e) => e.id)).toEqual([fresh.id]);
+        }
         // A repeat of an expired event starts afresh.
         const again = await store.record(occurrence({ key: 'ageing', at: new Date(clock.now).toISOString() }));
         expect(again).toMatchObject({ isNew: true, event: { count: 1 } });

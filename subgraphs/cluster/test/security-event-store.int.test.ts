@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@vigil/lib/logger';
-import { createRedis } from '@vigil/lib/redis';
+import { createRedis, type Redis } from '@vigil/lib/redis';
+import type { Severity } from '@vigil/lib/alerts/alert';
 import { startRedisServer, type RedisServer } from '../../../test/support/redis-server.js';
 import { MemorySecurityEventStore } from '../src/store/memory-security-event-store.js';
 import { RedisSecurityEventStore } from '../src/store/redis-security-event-store.js';
+import { SECURITY_SOURCES, type NormalisedSecurityEvent, type SecuritySource } from '../src/store/security-event-store.js';
 import { securityEventStoreContract } from './security-event-store.contract.js';
 
 let server: RedisServer;
@@ -15,6 +17,47 @@ afterAll(async () => {
 });
 
 const logger = createLogger('test', { level: 'silent' });
+
+/** A Falco-shaped occurrence with the given source, severity and cluster (the store ignores details). */
+function falcoLike(key: string, at: Date, source: SecuritySource, severity: Severity, cluster: string): NormalisedSecurityEvent {
+  return {
+    dedupKey: key,
+    source,
+    category: 'RUNTIME',
+    severity,
+    eventType: 'r',
+    title: 't',
+    cluster,
+    resource: null,
+    hostname: null,
+    occurredAt: at.toISOString(),
+    details: {
+      priority: 'Notice',
+      rule: 'r',
+      output: null,
+      source: null,
+      tags: [],
+      outputFields: {},
+      time: at.toISOString(),
+      hostname: null,
+      containerId: null,
+      containerImage: null,
+      uuid: null,
+    },
+    raw: {},
+  };
+}
+
+/** Records the key of every ZRANGE the client sends (list() walks indexes with ZRANGE). */
+function countZranges(client: Redis): string[] {
+  const keys: string[] = [];
+  const original = client.zrange.bind(client) as (...args: unknown[]) => Promise<unknown>;
+  (client as unknown as { zrange: (...args: unknown[]) => Promise<unknown> }).zrange = (...args: unknown[]) => {
+    keys.push(String(args[0]));
+    return original(...args);
+  };
+  return keys;
+}
 
 securityEventStoreContract('memory', async (options) => {
   const store = new MemorySecurityEventStore(options);
@@ -103,6 +146,9 @@ describe('RedisSecurityEventStore specifics', () => {
           `${prefix}events:by-last-seen`,
           `${prefix}events:by-resource:prod/default/Deployment/web`,
           `${prefix}events:by-vulnerability:CVE-2024-0001`,
+          `${prefix}events:by-source:TRIVY`,
+          `${prefix}events:by-severity:HIGH`,
+          `${prefix}events:by-cluster:prod`,
           `${prefix}vulnerabilities:by-last-seen`,
           `${prefix}report-keys:prod/TRIVY/uid-1`,
         ].sort(),
@@ -177,6 +223,9 @@ describe('RedisSecurityEventStore specifics', () => {
           `${prefix}events:by-host:node-1`,
           `${prefix}events:by-last-seen`,
           `${prefix}events:by-resource:prod/ns%2Fwith-slash/Pod/p`,
+          `${prefix}events:by-source:FALCO`,
+          `${prefix}events:by-severity:LOW`,
+          `${prefix}events:by-cluster:prod`,
         ].sort(),
       );
       const sixDaysMs = 6 * 86_400_000;
@@ -186,6 +235,70 @@ describe('RedisSecurityEventStore specifics', () => {
         expect(ttl, key).toBeGreaterThan(sixDaysMs - 60_000);
         expect(ttl, key).toBeLessThanOrEqual(sixDaysMs);
       }
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('walks the smallest index the filter allows in list(), not the time index', async () => {
+    const redis = createRedis(server.url, logger, 'test');
+    try {
+      const prefix = `${server.uniquePrefix()}:`;
+      const now = new Date();
+      const store = new RedisSecurityEventStore(redis, { prefix, retentionDays: 7, now: () => now });
+      const at = (i: number) => new Date(now.getTime() - (i % 10) * 60_000);
+      for (let i = 0; i < 60; i++) await store.record(falcoLike(`bulk-${i}`, at(i), 'FALCO', 'LOW', 'prod'));
+      for (let i = 0; i < 5; i++) await store.record(falcoLike(`kyverno-${i}`, at(i), 'KYVERNO', i < 2 ? 'CRITICAL' : 'HIGH', 'prod'));
+      for (let i = 0; i < 3; i++) await store.record(falcoLike(`edge-${i}`, at(i), 'FALCO', 'MEDIUM', 'edge/1'));
+      const zranges = countZranges(redis);
+      const walked = async (filter: Parameters<typeof store.list>[0], expected: number) => {
+        zranges.length = 0;
+        const page = await store.list(filter, { first: 100 });
+        expect(page.events, JSON.stringify(filter)).toHaveLength(expected);
+        return [...new Set(zranges)].map((key) => key.slice(prefix.length)).sort();
+      };
+      expect(await walked({}, 68)).toEqual(['events:by-last-seen']);
+      expect(await walked({ sources: ['KYVERNO'] }, 5)).toEqual(['events:by-source:KYVERNO']);
+      expect(await walked({ sources: ['KYVERNO', 'TRIVY'] }, 5)).toEqual(['events:by-source:KYVERNO', 'events:by-source:TRIVY']);
+      expect(await walked({ minSeverity: 'HIGH' }, 5)).toEqual(['events:by-severity:CRITICAL', 'events:by-severity:HIGH']);
+      expect(await walked({ cluster: 'edge/1' }, 3)).toEqual(['events:by-cluster:edge%2F1']);
+      // Several allowed: the smallest (3 in edge/1, 63 FALCO, 8 at MEDIUM or above).
+      expect(await walked({ sources: ['FALCO'], minSeverity: 'MEDIUM', cluster: 'edge/1' }, 3)).toEqual(['events:by-cluster:edge%2F1']);
+      expect(await walked({ sources: ['KYVERNO'], minSeverity: 'CRITICAL', cluster: 'prod' }, 2)).toEqual(['events:by-severity:CRITICAL']);
+      // Filters no index narrows walk the time index.
+      expect(await walked({ minSeverity: 'INFO', sources: [...SECURITY_SOURCES] }, 68)).toEqual(['events:by-last-seen']);
+      expect(await walked({ sources: [] }, 0)).toEqual([]);
+      // Paging through a chosen index keeps to it.
+      zranges.length = 0;
+      const first = await store.list({ minSeverity: 'MEDIUM' }, { first: 4 });
+      const second = await store.list({ minSeverity: 'MEDIUM' }, { first: 4, after: first.endCursor ?? '' });
+      expect([...first.events, ...second.events].map((e) => e.dedupKey).sort()).toEqual(
+        ['edge-0', 'edge-1', 'edge-2', 'kyverno-0', 'kyverno-1', 'kyverno-2', 'kyverno-3', 'kyverno-4'].sort(),
+      );
+      expect(zranges.some((key) => key.endsWith('events:by-last-seen'))).toBe(false);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('trims the source, severity and cluster indexes at retention', async () => {
+    const redis = createRedis(server.url, logger, 'test');
+    try {
+      const prefix = `${server.uniquePrefix()}:`;
+      let now = Date.now();
+      const store = new RedisSecurityEventStore(redis, { prefix, retentionDays: 7, now: () => new Date(now) });
+      const old = (await store.record(falcoLike('old', new Date(now - 6 * 86_400_000), 'TRIVY', 'HIGH', 'prod'))).event;
+      const kept = (await store.record(falcoLike('kept', new Date(now - 86_400_000), 'TRIVY', 'HIGH', 'prod'))).event;
+      const indexes = ['events:by-source:TRIVY', 'events:by-severity:HIGH', 'events:by-cluster:prod'].map((k) => `${prefix}${k}`);
+      for (const key of indexes) expect((await redis.zrange(key, 0, -1)).sort(), key).toEqual([old.id, kept.id].sort());
+      now += 2 * 86_400_000;
+      const fresh = (await store.record(falcoLike('fresh', new Date(now), 'TRIVY', 'HIGH', 'prod'))).event;
+      for (const key of indexes) {
+        expect(await redis.zrange(key, 0, -1), key).toEqual([kept.id, fresh.id]);
+        // The index expires with its newest entry: the whole retention from now.
+        expect(await redis.pttl(key)).toBeGreaterThan(7 * 86_400_000 - 60_000);
+      }
+      expect((await store.list({ sources: ['TRIVY'] }, { first: 10 })).events.map((e) => e.id)).toEqual([fresh.id, kept.id]);
     } finally {
       redis.disconnect();
     }

@@ -7,6 +7,8 @@ export type PulledSourceName =
   | 'trivy-cluster-compliance-reports'
   | 'kyverno-policy-reports'
   | 'kyverno-cluster-policy-reports'
+  | 'kyverno-cluster-policies'
+  | 'kyverno-policies'
   | 'kube-bench'
   | 'checkov';
 
@@ -27,6 +29,7 @@ export interface PulledSourceSpec {
 
 const trivy = (plural: string, kind: string, namespaced: boolean): KubeResource => ({ group: 'aquasecurity.github.io', version: 'v1alpha1', plural, kind, namespaced });
 const kyverno = (plural: string, kind: string, namespaced: boolean): KubeResource => ({ group: 'wgpolicyk8s.io', version: 'v1alpha2', plural, kind, namespaced });
+const kyvernoPolicy = (plural: string, kind: string, namespaced: boolean): KubeResource => ({ group: 'kyverno.io', version: 'v1', plural, kind, namespaced });
 const configMaps = (app: string): KubeResource => ({ group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true, labelSelector: `app=${app}` });
 const crd = (resource: KubeResource) => ({ kind: 'crd' as const, crdName: `${resource.plural}.${resource.group}` });
 
@@ -35,13 +38,18 @@ function crdSource(name: PulledSourceName, tool: PulledSourceTool, resource: Kub
 }
 
 // Versions: trivy-operator deploy/helm/crds (v1alpha1), Kyverno config/crds/policyreport (v1alpha2,
-// served + storage); copies in test/fixtures/kube.
+// served + storage); copies in test/fixtures/kube. Kyverno ClusterPolicy / Policy: kyverno.io/v1, the
+// version of the shared policy fixtures (fixtures/kyverno/clusterpolicy_*.yaml); no CRD copy is kept.
 export const PULLED_SOURCES: readonly PulledSourceSpec[] = [
   crdSource('trivy-vulnerability-reports', 'trivy', trivy('vulnerabilityreports', 'VulnerabilityReport', true)),
   crdSource('trivy-config-audit-reports', 'trivy', trivy('configauditreports', 'ConfigAuditReport', true)),
   crdSource('trivy-cluster-compliance-reports', 'trivy', trivy('clustercompliancereports', 'ClusterComplianceReport', false)),
   crdSource('kyverno-policy-reports', 'kyverno', kyverno('policyreports', 'PolicyReport', true)),
   crdSource('kyverno-cluster-policy-reports', 'kyverno', kyverno('clusterpolicyreports', 'ClusterPolicyReport', false)),
+  // Not reports: Kyverno's policies, read for their Enforce/Audit mode, which reports do not carry
+  // (report-ingest keeps them in PolicyModes; they produce no security event).
+  crdSource('kyverno-cluster-policies', 'kyverno', kyvernoPolicy('clusterpolicies', 'ClusterPolicy', false)),
+  crdSource('kyverno-policies', 'kyverno', kyvernoPolicy('policies', 'Policy', true)),
   { name: 'kube-bench', tool: 'kube-bench', resource: configMaps('kube-bench'), detection: { kind: 'labelled-configmaps' } },
   { name: 'checkov', tool: 'checkov', resource: configMaps('checkov'), detection: { kind: 'labelled-configmaps' } },
 ];

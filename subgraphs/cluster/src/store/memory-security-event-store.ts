@@ -1,5 +1,7 @@
+import { SEVERITIES, severityRank } from '@vigil/lib/alerts/alert';
 import {
   DAY_MS,
+  SECURITY_SOURCES,
   compareNewestFirst,
   encodeCursor,
   encodeVulnerabilityCursor,
@@ -33,14 +35,18 @@ const SWEEP_INTERVAL_MS = 60_000;
 
 /**
  * The embedded default: a Map in this process. Same semantics as Redis, including retention on
- * lastSeen; not shared between processes and lost on restart. Listing sorts on every call, which is
- * fine at embedded scale. Record is atomic because it never awaits between reading and writing.
+ * lastSeen; not shared between processes and lost on restart. Listing reads the smallest index the
+ * filter allows (as Redis does) and sorts it on every call, which is fine at embedded scale. Record is atomic because it never awaits between reading and writing.
  */
 export class MemorySecurityEventStore implements SecurityEventStore {
   private readonly events = new Map<string, SecurityEvent>();
   private readonly byResource = new Map<string, Set<string>>();
   private readonly byHost = new Map<string, Set<string>>();
   private readonly byVulnerability = new Map<string, Set<string>>();
+  /** For list(): the counterparts of Redis' per-source, per-severity and per-cluster indexes. */
+  private readonly bySource = new Map<string, Set<string>>();
+  private readonly bySeverity = new Map<string, Set<string>>();
+  private readonly byCluster = new Map<string, Set<string>>();
   /** Report id → its open keys and when they expire (ms), like the Redis key's TTL. */
   private readonly reportKeys = new Map<string, { keys: string[]; expiresAt: number }>();
   private readonly now: () => Date;
@@ -82,13 +88,16 @@ export class MemorySecurityEventStore implements SecurityEventStore {
       if (event.hostname !== null) addTo(this.byHost, event.hostname, id);
       const vulnerabilityId = vulnerabilityIdOf(event);
       if (vulnerabilityId !== null) addTo(this.byVulnerability, vulnerabilityId, id);
+      addTo(this.bySource, event.source, id);
+      addTo(this.bySeverity, event.severity, id);
+      addTo(this.byCluster, event.cluster, id);
     }
     return { event: structuredClone(event), isNew: !existing };
   }
 
   async list(filter: SecurityEventFilter, page: PageRequest): Promise<SecurityEventPage> {
     const after = validatePage(page);
-    const matching = [...this.events.values()]
+    const matching = this.candidates(filter)
       .filter((e) => !this.isExpired(e) && matchesFilter(e, filter) && (after === undefined || isAfterCursor(e, after)))
       .sort(compareNewestFirst);
     const events = matching.slice(0, page.first).map((e) => structuredClone(e));
@@ -173,6 +182,30 @@ export class MemorySecurityEventStore implements SecurityEventStore {
     };
   }
 
+  /** The events of the smallest index the filter allows (see RedisSecurityEventStore.list). */
+  private candidates(filter: SecurityEventFilter): SecurityEvent[] {
+    const sets: (Set<string> | undefined)[][] = [];
+    if (filter.hostname !== undefined) sets.push([this.byHost.get(filter.hostname)]);
+    const { cluster, namespace, resourceKind: kind, resourceName: name } = filter;
+    if (cluster !== undefined && namespace !== undefined && kind !== undefined && name !== undefined) {
+      sets.push([this.byResource.get(resourceKey({ cluster, namespace, kind, name }))]);
+    }
+    if (filter.sources !== undefined) {
+      const sources = [...new Set(filter.sources)];
+      if (sources.length < SECURITY_SOURCES.length) sets.push(sources.map((s) => this.bySource.get(s)));
+    }
+    const { minSeverity } = filter;
+    if (minSeverity !== undefined) {
+      const severities = SEVERITIES.filter((s) => severityRank(s) >= severityRank(minSeverity));
+      if (severities.length < SEVERITIES.length) sets.push(severities.map((s) => this.bySeverity.get(s)));
+    }
+    if (cluster !== undefined) sets.push([this.byCluster.get(cluster)]);
+    if (sets.length === 0) return [...this.events.values()];
+    const size = (union: (Set<string> | undefined)[]) => union.reduce((sum, ids) => sum + (ids?.size ?? 0), 0);
+    const smallest = sets.reduce((best, union) => (size(union) < size(best) ? union : best));
+    return this.liveIn(new Set(smallest.flatMap((ids) => [...(ids ?? [])])));
+  }
+
   private liveIn(ids: Set<string> | undefined): SecurityEvent[] {
     const events: SecurityEvent[] = [];
     for (const id of ids ?? []) {
@@ -205,6 +238,9 @@ export class MemorySecurityEventStore implements SecurityEventStore {
     if (event.hostname !== null) removeFrom(this.byHost, event.hostname, id);
     const vulnerabilityId = vulnerabilityIdOf(event);
     if (vulnerabilityId !== null) removeFrom(this.byVulnerability, vulnerabilityId, id);
+    removeFrom(this.bySource, event.source, id);
+    removeFrom(this.bySeverity, event.severity, id);
+    removeFrom(this.byCluster, event.cluster, id);
   }
 
   private sweepIfDue(): void {

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from '@vigil/lib/redis';
+import { SEVERITIES, severityRank, type Severity } from '@vigil/lib/alerts/alert';
 import {
   DAY_MS,
+  SECURITY_SOURCES,
   encodeCursor,
   escapeSegment,
   encodeVulnerabilityCursor,
@@ -27,19 +29,23 @@ import {
   type SecurityEventPage,
   type SecurityEventStore,
   type SecurityEventStoreOptions,
+  type SecuritySource,
   type VulnerabilityIdFilter,
   type VulnerabilityIdPage,
 } from './security-event-store.js';
 
 /**
  * Atomic merge of one occurrence (Lua runs without interleaving, so two writers never lose a count).
- * KEYS: 1 event hash, 2 vulnerability index (written only when ARGV[8] is set), 3.. indexes of event
- * ids for this occurrence (time, resource, host, per-vulnerability).
+ * KEYS: 1 event hash, 2 vulnerability index (written only when ARGV[8] is set), 3..#KEYS-3 indexes of
+ * event ids for this occurrence (time, resource, host, per-vulnerability), and last the source,
+ * severity and cluster indexes of this occurrence (in that order).
  * ARGV: 1 id, 2 doc JSON, 3 occurredAt ms, 4 now ms, 5 retention ms, 6 host index key or '',
  * 7 per-vulnerability index key or '', 8 vulnerability id or ''.
  * The hash keeps the doc of the newest occurrence, first/last seen (ms), count, resolved (ms, absent
- * while open: any occurrence reopens) and the host and vulnerability indexes it is listed in: the host
- * of a pod's events can change (Falco's pod restarted), and the stale entry is removed then. Those keys
+ * while open: any occurrence reopens) and the host, vulnerability, source, severity and cluster
+ * indexes it is listed in: the host of a pod's events can change (Falco's pod restarted), a finding's
+ * severity can change, and the stale entry is removed then. An occurrence older than lastSeen keeps
+ * the stored doc, so the event stays in the source/severity/cluster indexes of that doc. Old keys
  * are not in KEYS, which only matters on Redis Cluster (not supported: the indexes span slots anyway).
  * Retention is on lastSeen: the key's TTL is lastSeen + retention - now, and index entries at or below
  * now - retention are trimmed on every write to that index. The vulnerability index scores each
@@ -48,7 +54,8 @@ import {
 const RECORD_SCRIPT = `
 local at = tonumber(ARGV[3])
 local cutoff = tonumber(ARGV[4]) - tonumber(ARGV[5])
-local stored = redis.call('HMGET', KEYS[1], 'first', 'last', 'doc', 'host', 'vuln')
+local stored = redis.call('HMGET', KEYS[1], 'first', 'last', 'doc', 'host', 'vuln', 'src', 'sev', 'clu')
+local firstAttr = #KEYS - 2
 local storedLast = tonumber(stored[2])
 local isNew = 0
 local first, last, count = at, at, 1
@@ -59,7 +66,8 @@ if not storedLast or storedLast <= cutoff then
   isNew = 1
   moveIndexes = true
   redis.call('DEL', KEYS[1])
-  redis.call('HSET', KEYS[1], 'doc', doc, 'first', at, 'last', at, 'count', 1, 'host', ARGV[6], 'vuln', ARGV[7])
+  redis.call('HSET', KEYS[1], 'doc', doc, 'first', at, 'last', at, 'count', 1, 'host', ARGV[6], 'vuln', ARGV[7],
+    'src', KEYS[firstAttr], 'sev', KEYS[firstAttr + 1], 'clu', KEYS[firstAttr + 2])
 else
   first = math.min(tonumber(stored[1]), at)
   last = storedLast
@@ -69,7 +77,8 @@ else
   if at >= last then
     last = at
     moveIndexes = true
-    redis.call('HSET', KEYS[1], 'doc', doc, 'last', at, 'first', first, 'host', ARGV[6], 'vuln', ARGV[7])
+    redis.call('HSET', KEYS[1], 'doc', doc, 'last', at, 'first', first, 'host', ARGV[6], 'vuln', ARGV[7],
+      'src', KEYS[firstAttr], 'sev', KEYS[firstAttr + 1], 'clu', KEYS[firstAttr + 2])
   else
     doc = stored[3]
     redis.call('HSET', KEYS[1], 'first', first)
@@ -85,13 +94,26 @@ local function trim(key)
   local current = redis.call('PTTL', key)
   if ttl > 0 and current < ttl then redis.call('PEXPIRE', key, ttl) end
 end
-for i = 3, #KEYS do
-  if ttl > 0 then
-    redis.call('ZADD', KEYS[i], last, ARGV[1])
-  else
-    redis.call('ZREM', KEYS[i], ARGV[1])
+local indexes = {}
+for i = 3, firstAttr - 1 do indexes[#indexes + 1] = KEYS[i] end
+for j = 0, 2 do
+  local key = KEYS[firstAttr + j]
+  local old = stored[6 + j]
+  if moveIndexes then
+    if old and old ~= '' and old ~= key then redis.call('ZREM', old, ARGV[1]) end
+  elseif old and old ~= '' then
+    -- The stored doc stays: so do its source/severity/cluster indexes.
+    key = old
   end
-  trim(KEYS[i])
+  indexes[#indexes + 1] = key
+end
+for _, key in ipairs(indexes) do
+  if ttl > 0 then
+    redis.call('ZADD', key, last, ARGV[1])
+  else
+    redis.call('ZREM', key, ARGV[1])
+  end
+  trim(key)
 end
 if ARGV[8] ~= '' then
   if ttl > 0 then redis.call('ZADD', KEYS[2], 'GT', last, ARGV[8]) end
@@ -138,6 +160,12 @@ const SCAN_BATCH = 200;
 
 type StoredDoc = Omit<SecurityEvent, 'id' | 'firstSeen' | 'lastSeen' | 'count' | 'resolvedAt'>;
 
+/** A sorted-set entry: an event id and its lastSeen ms. */
+interface IndexEntry {
+  member: string;
+  score: number;
+}
+
 /**
  * Security events in Redis, keys under `prefix`:
  * - `<prefix>event:<id>`: hash {doc (JSON of the newest occurrence), first, last (ms), count, host,
@@ -146,14 +174,19 @@ type StoredDoc = Omit<SecurityEvent, 'id' | 'firstSeen' | 'lastSeen' | 'count' |
  * - `<prefix>events:by-resource:<cluster>/<ns>/<kind>/<name>`, `<prefix>events:by-host:<hostname>` and
  *   `<prefix>events:by-vulnerability:<vulnerabilityId>`: the same per object, per host and per Trivy
  *   vulnerability id, for the batched lookups;
+ * - `<prefix>events:by-source:<source>`, `<prefix>events:by-severity:<severity>` and
+ *   `<prefix>events:by-cluster:<cluster>`: the same per source, severity and cluster, for list();
  * - `<prefix>vulnerabilities:by-last-seen`: sorted set vulnerability id → newest lastSeen of its events;
  * - `<prefix>report-keys:<reportId>`: set of a report's open dedup keys (plus '' so that an empty list
  *   is kept), TTL = retention from the last setReportKeys.
  * Every index is trimmed of entries past retention on write and expires with its newest entry.
  *
- * Limitation: list() walks the time index newest first and filters in this process, so a filter that
- * matches few events may read many. A hostname filter or a full resource filter walks the smaller
- * per-host / per-resource index instead; other filters need their own indexes when volumes demand it.
+ * list() walks one index newest first and applies the whole filter in this process. Of the indexes the
+ * filter allows (its host, its full resource, the union of its sources' or of the severities at or
+ * above minSeverity, its cluster) it walks the one with the fewest entries (ZCARD), merging a union's
+ * sets in this process, a batch per set at a time; with none of those it walks the time index.
+ * Limitation: the other conditions (category, namespace, kind, name, resolved, and the indexes not
+ * chosen) still filter in process, so a filter selective only in its combination may read many.
  */
 export class RedisSecurityEventStore implements SecurityEventStore {
   private readonly now: () => Date;
@@ -179,6 +212,8 @@ export class RedisSecurityEventStore implements SecurityEventStore {
     if (input.resource) keys.push(this.resourceKey(input.resource));
     if (hostKey !== '') keys.push(hostKey);
     if (vulnerabilityKey !== '') keys.push(vulnerabilityKey);
+    // Last, in this order: the script reads them by position.
+    keys.push(this.sourceKey(input.source), this.severityKey(input.severity), this.clusterKey(input.cluster));
     const args = [
       id,
       JSON.stringify(doc),
@@ -202,10 +237,15 @@ export class RedisSecurityEventStore implements SecurityEventStore {
     const after = validatePage(page);
     const events: SecurityEvent[] = [];
     let hasNextPage = false;
-    for await (const batch of this.scan(this.indexFor(filter), filter, after)) {
-      const loaded = await this.load(batch);
-      for (const event of loaded) {
+    const keys = await this.indexFor(filter);
+    const entries = keys.length === 1 ? this.scan(keys[0] ?? '', filter, after) : mergeNewestFirst(keys.map((key) => this.scan(key, filter, after)));
+    for await (const batch of entries) {
+      const loaded = await this.load(batch.map((entry) => entry.member));
+      for (const [i, event] of loaded.entries()) {
         if (!event || !matchesFilter(event, filter) || (after !== undefined && !isAfterCursor(event, after))) continue;
+        // An entry left in an index the event moved out of, or one it moved past since read: its
+        // place in this walk is not the event's place in the order.
+        if (Date.parse(event.lastSeen) !== batch[i]?.score) continue;
         if (events.length === page.first) {
           hasNextPage = true;
           break;
@@ -345,23 +385,21 @@ export class RedisSecurityEventStore implements SecurityEventStore {
    * Index entries newest first, in batches, from the cursor (or `to`) down to `from` / the retention
    * cutoff. Entries sharing a score come in descending member order, the same tie order as the cursor.
    */
-  private async *scan(key: string, filter: SecurityEventFilter, after: CursorPosition | undefined): AsyncGenerator<string[]> {
+  private async *scan(key: string, filter: SecurityEventFilter, after: CursorPosition | undefined): AsyncGenerator<IndexEntry[]> {
     const cutoff = this.cutoff();
     const fromMs = filter.from?.getTime();
     const min = fromMs !== undefined && fromMs > cutoff ? String(fromMs) : `(${cutoff}`;
     const maxMs = Math.min(after?.lastSeenMs ?? Number.POSITIVE_INFINITY, filter.to?.getTime() ?? Number.POSITIVE_INFINITY);
-    for await (const batch of this.scanIndex(key, Number.isFinite(maxMs) ? String(maxMs) : '+inf', min)) {
-      yield batch.map((entry) => entry.member);
-    }
+    yield* this.scanIndex(key, Number.isFinite(maxMs) ? String(maxMs) : '+inf', min);
   }
 
   /** A sorted set's entries from `max` down to `min`, in batches; ties in descending member order. */
-  private async *scanIndex(key: string, startMax: string, min: string): AsyncGenerator<{ member: string; score: number }[]> {
+  private async *scanIndex(key: string, startMax: string, min: string): AsyncGenerator<IndexEntry[]> {
     let max = startMax;
     let offset = 0;
     for (;;) {
       const reply = await this.redis.zrange(key, max, min, 'BYSCORE', 'REV', 'LIMIT', offset, SCAN_BATCH, 'WITHSCORES');
-      const entries: { member: string; score: number }[] = [];
+      const entries: IndexEntry[] = [];
       const scores: string[] = [];
       for (let i = 0; i + 1 < reply.length; i += 2) {
         entries.push({ member: String(reply[i]), score: Number(reply[i + 1]) });
@@ -396,13 +434,48 @@ export class RedisSecurityEventStore implements SecurityEventStore {
     });
   }
 
-  private indexFor(filter: SecurityEventFilter): string {
-    if (filter.hostname !== undefined) return this.hostKey(filter.hostname);
+  /**
+   * The index list() walks, as the sets whose union it is: of those the filter allows, the one with
+   * the fewest entries (one ZCARD round trip when there is a choice); the time index if none.
+   */
+  private async indexFor(filter: SecurityEventFilter): Promise<string[]> {
+    const candidates: string[][] = [];
+    if (filter.hostname !== undefined) candidates.push([this.hostKey(filter.hostname)]);
     const { cluster, namespace, resourceKind: kind, resourceName: name } = filter;
     if (cluster !== undefined && namespace !== undefined && kind !== undefined && name !== undefined) {
-      return this.resourceKey({ cluster, namespace, kind, name });
+      candidates.push([this.resourceKey({ cluster, namespace, kind, name })]);
     }
-    return this.timeIndexKey();
+    if (filter.sources !== undefined) {
+      const sources = [...new Set(filter.sources)];
+      if (sources.length < SECURITY_SOURCES.length) candidates.push(sources.map((s) => this.sourceKey(s)));
+    }
+    const { minSeverity } = filter;
+    if (minSeverity !== undefined) {
+      const severities = SEVERITIES.filter((s) => severityRank(s) >= severityRank(minSeverity));
+      if (severities.length < SEVERITIES.length) candidates.push(severities.map((s) => this.severityKey(s)));
+    }
+    if (cluster !== undefined) candidates.push([this.clusterKey(cluster)]);
+    const [only] = candidates;
+    if (only === undefined) return [this.timeIndexKey()];
+    // A filter on no source at all matches nothing: no set to walk.
+    if (candidates.length === 1 || candidates.some((keys) => keys.length === 0)) {
+      return candidates.find((keys) => keys.length === 0) ?? only;
+    }
+    const pipeline = this.redis.pipeline();
+    for (const key of candidates.flat()) pipeline.zcard(key);
+    const sizes = unwrap(await pipeline.exec()).map(Number);
+    let best = only;
+    let bestSize = Number.POSITIVE_INFINITY;
+    let offset = 0;
+    for (const keys of candidates) {
+      const size = sizes.slice(offset, offset + keys.length).reduce((sum, n) => sum + n, 0);
+      offset += keys.length;
+      if (size < bestSize) {
+        best = keys;
+        bestSize = size;
+      }
+    }
+    return best;
   }
 
   private async evalScript(name: keyof typeof SCRIPTS, keys: string[], args: string[]): Promise<unknown> {
@@ -440,6 +513,18 @@ export class RedisSecurityEventStore implements SecurityEventStore {
     return `${this.prefix}events:by-vulnerability:${escapeSegment(vulnerabilityId)}`;
   }
 
+  private sourceKey(source: SecuritySource): string {
+    return `${this.prefix}events:by-source:${source}`;
+  }
+
+  private severityKey(severity: Severity): string {
+    return `${this.prefix}events:by-severity:${severity}`;
+  }
+
+  private clusterKey(cluster: string): string {
+    return `${this.prefix}events:by-cluster:${escapeSegment(cluster)}`;
+  }
+
   private vulnerabilityIndexKey(): string {
     return `${this.prefix}vulnerabilities:by-last-seen`;
   }
@@ -459,6 +544,54 @@ function toEvent(id: string, doc: string, first: string, last: string, count: st
     count: Number(count),
     resolvedAt,
   };
+}
+
+/**
+ * Merges index walks (each newest first, ties by id descending) into one walk in that order, in
+ * batches of SCAN_BATCH; holds at most one batch per walk. An id in several walks with one score comes
+ * once (list() skips an entry whose score is not the event's lastSeen, so other duplicates drop there).
+ */
+async function* mergeNewestFirst(walks: AsyncGenerator<IndexEntry[]>[]): AsyncGenerator<IndexEntry[]> {
+  const heads = walks.map((walk) => ({ walk, batch: [] as IndexEntry[], pos: 0, done: false }));
+  const fill = async (head: (typeof heads)[number]): Promise<void> => {
+    while (!head.done && head.pos >= head.batch.length) {
+      const next = await head.walk.next();
+      if (next.done) head.done = true;
+      else {
+        head.batch = next.value;
+        head.pos = 0;
+      }
+    }
+  };
+  // Ids already merged at the current score.
+  let seen = new Set<string>();
+  let seenScore = Number.NaN;
+  let out: IndexEntry[] = [];
+  for (;;) {
+    await Promise.all(heads.map(fill));
+    let best: { head: (typeof heads)[number]; entry: IndexEntry } | undefined;
+    for (const head of heads) {
+      const entry = head.batch[head.pos];
+      if (head.pos >= head.batch.length || !entry) continue;
+      if (!best || entry.score > best.entry.score || (entry.score === best.entry.score && entry.member > best.entry.member)) {
+        best = { head, entry };
+      }
+    }
+    if (!best) break;
+    best.head.pos += 1;
+    if (best.entry.score !== seenScore) {
+      seen = new Set();
+      seenScore = best.entry.score;
+    }
+    if (seen.has(best.entry.member)) continue;
+    seen.add(best.entry.member);
+    out.push(best.entry);
+    if (out.length === SCAN_BATCH) {
+      yield out;
+      out = [];
+    }
+  }
+  if (out.length > 0) yield out;
 }
 
 function unwrap(results: [error: Error | null, value: unknown][] | null): unknown[] {
