@@ -3,12 +3,16 @@
  *
  * Runs the benchmarks, prints one table per benchmark and the machine facts on stdout (progress on
  * stderr) and writes the figures as JSON (bench/results/latest.json; latest-quick.json for --quick).
+ * A run of some benchmarks (--only) writes latest-<names>.json (latest-quick-<names>.json) instead,
+ * so it never overwrites the committed figures of the full run.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { falcoIntakeJson, falcoIntakeTables, runFalcoIntake, type FalcoIntakeOptions } from './falco-intake.js';
 import { overheadJson, overheadTables, runGatewayOverhead, type OverheadOptions } from './gateway-overhead.js';
 import { hostProbeJson, hostProbeTables, runHostProbe, type HostProbeOptions } from './host-probe.js';
+import { intakeToSubscriberJson, intakeToSubscriberTable, runIntakeToSubscriber, type IntakeToSubscriberOptions } from './intake-to-subscriber.js';
 import { hostsWithPackageJson, hostsWithPackageTables, runHostsWithPackage, type HostsWithPackageOptions } from './hosts-with-package.js';
 import { table } from './lib/format.js';
 import { machineFacts, type MachineFacts } from './lib/machine.js';
@@ -83,6 +87,38 @@ const BENCHMARKS: Benchmark[] = [
       const options = quick ? { hosts: 200, concurrency: 32, delayMsPerCommand: 20, maxSeconds: 60 } : { hosts: 1000, concurrency: 32, delayMsPerCommand: 20, maxSeconds: 180 };
       const result = await runFleet(options, progress('fleet'), register);
       return { table: fleetTable(result), json: fleetJson(result) };
+    },
+  },
+  {
+    name: 'falco-intake',
+    describe: 'sustained Falco webhook intake with dedup (8 and 32 senders, memory and Redis store), counts verified exactly',
+    async run(quick, register) {
+      const variants: FalcoIntakeOptions['variants'] = [
+        { name: 'memory, 8 senders', store: 'memory', senders: 8, criticalShare: 0 },
+        { name: 'memory, 32 senders', store: 'memory', senders: 32, criticalShare: 0 },
+        { name: 'redis, 8 senders', store: 'redis', senders: 8, criticalShare: 0 },
+        { name: 'redis, 32 senders', store: 'redis', senders: 32, criticalShare: 0 },
+        { name: 'memory, 32 senders, 10% Critical', store: 'memory', senders: 32, criticalShare: 0.1 },
+      ];
+      const options: FalcoIntakeOptions = quick
+        ? { rounds: 1, secondsPerRound: 2, newShare: 0.1, podsPerNamespace: 4, variants }
+        : { rounds: 3, secondsPerRound: 5, newShare: 0.1, podsPerNamespace: 10, variants };
+      const result = await runFalcoIntake(options, progress('falco-intake'), register);
+      const text = falcoIntakeTables(result);
+      // Events lost or miscounted make the figures worthless: fail the benchmark, showing the table.
+      if (!result.verified) throw new Error(`stored counts do not add up to the accepted events\n${text}`);
+      return { table: text, json: falcoIntakeJson(result) };
+    },
+  },
+  {
+    name: 'intake-to-subscriber',
+    describe: 'POST of a Critical Falco event to its alert on 100 graphql-ws subscribers of the gateway',
+    async run(quick, register) {
+      const options: IntakeToSubscriberOptions = quick
+        ? { subscribers: 100, events: 50, rounds: 2, ratePerSecond: 10, warmupEvents: 10 }
+        : { subscribers: 100, events: 200, rounds: 4, ratePerSecond: 10, warmupEvents: 20 };
+      const result = await runIntakeToSubscriber(options, progress('intake-to-subscriber'), register);
+      return { table: intakeToSubscriberTable(result), json: intakeToSubscriberJson(result) };
     },
   },
 ];
@@ -174,7 +210,8 @@ async function main(): Promise<void> {
   const durationSeconds = Math.round((performance.now() - t0) / 100) / 10;
   const loadAtEnd = machineFacts().loadAverage1m;
 
-  const out = resolve(REPO_ROOT, args.out ?? `bench/results/${args.quick ? 'latest-quick' : 'latest'}.json`);
+  const base = args.quick ? 'latest-quick' : 'latest';
+  const out = resolve(REPO_ROOT, args.out ?? `bench/results/${args.only ? `${base}-${args.only.join('+')}` : base}.json`);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify({ startedAt: started.toISOString(), mode: args.quick ? 'quick' : 'full', durationSeconds, machine: { ...facts, loadAverage1mAtEnd: loadAtEnd }, results }, null, 2)}\n`);
 

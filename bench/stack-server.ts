@@ -1,5 +1,5 @@
 /**
- * The whole Vigil stack (five subgraphs and the gateway, memory store) in a process of its own,
+ * The whole Vigil stack (five subgraphs and the gateway, memory stores unless Redis is given) in a process of its own,
  * driven by the benchmark runner over IPC. A separate process keeps the load generator and the
  * subscribers off the stack's event loop and lets the runner read the stack's own heap.
  * In fleet mode (StartParams.fleet) the stack runs on Redis with an SSH inventory that a stub probe
