@@ -1,5 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import express, { type ErrorRequestHandler, type NextFunction, type Request, type Response } from 'express';
+import { timingSafeEqual } from 'node:crypto';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import type { AlertSubject, NewAlert } from '@vigil/lib/alerts/alert';
 import type { AlertPublisher } from '@vigil/lib/alerts/publisher';
 import { describeError } from '@vigil/lib/errors';
@@ -8,6 +8,7 @@ import { FALCO_METRICS_RULE, falcoMediaType, parseFalcoBody, type FalcoPriority 
 import { falcoPriorityAtLeast, normaliseFalcoEvent, type NormalisedFalcoEvent } from '../sources/falco/normalise.js';
 import type { NormalisedSecurityEvent, SecurityEvent, SecurityEventStore } from '../store/security-event-store.js';
 import { DEFAULT_MAX_IN_FLIGHT, DEFAULT_RETRY_AFTER_SECONDS, inFlightLimit } from './in-flight-limit.js';
+import { bodyErrors, decodeUtf8, digest, presentedToken } from './intake-common.js';
 
 export interface FalcoIngestDeps {
   store: SecurityEventStore;
@@ -55,7 +56,7 @@ export function falcoIngestRouter(deps: FalcoIngestDeps): express.Router {
     retryAfterSeconds: deps.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS,
   });
   router.post('/ingest/falco', authenticate(deps.token), limit, checkContentType, readBody, (req, res) => ingest(deps, req, res));
-  router.use('/ingest/falco', bodyErrors(deps));
+  router.use('/ingest/falco', bodyErrors({ maxBodyBytes: deps.maxBodyBytes, logger: deps.logger, what: 'falco ingest' }));
   return router;
 }
 
@@ -74,22 +75,6 @@ function authenticate(token: string | undefined) {
     res.set('WWW-Authenticate', 'Bearer realm="vigil"');
     res.status(401).json({ error: presented === null ? 'missing bearer token' : 'invalid bearer token' });
   };
-}
-
-function presentedToken(header: string | undefined): string | null {
-  if (header === undefined) return null;
-  const [scheme = '', value = ''] = header.trim().split(/\s+/, 2);
-  if (scheme.toLowerCase() === 'bearer' && value !== '') return value;
-  if (scheme.toLowerCase() === 'basic' && value !== '') {
-    const decoded = Buffer.from(value, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    return colon === -1 ? null : decoded.slice(colon + 1);
-  }
-  return null;
-}
-
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
 }
 
 function checkContentType(req: Request, res: Response, next: NextFunction) {
@@ -193,35 +178,3 @@ function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-function decodeUtf8(bytes: Buffer): string | null {
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    return null;
-  }
-}
-
-/** body-parser's errors (size, encoding, truncated or corrupt compressed bodies) as `{ error }` answers. */
-function bodyErrors(deps: FalcoIngestDeps): ErrorRequestHandler {
-  return (error: unknown, _req, res, next) => {
-    if (res.headersSent) return next(error);
-    const type = propertyOf(error, 'type');
-    const status = propertyOf(error, 'status');
-    if (type === 'entity.too.large') {
-      res.status(413).json({ error: `body exceeds the limit of ${deps.maxBodyBytes} bytes` });
-    } else if (type === 'encoding.unsupported') {
-      res.status(415).json({ error: 'unsupported Content-Encoding: send the body uncompressed, or gzip, deflate or br' });
-    } else if (typeof status === 'number' && status >= 400 && status < 500) {
-      res.status(400).json({ error: `body could not be read: ${describeError(error)}` });
-    } else {
-      deps.logger.error({ err: describeError(error) }, 'falco ingest failed');
-      res.status(500).json({ error: 'unexpected error' });
-    }
-  };
-}
-
-function propertyOf(value: unknown, key: string): unknown {
-  return typeof value === 'object' && value !== null && key in value ? (value as Record<string, unknown>)[key] : undefined;
-}

@@ -1,5 +1,5 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import express, { type ErrorRequestHandler, type NextFunction, type Request, type Response } from 'express';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import type { AlertSubject, NewAlert } from '@vigil/lib/alerts/alert';
 import type { AlertPublisher } from '@vigil/lib/alerts/publisher';
 import { describeError } from '@vigil/lib/errors';
@@ -10,6 +10,7 @@ import { auditAlertRule, normaliseAuditEvent, type NormalisedAuditEvent } from '
 import { VictoriaLogsAuditForwarder, VictoriaLogsJsonLineSink } from '../sources/k8s-audit/victorialogs-forwarder.js';
 import type { SecurityEvent, SecurityEventStore } from '../store/security-event-store.js';
 import { DEFAULT_RETRY_AFTER_SECONDS, inFlightLimit } from './in-flight-limit.js';
+import { bodyErrors, decodeUtf8, digest, presentedToken } from './intake-common.js';
 
 export const K8S_AUDIT_PATH = '/ingest/k8s-audit';
 /** `sha256=<64 hex digits>`: HMAC-SHA256 of the request body (after any Content-Encoding is removed), keyed with `hmacSecret`. */
@@ -69,7 +70,7 @@ export function k8sAuditIngestRouter(deps: K8sAuditIngestDeps): express.Router {
   const auth = new Credentials(deps.token, deps.hmacSecret);
   const limit = inFlightLimit({ maxInFlight: deps.maxInFlight, retryAfterSeconds: deps.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS });
   router.post(K8S_AUDIT_PATH, auth.checkHeaders, limit, checkContentType, readBody, auth.checkSignature, (req, res) => ingest(deps, req, res));
-  router.use(K8S_AUDIT_PATH, bodyErrors(deps));
+  router.use(K8S_AUDIT_PATH, bodyErrors({ maxBodyBytes: deps.maxBodyBytes, logger: deps.logger, what: 'k8s audit ingest' }));
   return router;
 }
 
@@ -181,26 +182,9 @@ class Credentials {
   }
 }
 
-function presentedToken(header: string | undefined): string | null {
-  if (header === undefined) return null;
-  const [scheme = '', value = ''] = header.trim().split(/\s+/, 2);
-  if (scheme.toLowerCase() === 'bearer' && value !== '') return value;
-  // A kubeconfig user with username/password sends Basic; the password is the token.
-  if (scheme.toLowerCase() === 'basic' && value !== '') {
-    const decoded = Buffer.from(value, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    return colon === -1 ? null : decoded.slice(colon + 1);
-  }
-  return null;
-}
-
 function parseSignature(header: string): Buffer | null {
   const match = /^\s*sha256=([0-9a-fA-F]{64})\s*$/.exec(header);
   return match?.[1] ? Buffer.from(match[1], 'hex') : null;
-}
-
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
 }
 
 /** The API server sends application/json (client-go); anything else is a misconfigured sender. */
@@ -309,35 +293,3 @@ function alertSubject(event: NormalisedAuditEvent): AlertSubject | undefined {
   return { type: 'KubeObject', ...resource, displayName };
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-function decodeUtf8(bytes: Buffer): string | null {
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    return null;
-  }
-}
-
-/** body-parser's errors (size, encoding, truncated or corrupt compressed bodies) as `{ error }` answers. */
-function bodyErrors(deps: K8sAuditIngestDeps): ErrorRequestHandler {
-  return (error: unknown, _req, res, next) => {
-    if (res.headersSent) return next(error);
-    const type = propertyOf(error, 'type');
-    const status = propertyOf(error, 'status');
-    if (type === 'entity.too.large') {
-      res.status(413).json({ error: `body exceeds the limit of ${deps.maxBodyBytes} bytes` });
-    } else if (type === 'encoding.unsupported') {
-      res.status(415).json({ error: 'unsupported Content-Encoding: send the body uncompressed, or gzip, deflate or br' });
-    } else if (typeof status === 'number' && status >= 400 && status < 500) {
-      res.status(400).json({ error: `body could not be read: ${describeError(error)}` });
-    } else {
-      deps.logger.error({ err: describeError(error) }, 'k8s audit ingest failed');
-      res.status(500).json({ error: 'unexpected error' });
-    }
-  };
-}
-
-function propertyOf(value: unknown, key: string): unknown {
-  return typeof value === 'object' && value !== null && key in value ? (value as Record<string, unknown>)[key] : undefined;
-}
