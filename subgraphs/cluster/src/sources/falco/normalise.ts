@@ -1,3 +1,4 @@
+import { knownKindOfResource } from '@vigil/lib/kube-kinds';
 import type { Severity } from '@vigil/lib/alerts/alert';
 import type {
   KubeObjectRef,
@@ -37,36 +38,6 @@ export function falcoPriorityAtLeast(priority: FalcoPriority, min: FalcoPriority
 
 /** Event sources whose records are audit logs rather than runtime (syscall/plugin) observations. */
 const AUDIT_SOURCES: ReadonlySet<string> = new Set(['k8s_audit', 'aws_cloudtrail', 'gcp_auditlog', 'okta', 'github']);
-
-/** k8saudit `ka.target.resource` (plural, lower case) → kind, for the resources Falco's audit rules touch. */
-const KIND_BY_RESOURCE: Readonly<Record<string, string>> = {
-  pods: 'Pod',
-  services: 'Service',
-  serviceaccounts: 'ServiceAccount',
-  secrets: 'Secret',
-  configmaps: 'ConfigMap',
-  namespaces: 'Namespace',
-  nodes: 'Node',
-  events: 'Event',
-  persistentvolumes: 'PersistentVolume',
-  persistentvolumeclaims: 'PersistentVolumeClaim',
-  deployments: 'Deployment',
-  daemonsets: 'DaemonSet',
-  statefulsets: 'StatefulSet',
-  replicasets: 'ReplicaSet',
-  jobs: 'Job',
-  cronjobs: 'CronJob',
-  roles: 'Role',
-  rolebindings: 'RoleBinding',
-  clusterroles: 'ClusterRole',
-  clusterrolebindings: 'ClusterRoleBinding',
-  networkpolicies: 'NetworkPolicy',
-  ingresses: 'Ingress',
-  mutatingwebhookconfigurations: 'MutatingWebhookConfiguration',
-  validatingwebhookconfigurations: 'ValidatingWebhookConfiguration',
-  customresourcedefinitions: 'CustomResourceDefinition',
-  certificatesigningrequests: 'CertificateSigningRequest',
-};
 
 const CLUSTER_SCOPED: ReadonlySet<string> = new Set([
   'Namespace',
@@ -209,7 +180,7 @@ function auditTargetRef(fields: Record<string, FalcoFieldValue>, cluster: string
   const name = fieldText(fields, 'ka.target.name');
   if (resource === null || name === null) return null;
   // Unknown (e.g. custom) resources keep their plural resource name rather than a guessed kind.
-  const kind = KIND_BY_RESOURCE[resource] ?? resource;
+  const kind = knownKindOfResource(resource) ?? resource;
   const namespace = CLUSTER_SCOPED.has(kind)
     ? ''
     : (fieldText(fields, 'ka.target.namespace') ?? namespaceFromUri(fieldText(fields, 'ka.uri')) ?? '');

@@ -1,6 +1,7 @@
 import type { Severity } from '@vigil/lib/alerts/alert';
 import { escapeSegment, type KubeObjectRef, type NormalisedSecurityEvent } from '../../store/security-event-store.js';
 import { auditTimeToMillis, type AuditActorKind, type AuditDetails, type AuditEvent } from './audit-event.js';
+import { kindOfResource } from '@vigil/lib/kube-kinds';
 
 /**
  * Kubernetes audit events → SecurityEvents. Pure.
@@ -97,74 +98,7 @@ export function actorKind(username: string, groups: readonly string[]): AuditAct
   return 'USER';
 }
 
-/** Plural resource → kind, for the resources audit records name most. */
-const KIND_BY_RESOURCE: Readonly<Record<string, string>> = {
-  pods: 'Pod',
-  services: 'Service',
-  endpoints: 'Endpoints',
-  endpointslices: 'EndpointSlice',
-  serviceaccounts: 'ServiceAccount',
-  secrets: 'Secret',
-  configmaps: 'ConfigMap',
-  namespaces: 'Namespace',
-  nodes: 'Node',
-  events: 'Event',
-  leases: 'Lease',
-  persistentvolumes: 'PersistentVolume',
-  persistentvolumeclaims: 'PersistentVolumeClaim',
-  storageclasses: 'StorageClass',
-  deployments: 'Deployment',
-  daemonsets: 'DaemonSet',
-  statefulsets: 'StatefulSet',
-  replicasets: 'ReplicaSet',
-  replicationcontrollers: 'ReplicationController',
-  jobs: 'Job',
-  cronjobs: 'CronJob',
-  horizontalpodautoscalers: 'HorizontalPodAutoscaler',
-  poddisruptionbudgets: 'PodDisruptionBudget',
-  roles: 'Role',
-  rolebindings: 'RoleBinding',
-  clusterroles: 'ClusterRole',
-  clusterrolebindings: 'ClusterRoleBinding',
-  networkpolicies: 'NetworkPolicy',
-  ingresses: 'Ingress',
-  ingressclasses: 'IngressClass',
-  limitranges: 'LimitRange',
-  resourcequotas: 'ResourceQuota',
-  priorityclasses: 'PriorityClass',
-  podsecuritypolicies: 'PodSecurityPolicy',
-  mutatingwebhookconfigurations: 'MutatingWebhookConfiguration',
-  validatingwebhookconfigurations: 'ValidatingWebhookConfiguration',
-  validatingadmissionpolicies: 'ValidatingAdmissionPolicy',
-  validatingadmissionpolicybindings: 'ValidatingAdmissionPolicyBinding',
-  customresourcedefinitions: 'CustomResourceDefinition',
-  apiservices: 'APIService',
-  certificatesigningrequests: 'CertificateSigningRequest',
-  tokenreviews: 'TokenReview',
-  subjectaccessreviews: 'SubjectAccessReview',
-  selfsubjectaccessreviews: 'SelfSubjectAccessReview',
-  runtimeclasses: 'RuntimeClass',
-  csidrivers: 'CSIDriver',
-  csinodes: 'CSINode',
-  volumeattachments: 'VolumeAttachment',
-};
-
-/**
- * The kind for a plural resource name. Audit records carry only the resource, so for anything not in
- * the table (custom resources) this is a best effort: capitalised, made singular by English rules
- * (`policies` → `Policy`, `prometheuses` → `Prometheus`, `widgets` → `Widget`). Word boundaries inside a
- * name cannot be recovered (`foobars` → `Foobar`, not `FooBar`), so a custom kind may differ in case
- * from its CRD's `kind`.
- */
-export function kindOfResource(resource: string): string {
-  const known = KIND_BY_RESOURCE[resource];
-  if (known !== undefined) return known;
-  let singular = resource;
-  if (/[^aeiou]ies$/.test(resource)) singular = `${resource.slice(0, -3)}y`;
-  else if (/(ss|us|sh|ch|x|z)es$/.test(resource)) singular = resource.slice(0, -2);
-  else if (/[^s]s$/.test(resource)) singular = resource.slice(0, -1);
-  return singular.charAt(0).toUpperCase() + singular.slice(1);
-}
+export { kindOfResource };
 
 /** Maps one audit record to a SecurityEvent occurrence, or null when it is not of interest (see above). */
 export function normaliseAuditEvent(event: AuditEvent, context: { cluster: string }): NormalisedAuditEvent | null {
