@@ -1,3 +1,4 @@
+import { article } from './json-words.js';
 import { z } from 'zod';
 import { severityRank } from '@vigil/lib/alerts/alert';
 import { escapeSegment, type NormalisedSecurityEvent } from '../store/security-event-store.js';
@@ -105,11 +106,6 @@ export function formatPath(path: readonly PropertyKey[]): string {
     else out += `[${JSON.stringify(String(part))}]`;
   }
   return out;
-}
-
-function article(expected: string): string {
-  if (expected === 'record' || expected === 'object') return 'an object';
-  return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
 }
 
 export function describeValue(value: unknown): string {

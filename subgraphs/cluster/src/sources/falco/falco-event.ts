@@ -1,3 +1,4 @@
+import { article, describeJson } from '../json-words.js';
 import { z } from 'zod';
 
 /**
@@ -165,19 +166,6 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 function formatPath(path: readonly PropertyKey[]): string {
   const [head, ...rest] = path;
   return `"${String(head)}"${rest.map((p) => (typeof p === 'number' ? `[${p}]` : `["${String(p)}"]`)).join('')}`;
-}
-
-function article(expected: string): string {
-  if (expected === 'record') return 'an object';
-  return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
-}
-
-function describeJson(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return 'an object';
-  if (typeof value === 'string') return 'a string';
-  return `a ${typeof value}`;
 }
 
 function fail(reason: string): FalcoParseResult {

@@ -1,3 +1,4 @@
+import { article, describeJson } from '../json-words.js';
 import { z } from 'zod';
 
 /**
@@ -208,19 +209,6 @@ function formatPath(path: readonly PropertyKey[]): string {
       return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
     })
     .join('');
-}
-
-function article(expected: string): string {
-  if (expected === 'record' || expected === 'object') return 'an object';
-  return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
-}
-
-function describeJson(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return 'an object';
-  if (typeof value === 'string') return 'a string';
-  return `a ${typeof value}`;
 }
 
 /** A short, safe rendering of a value the sender chose (quoted and cut, never a whole object). */
