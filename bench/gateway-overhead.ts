@@ -1,3 +1,4 @@
+import { segment, sequentialRound, type Sample } from './lib/request-rounds.js';
 /**
  * gateway-overhead: the latency the gateway adds to a three-subgraph entity query, against doing
  * the same work without it (alerts subgraph query, then `_entities` to hosts and cluster in
@@ -139,24 +140,25 @@ export async function runGatewayOverhead(options: OverheadOptions, log: Progress
     await stack.call('raise', { alerts: seedAlerts(options.alerts, subjects) });
 
     const client = new Client(agent, info, stack.secret);
+    const run = (path: Path) => client.run(path);
     const setup = await verify(client, info, agent);
     log(`verified: ${setup.verified}`);
 
     // Latencies keep falling for the first ~1,000 requests (JIT), so the warm-up is generous.
     log(`warm-up: ${options.warmupPairs} sequential requests per path${options.concurrent ? `, then ${options.concurrent.requestsPerSegment} at concurrency ${options.concurrent.concurrency}` : ''} (excluded)`);
-    await sequentialRound(client, PATHS, options.warmupPairs, options.maxSecondsPerRound);
+    await sequentialRound(run, PATHS, options.warmupPairs, options.maxSecondsPerRound);
     if (options.concurrent) {
       const { concurrency, requestsPerSegment, maxSecondsPerSegment } = options.concurrent;
-      for (const path of PATHS) await segment(client, path, concurrency, requestsPerSegment, maxSecondsPerSegment);
+      for (const path of PATHS) await segment(run, path, concurrency, requestsPerSegment, maxSecondsPerSegment);
     }
 
-    const sequential = await runMode(options.rounds, 1, log, async (order) => sequentialRound(client, order, options.pairsPerRound, options.maxSecondsPerRound));
+    const sequential = await runMode(options.rounds, 1, log, async (order) => sequentialRound(run, order, options.pairsPerRound, options.maxSecondsPerRound));
     const concurrentOptions = options.concurrent;
     const concurrent = concurrentOptions
       ? await runMode(options.rounds, concurrentOptions.concurrency, log, async (order) => {
           const out = new Map<Path, Sample>();
           // One path at a time at full concurrency, alternating which goes first.
-          for (const path of order) out.set(path, await segment(client, path, concurrentOptions.concurrency, concurrentOptions.requestsPerSegment, concurrentOptions.maxSecondsPerSegment));
+          for (const path of order) out.set(path, await segment(run, path, concurrentOptions.concurrency, concurrentOptions.requestsPerSegment, concurrentOptions.maxSecondsPerSegment));
           return out;
         })
       : null;
@@ -167,12 +169,6 @@ export async function runGatewayOverhead(options: OverheadOptions, log: Progress
     log('stopping the stack');
     await stack.stop();
   }
-}
-
-interface Sample {
-  latencies: number[];
-  errors: number;
-  elapsedMs: number;
 }
 
 async function runMode(rounds: number, concurrency: number, log: Progress, round: (order: readonly Path[]) => Promise<Map<Path, Sample>>): Promise<ModeResult> {
@@ -207,51 +203,6 @@ async function runMode(rounds: number, concurrency: number, log: Progress, round
   const direct = pathFigures('direct');
   const ratios = perRound.map((r) => r.ratioP50);
   return { concurrency, rounds: perRound, gateway, direct, ratioOfMedianP50: gateway.p50 / direct.p50, ratioPerRound: { median: median(ratios), ...range(ratios) } };
-}
-
-/** Alternates single requests (g, d, g, d ...) so both paths see the same moment of a noisy machine. */
-async function sequentialRound(client: Client, order: readonly Path[], pairs: number, maxSeconds: number): Promise<Map<Path, Sample>> {
-  const samples = new Map<Path, Sample>(PATHS.map((path) => [path, { latencies: [], errors: 0, elapsedMs: 0 }]));
-  const deadline = performance.now() + maxSeconds * 1000;
-  for (let i = 0; i < pairs && performance.now() < deadline; i++) {
-    for (const path of order) {
-      const sample = samples.get(path);
-      if (!sample) continue;
-      const t0 = performance.now();
-      try {
-        await client.run(path);
-        const elapsed = performance.now() - t0;
-        sample.latencies.push(elapsed);
-        sample.elapsedMs += elapsed;
-      } catch {
-        sample.errors += 1;
-      }
-    }
-  }
-  return samples;
-}
-
-/** `concurrency` workers issuing requests back to back until `count` are done or time is up. */
-async function segment(client: Client, path: Path, concurrency: number, count: number, maxSeconds: number): Promise<Sample> {
-  const sample: Sample = { latencies: [], errors: 0, elapsedMs: 0 };
-  const started = performance.now();
-  const deadline = started + maxSeconds * 1000;
-  let issued = 0;
-  const worker = async () => {
-    while (issued < count && performance.now() < deadline) {
-      issued += 1;
-      const t0 = performance.now();
-      try {
-        await client.run(path);
-        sample.latencies.push(performance.now() - t0);
-      } catch {
-        sample.errors += 1;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  sample.elapsedMs = performance.now() - started;
-  return sample;
 }
 
 class Client {

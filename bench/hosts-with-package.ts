@@ -1,3 +1,4 @@
+import { emptySample, segment, sequentialRound, type Sample } from './lib/request-rounds.js';
 /**
  * hosts-with-package: fleet package queries through the gateway, with 1,000 hosts × ~700 dpkg
  * packages stored in a real Redis.
@@ -152,21 +153,22 @@ export async function runHostsWithPackage(options: HostsWithPackageOptions, log:
     log(`stack up in ${info.startMs} ms (pid ${info.pid}), first round done (stub probes: ${probesAtStart.facts} facts, ${probesAtStart.metrics} metrics)`);
 
     const client = new Client(agent, info.gatewayUrl);
+    const run = (query: QueryName) => client.run(query);
     const verification = await verify(client, expected);
     log(`verified: ${verification.text}`);
 
     log(`warm-up: ${options.warmupRequests} sequential requests of each query, then one segment of each at concurrency ${options.concurrent.concurrency} (excluded)`);
-    await sequentialRound(client, QUERY_NAMES, options.warmupRequests, options.sequential.maxSecondsPerRound * 2);
-    for (const query of QUERY_NAMES) await segment(client, query, options.concurrent.concurrency, options.concurrent.requestsPerSegment, options.concurrent.maxSecondsPerSegment);
+    await sequentialRound(run, QUERY_NAMES, options.warmupRequests, options.sequential.maxSecondsPerRound * 2);
+    for (const query of QUERY_NAMES) await segment(run, query, options.concurrent.concurrency, options.concurrent.requestsPerSegment, options.concurrent.maxSecondsPerSegment);
 
     const rounds: HostsWithPackageResult['rounds'] = [];
     const totals = new Map<QueryName, { seq: number; seqErrors: number; conc: number; concErrors: number }>(QUERY_NAMES.map((q) => [q, { seq: 0, seqErrors: 0, conc: 0, concErrors: 0 }]));
     for (let r = 1; r <= options.rounds; r++) {
       // Each round starts with a different query, so no query always runs first (or last).
       const order = QUERY_NAMES.map((_, i) => QUERY_NAMES[(i + r - 1) % QUERY_NAMES.length] ?? 'all');
-      const seq = await sequentialRound(client, order, options.sequential.requestsPerQuery, options.sequential.maxSecondsPerRound);
+      const seq = await sequentialRound(run, order, options.sequential.requestsPerQuery, options.sequential.maxSecondsPerRound);
       const conc = new Map<QueryName, Sample>();
-      for (const query of order) conc.set(query, await segment(client, query, options.concurrent.concurrency, options.concurrent.requestsPerSegment, options.concurrent.maxSecondsPerSegment));
+      for (const query of order) conc.set(query, await segment(run, query, options.concurrent.concurrency, options.concurrent.requestsPerSegment, options.concurrent.maxSecondsPerSegment));
       const sequential = {} as Record<QueryName, Summary>;
       const concurrent = {} as Record<QueryName, Summary & { rps: number }>;
       for (const query of QUERY_NAMES) {
@@ -311,61 +313,6 @@ async function redisMemory(redis: Redis): Promise<RedisFigures> {
     byKind,
     widespreadIndexEntry: { fields: await redis.hlen(widespreadKey), bytes: (await redis.memory('USAGE', widespreadKey, 'SAMPLES', 0)) ?? 0 },
   };
-}
-
-interface Sample {
-  latencies: number[];
-  errors: number;
-  elapsedMs: number;
-}
-
-function emptySample(): Sample {
-  return { latencies: [], errors: 0, elapsedMs: 0 };
-}
-
-/** One request of each query in turn (q1, q2, q3, q4, q1 …), so all see the same moments of a noisy machine. */
-async function sequentialRound(client: Client, order: readonly QueryName[], requestsPerQuery: number, maxSeconds: number): Promise<Map<QueryName, Sample>> {
-  const samples = new Map<QueryName, Sample>(order.map((q) => [q, emptySample()]));
-  const deadline = performance.now() + maxSeconds * 1000;
-  for (let i = 0; i < requestsPerQuery && performance.now() < deadline; i++) {
-    for (const query of order) {
-      const sample = samples.get(query);
-      if (!sample) continue;
-      const t0 = performance.now();
-      try {
-        await client.run(query);
-        const elapsed = performance.now() - t0;
-        sample.latencies.push(elapsed);
-        sample.elapsedMs += elapsed;
-      } catch {
-        sample.errors += 1;
-      }
-    }
-  }
-  return samples;
-}
-
-/** `concurrency` workers issuing one query back to back until `count` are done or time is up. */
-async function segment(client: Client, query: QueryName, concurrency: number, count: number, maxSeconds: number): Promise<Sample> {
-  const sample = emptySample();
-  const started = performance.now();
-  const deadline = started + maxSeconds * 1000;
-  let issued = 0;
-  const worker = async () => {
-    while (issued < count && performance.now() < deadline) {
-      issued += 1;
-      const t0 = performance.now();
-      try {
-        await client.run(query);
-        sample.latencies.push(performance.now() - t0);
-      } catch {
-        sample.errors += 1;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  sample.elapsedMs = performance.now() - started;
-  return sample;
 }
 
 /** The gateway and the hosts subgraph directly, one request each in turn; same document, same work below the gateway. */
