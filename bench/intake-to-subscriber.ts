@@ -7,13 +7,13 @@
  * process, so send and receipt times come from one monotonic clock. The send time is stamped in the
  * event's pod name, which reaches the subscriber as the alert's subjectRef.name (and title).
  */
-import { AlertRaisedDocument, VigilGraphQLError, createVigilClient, type AlertRaisedSubscription, type VigilClient } from '@vigil/sdk/index';
+import { AlertRaisedDocument, type AlertRaisedSubscription } from '@vigil/sdk/index';
+import { SubscriberPool } from './lib/subscriber-pool.js';
 import { terminalShellEvent } from './lib/falco-events.js';
 import { int, ms, round3, table } from './lib/format.js';
 import type { Progress } from './lib/progress.js';
 import type { Register } from './lib/resources.js';
 import { StackProcess } from './lib/stack-process.js';
-import type { StackInfo } from './lib/stack-protocol.js';
 import { median, summarize, type Summary } from './lib/stats.js';
 
 export interface IntakeToSubscriberOptions {
@@ -69,98 +69,6 @@ export interface IntakeToSubscriberResult {
   achievedRatePerSecond: number;
 }
 
-type Raised = AlertRaisedSubscription['alertRaised'];
-
-class Subscribers {
-  private readonly clients: VigilClient[] = [];
-  private readonly iterators: AsyncIterator<AlertRaisedSubscription>[] = [];
-  private readonly loops: Promise<void>[] = [];
-  private readonly seen: Set<string>[] = [];
-  readonly latencies = new Map<number, number[]>();
-  readonly warmedUp = new Set<number>();
-  duplicates = 0;
-  leaked = 0;
-  graphqlErrors = 0;
-  ended = 0;
-  lastDeliveryAt = 0;
-  closing = false;
-
-  constructor(
-    private readonly info: StackInfo,
-    private readonly note: (message: string) => void,
-  ) {}
-
-  open(count: number): void {
-    for (let i = 0; i < count; i++) {
-      const client = createVigilClient({ url: this.info.gatewayUrl, wsUrl: this.info.gatewayWsUrl });
-      const iterator = client.subscribe(AlertRaisedDocument, { filter: { minSeverity: 'CRITICAL' } })[Symbol.asyncIterator]();
-      this.clients.push(client);
-      this.iterators.push(iterator);
-      this.seen.push(new Set());
-      this.loops.push(this.consume(i, iterator));
-    }
-  }
-
-  private async consume(index: number, iterator: AsyncIterator<AlertRaisedSubscription>): Promise<void> {
-    for (;;) {
-      let result: IteratorResult<AlertRaisedSubscription>;
-      try {
-        result = await iterator.next();
-      } catch (error) {
-        if (error instanceof VigilGraphQLError) {
-          this.graphqlErrors += 1;
-          this.note(`subscriber ${index}: ${error.message}`);
-          continue;
-        }
-        if (!this.closing) {
-          this.ended += 1;
-          this.note(`subscriber ${index} failed: ${error instanceof Error ? error.message : String(error)}`);
-        }
-        return;
-      }
-      if (result.done) {
-        if (!this.closing) {
-          this.ended += 1;
-          this.note(`subscriber ${index}: subscription ended`);
-        }
-        return;
-      }
-      this.deliver(index, result.value.alertRaised);
-    }
-  }
-
-  private deliver(index: number, alert: Raised): void {
-    const receivedNs = process.hrtime.bigint();
-    if (alert.severity !== 'CRITICAL') this.leaked += 1;
-    const stamp = STAMP.exec(alert.subjectRef?.name ?? '');
-    if (!stamp) return;
-    this.lastDeliveryAt = performance.now();
-    const round = Number(stamp[1]);
-    const key = `${round}:${stamp[2]}`;
-    const seen = this.seen[index];
-    if (!seen || seen.has(key)) {
-      this.duplicates += 1;
-      return;
-    }
-    seen.add(key);
-    if (round === 0) this.warmedUp.add(index);
-    const list = this.latencies.get(round) ?? [];
-    list.push(Number(receivedNs - BigInt(stamp[3] ?? '0')) / 1e6);
-    this.latencies.set(round, list);
-  }
-
-  delivered(round: number): number {
-    return this.latencies.get(round)?.length ?? 0;
-  }
-
-  async close(): Promise<void> {
-    this.closing = true;
-    await Promise.allSettled(this.iterators.map((it) => it.return?.()));
-    await Promise.allSettled(this.clients.map((c) => c.dispose()));
-    await Promise.race([Promise.allSettled(this.loops), new Promise((resolve) => setTimeout(resolve, 5000))]);
-  }
-}
-
 export async function runIntakeToSubscriber(options: IntakeToSubscriberOptions, log: Progress, register: Register): Promise<IntakeToSubscriberResult> {
   const errors: string[] = [];
   const note = (message: string) => {
@@ -169,7 +77,21 @@ export async function runIntakeToSubscriber(options: IntakeToSubscriberOptions, 
   log('starting the stack process (memory stores, no hosts)');
   const { process: stack, info } = await StackProcess.launch('intake-to-subscriber', { localHostId: null });
   register(stack);
-  const subscribers = new Subscribers(info, note);
+  let leaked = 0;
+  const subscribers = new SubscriberPool<AlertRaisedSubscription>({
+    gatewayUrl: info.gatewayUrl,
+    gatewayWsUrl: info.gatewayWsUrl,
+    subscribe: (client) => client.subscribe(AlertRaisedDocument, { filter: { minSeverity: 'CRITICAL' } }),
+    // The send time travels in the pod name, which ends up as the alert subject's name.
+    stampOf: ({ alertRaised }) => {
+      const stamp = STAMP.exec(alertRaised.subjectRef?.name ?? '');
+      return stamp ? { round: Number(stamp[1]), seq: stamp[2] ?? '', sentNs: BigInt(stamp[3] ?? '0') } : null;
+    },
+    onAny: ({ alertRaised }) => {
+      if (alertRaised.severity !== 'CRITICAL') leaked += 1;
+    },
+    note,
+  });
   const ingestUrl = info.subgraphUrls.cluster.replace(/\/graphql$/, '/ingest/falco');
   const postLatencies: number[] = [];
   let postErrors = 0;
@@ -271,7 +193,7 @@ export async function runIntakeToSubscriber(options: IntakeToSubscriberOptions, 
       expected: rounds.reduce((sum, f) => sum + f.expected, 0),
       delivered: rounds.reduce((sum, f) => sum + f.delivered, 0),
       duplicates: subscribers.duplicates,
-      leakedThroughFilter: subscribers.leaked,
+      leakedThroughFilter: leaked,
       graphqlErrors: subscribers.graphqlErrors,
       subscriptionsEnded: subscribers.ended,
       postErrors,

@@ -6,7 +6,8 @@
  * one SDK client (one graphql-ws connection) each; rounds alternate between the variants.
  */
 import type { AlertSubject } from '@vigil/lib/alerts/alert';
-import { AlertRaisedDocument, AlertRaisedWithSubjectDocument, VigilGraphQLError, createVigilClient, type VigilClient } from '@vigil/sdk/index';
+import { AlertRaisedDocument, AlertRaisedWithSubjectDocument } from '@vigil/sdk/index';
+import { SubscriberPool } from './lib/subscriber-pool.js';
 import { int, kib, mib, ms, round3, table } from './lib/format.js';
 import type { Progress } from './lib/progress.js';
 import { hostSubject, seedAlerts, seedFalcoEvents } from './lib/seed.js';
@@ -93,101 +94,36 @@ export interface SubscriptionsResult {
 type RaisedPayload = { alertRaised: { title: string; subject?: unknown } };
 
 /** One variant's stack, subscribers and tallies. */
-class VariantRun {
-  readonly clients: VigilClient[] = [];
-  private readonly iterators: AsyncIterator<RaisedPayload>[] = [];
-  private readonly loops: Promise<void>[] = [];
-  private readonly seen: Set<string>[] = [];
-  readonly latencies = new Map<number, number[]>();
-  readonly warmedUp = new Set<number>();
-  duplicates = 0;
-  graphqlErrors = 0;
-  ended = 0;
+class VariantRun extends SubscriberPool<RaisedPayload> {
   unresolved = 0;
   readonly errors: string[] = [];
-  lastDeliveryAt = 0;
-  closing = false;
 
   constructor(
     readonly variant: SubscriptionVariant,
     readonly stack: StackProcess,
     readonly info: StackInfo,
-  ) {}
+  ) {
+    super({
+      gatewayUrl: info.gatewayUrl,
+      gatewayWsUrl: info.gatewayWsUrl,
+      subscribe: (client) =>
+        variant.document === 'AlertRaised' ? client.subscribe(AlertRaisedDocument, {}) : client.subscribe(AlertRaisedWithSubjectDocument, {}),
+      stampOf: (payload) => {
+        // Not one of ours (e.g. an alert raised while seeding) when the title carries no stamp.
+        const stamp = parseStampedTitle(payload.alertRaised.title);
+        return stamp ? { round: stamp.round, seq: String(stamp.seq), sentNs: stamp.sentNs } : null;
+      },
+      onFirst: (payload) => {
+        if (variant.document === 'AlertRaisedWithSubject' && payload.alertRaised.subject == null) this.unresolved += 1;
+      },
+      note: (message) => {
+        if (this.errors.length < 10) this.errors.push(message);
+      },
+    });
+  }
 
   subscribe(): void {
-    for (let i = 0; i < this.variant.subscribers; i++) {
-      const client = createVigilClient({ url: this.info.gatewayUrl, wsUrl: this.info.gatewayWsUrl });
-      const iterable =
-        this.variant.document === 'AlertRaised' ? client.subscribe(AlertRaisedDocument, {}) : client.subscribe(AlertRaisedWithSubjectDocument, {});
-      const iterator: AsyncIterator<RaisedPayload> = iterable[Symbol.asyncIterator]();
-      this.clients.push(client);
-      this.iterators.push(iterator);
-      this.seen.push(new Set());
-      this.loops.push(this.consume(i, iterator));
-    }
-  }
-
-  private async consume(index: number, iterator: AsyncIterator<RaisedPayload>): Promise<void> {
-    for (;;) {
-      let result: IteratorResult<RaisedPayload>;
-      try {
-        result = await iterator.next();
-      } catch (error) {
-        if (error instanceof VigilGraphQLError) {
-          // A payload with errors; the subscription itself goes on.
-          this.graphqlErrors += 1;
-          this.note(`subscriber ${index}: ${error.message}`);
-          continue;
-        }
-        if (!this.closing) {
-          this.ended += 1;
-          this.note(`subscriber ${index} failed: ${error instanceof Error ? error.message : String(error)}`);
-        }
-        return;
-      }
-      if (result.done) {
-        if (!this.closing) {
-          this.ended += 1;
-          this.note(`subscriber ${index}: subscription ended`);
-        }
-        return;
-      }
-      this.deliver(index, result.value);
-    }
-  }
-
-  private deliver(index: number, payload: RaisedPayload): void {
-    const receivedNs = process.hrtime.bigint();
-    const stamp = parseStampedTitle(payload.alertRaised.title);
-    if (!stamp) return; // not one of ours (e.g. an alert raised while seeding)
-    this.lastDeliveryAt = performance.now();
-    const key = `${stamp.round}:${stamp.seq}`;
-    const seen = this.seen[index];
-    if (!seen || seen.has(key)) {
-      this.duplicates += 1;
-      return;
-    }
-    seen.add(key);
-    if (this.variant.document === 'AlertRaisedWithSubject' && payload.alertRaised.subject == null) this.unresolved += 1;
-    if (stamp.round === 0) this.warmedUp.add(index);
-    const list = this.latencies.get(stamp.round) ?? [];
-    list.push(Number(receivedNs - stamp.sentNs) / 1e6);
-    this.latencies.set(stamp.round, list);
-  }
-
-  private note(message: string): void {
-    if (this.errors.length < 10) this.errors.push(message);
-  }
-
-  delivered(round: number): number {
-    return this.latencies.get(round)?.length ?? 0;
-  }
-
-  async close(): Promise<void> {
-    this.closing = true;
-    await Promise.allSettled(this.iterators.map((it) => it.return?.()));
-    await Promise.allSettled(this.clients.map((c) => c.dispose()));
-    await Promise.race([Promise.allSettled(this.loops), new Promise((resolve) => setTimeout(resolve, 5000))]);
+    this.open(this.variant.subscribers);
   }
 }
 
