@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { release } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -114,6 +115,17 @@ describe('probeHost over SSH against a real sshd', () => {
     expect(sessions).toHaveLength(1);
     expect(new Set(sessions.map((match) => match[1])).size).toBe(1);
     expect(log).toMatch(/Disconnected from user/);
+  });
+
+  it('sees an edit of the same known_hosts file at the next probe (the parsed file is cached)', async () => {
+    const path = await sshd.writeKnownHosts([sshd.knownHostsLine()]);
+    expect((await probeHost(sshTarget({ knownHostsPath: path }))).status).toBe('OK');
+    // The key is revoked in place: same path, written moments later.
+    const impostor = await sshd.generateKeyPair('rotated-host-key');
+    await writeFile(path, `[127.0.0.1]:${sshd.port} ${impostor.publicKey}\n`);
+    expect((await probeHost(sshTarget({ knownHostsPath: path }))).status).toBe('HOST_KEY_MISMATCH');
+    await writeFile(path, `${sshd.knownHostsLine()}\n`);
+    expect((await probeHost(sshTarget({ knownHostsPath: path }))).status).toBe('OK');
   });
 
   it('refuses a host whose key differs from known_hosts (HOST_KEY_MISMATCH) and runs nothing', async () => {
