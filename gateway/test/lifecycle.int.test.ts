@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { createClient, type Client } from 'graphql-ws';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { AlertRaisedDocument, createVigilClient, type VigilClient } from '@vigil/sdk/index';
-import { freePort } from '../../test/support/free-port.js';
+import { freePort, retryOnPortClash } from '../../test/support/free-port.js';
 import { cleanEnv } from '../../test/support/clean-env.js';
 
 // CONVENTIONS §14: the real `npm start` process (gateway/src/stack-main.ts) drains on SIGTERM and
@@ -43,18 +43,9 @@ afterEach(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/**
- * Free ports are picked before the child binds them, and other test files start servers at the
- * same time: a port can be taken in between. That is the test's race, not the stack's, so a start
- * that failed with EADDRINUSE is retried on fresh ports.
- */
-async function startStackProcess(attempt = 1): Promise<StackProcess> {
-  try {
-    return await startStackProcessOnce();
-  } catch (error) {
-    if (attempt < 3 && error instanceof Error && error.message.includes('EADDRINUSE')) return startStackProcess(attempt + 1);
-    throw error;
-  }
+/** Every start picks fresh ports, so a port taken in the meantime by another test is retried. */
+function startStackProcess(): Promise<StackProcess> {
+  return retryOnPortClash(startStackProcessOnce);
 }
 
 async function startStackProcessOnce(): Promise<StackProcess> {

@@ -32,3 +32,19 @@ export async function waitForPort(port: number, timeoutMs = 10_000, host = '127.
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * A port picked by freePort() can be bound by another test file before the server that was to use
+ * it starts: the test's race, not the server's. Runs `start` (which picks its ports afresh) again
+ * when it failed for that reason.
+ */
+export async function retryOnPortClash<T>(start: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      const clash = error instanceof Error && /EADDRINUSE|Address already in use/i.test(error.message);
+      if (!clash || attempt >= attempts) throw error;
+    }
+  }
+}

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { freePort, waitForPort } from './free-port.js';
+import { freePort, retryOnPortClash, waitForPort } from './free-port.js';
 
 export interface RedisServer {
   url: string;
@@ -14,14 +14,8 @@ export interface RedisServer {
  * Starts a real redis-server (the Debian package) on a free loopback port, with persistence off:
  * tests need the real protocol and semantics (streams, blocking reads, Lua), not durability on disk.
  */
-export async function startRedisServer(attempt = 1): Promise<RedisServer> {
-  try {
-    return await startOnce(await freePort());
-  } catch (error) {
-    // The port was free when picked; another test may have bound it since. Not our bug: retry.
-    if (attempt < 3 && error instanceof Error && /Address already in use/i.test(error.message)) return startRedisServer(attempt + 1);
-    throw error;
-  }
+export function startRedisServer(): Promise<RedisServer> {
+  return retryOnPortClash(async () => startOnce(await freePort()));
 }
 
 async function startOnce(port: number): Promise<RedisServer> {
