@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
+import { isRecord } from './is-record.js';
 import type { z } from 'zod';
 
 /**
@@ -92,10 +93,6 @@ function blankToUndefined(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value;
 }
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(over)) {
@@ -125,6 +122,8 @@ function deepFreeze<T>(value: T): T {
   }
   return value;
 }
+
+export { isRecord };
 
 /** Parses "true"/"false"/"1"/"0" for boolean env overrides; anything else is left for zod to reject. */
 export function parseBooleanEnv(raw: string): unknown {

@@ -1,3 +1,4 @@
+import { isRecord } from '@vigil/lib/is-record';
 /** The parts of a Kubernetes object the informers rely on; everything else is passed through untouched. */
 export interface KubeObjectMeta {
   name: string;
@@ -28,7 +29,7 @@ export interface KubeResource {
   labelSelector?: string;
 }
 
-export const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+export { isRecord };
 
 export function apiVersionOf(resource: Pick<KubeResource, 'group' | 'version'>): string {
   return resource.group === '' ? resource.version : `${resource.group}/${resource.version}`;

@@ -1,3 +1,4 @@
+import { isRecord } from '@vigil/lib/is-record';
 import { article, describeJson } from '../json-words.js';
 import { z } from 'zod';
 
@@ -215,10 +216,6 @@ function formatPath(path: readonly PropertyKey[]): string {
 function describeValue(value: unknown): string {
   if (typeof value !== 'string') return describeJson(value);
   return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function fail(reason: string): AuditParseResult {

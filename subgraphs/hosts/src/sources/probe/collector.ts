@@ -1,3 +1,4 @@
+import { isRecord } from '@vigil/lib/is-record';
 import { describeError } from '@vigil/lib/errors';
 import type { CollectorStatus } from '../../facts/types.js';
 import { ALLOWED_COMMANDS, CommandNotAllowedError, commandLabel, type AllowedCommandName, type RunOptions } from './allowlist.js';
@@ -143,9 +144,7 @@ export function integer(text: string | undefined): number | null {
   return Number.isSafeInteger(value) ? value : null;
 }
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+export { isRecord };
 
 export function stringField(record: Record<string, unknown>, key: string): string | null {
   const value = record[key];
