@@ -112,18 +112,12 @@ function configMapJson(object: KubeObject): { ok: true; value: unknown } | { ok:
 }
 
 function refOf(object: KubeObject): ReportRef {
-  return {
-    apiVersion: object.apiVersion ?? null,
-    kind: object.kind ?? 'ConfigMap',
-    namespace: object.metadata.namespace ?? null,
-    name: object.metadata.name,
-    uid: object.metadata.uid,
-    resourceVersion: object.metadata.resourceVersion,
-  } as ReportRef;
+  const { namespace, name, uid, resourceVersion } = object.metadata;
+  return { apiVersion: object.apiVersion, kind: object.kind, namespace: namespace ?? null, name, uid, resourceVersion };
 }
 
 function describe(object: KubeObject): string {
-  return `${object.kind ?? 'object'} ${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name}`;
+  return `${object.kind} ${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name}`;
 }
 
 /**
