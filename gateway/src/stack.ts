@@ -1,6 +1,7 @@
 import { AlertPublisher } from '@vigil/lib/alerts/publisher';
 import { createAlertLog } from '@vigil/lib/alerts/create-alert-log';
 import type { BaseContext } from '@apollo/server';
+import { systemClock, type Clock } from '@vigil/lib/clock';
 import type { AlertLog } from '@vigil/lib/alerts/alert-log';
 import type { Logger } from '@vigil/lib/logger';
 import type { SharedServices } from '@vigil/lib/shared-services';
@@ -24,6 +25,8 @@ export interface StackOptions {
   host?: string;
   /** Replaces the real probe (benchmarks that need many hosts). */
   probe?: ReportProbe;
+  /** The wall clock of every store and evaluator. @default systemClock */
+  clock?: Clock;
 }
 
 export interface RunningStack {
@@ -42,9 +45,10 @@ export interface RunningStack {
 export async function startStack(options: StackOptions): Promise<RunningStack> {
   const { config, logger } = options;
   const development = config.env === 'development';
-  const alertLog = createAlertLog({ redisUrl: config.redis.url, namespace: config.redis.namespace, maxLength: config.alerts.maxLength, logger });
+  const clock = options.clock ?? systemClock;
+  const alertLog = createAlertLog({ redisUrl: config.redis.url, namespace: config.redis.namespace, maxLength: config.alerts.maxLength, logger, clock });
   const publisher = new AlertPublisher(alertLog, logger.child({ component: 'alerts' }));
-  const shared = (name: string): SharedServices => ({ logger: logger.child({ subgraph: name }), publisher, redisUrl: config.redis.url, namespace: config.redis.namespace });
+  const shared = (name: string): SharedServices => ({ logger: logger.child({ subgraph: name }), publisher, redisUrl: config.redis.url, namespace: config.redis.namespace, clock });
 
   let gatewayUrl = '';
   const hosts = createHostsRuntime(config.hosts, shared('hosts'), options.probe ? { probe: options.probe } : {});

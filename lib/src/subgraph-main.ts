@@ -1,3 +1,4 @@
+import { systemClock } from './clock.js';
 import type { BaseContext } from '@apollo/server';
 import { z } from 'zod';
 import type { AlertLog } from './alerts/alert-log.js';
@@ -48,7 +49,7 @@ export async function runSubgraphService<TConfig extends BaseConfig, TSection ex
       const own = sectionOf(config);
       if (!config.redis.url) logger.warn('no Redis configured: alerts raised by this process stay in its memory');
       const alertLog = createAlertLog({ redisUrl: config.redis.url, namespace: config.redis.namespace, maxLength: 100_000, logger });
-      const shared: SharedServices = { logger, publisher: new AlertPublisher(alertLog, logger), redisUrl: config.redis.url, namespace: config.redis.namespace };
+      const shared: SharedServices = { logger, publisher: new AlertPublisher(alertLog, logger), redisUrl: config.redis.url, namespace: config.redis.namespace, clock: systemClock };
       const built = build(own, shared, alertLog);
       const running = await serveSubgraph(built.definition, {
         port: own.port,

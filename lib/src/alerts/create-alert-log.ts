@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { createRedis, keyPrefix } from '../redis.js';
 import type { AlertLog } from './alert-log.js';
@@ -5,8 +6,8 @@ import { MemoryAlertLog } from './memory-alert-log.js';
 import { RedisAlertLog } from './redis-alert-log.js';
 
 /** The Redis Stream when Redis is configured, else the in-memory log (one-process embedded stack only). */
-export function createAlertLog(options: { redisUrl?: string | undefined; namespace: string; maxLength: number; logger: Logger }): AlertLog {
-  if (!options.redisUrl) return new MemoryAlertLog({ maxLength: options.maxLength });
+export function createAlertLog(options: { redisUrl?: string | undefined; namespace: string; maxLength: number; logger: Logger; clock?: Clock }): AlertLog {
+  if (!options.redisUrl) return new MemoryAlertLog({ maxLength: options.maxLength, ...(options.clock ? { now: options.clock } : {}) });
   const redis = createRedis(options.redisUrl, options.logger, 'alerts');
   const blocking = createRedis(options.redisUrl, options.logger, 'alerts-tail');
   return new RedisAlertLog(redis, blocking, {

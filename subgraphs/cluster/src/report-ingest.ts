@@ -1,4 +1,5 @@
 import type { NewAlert } from '@vigil/lib/alerts/alert';
+import { systemClock, type Clock } from '@vigil/lib/clock';
 import type { AlertPublisher } from '@vigil/lib/alerts/publisher';
 import type { Logger } from '@vigil/lib/logger';
 import type { KubeObject } from './kube/kube-object.js';
@@ -22,7 +23,8 @@ import type { NormalisedSecurityEvent, SecurityEvent, SecurityEventStore } from 
  * Kyverno ClusterPolicies and Policies are not reports: they only update `policyModes`, which tells
  * whether a Kyverno failure is of an Enforce policy (reports do not say).
  */
-export function createReportIngest(deps: { store: SecurityEventStore; publisher: AlertPublisher; logger: Logger; policyModes?: PolicyModes }): PulledSourceHandler {
+export function createReportIngest(deps: { store: SecurityEventStore; publisher: AlertPublisher; logger: Logger; policyModes?: PolicyModes; clock?: Clock }): PulledSourceHandler {
+  const clock = deps.clock ?? systemClock;
   // An informer re-delivers an unchanged object after a relist; counting it again would be wrong.
   const lastVersion = new Map<string, string>();
   const policyModes = deps.policyModes ?? new PolicyModes();
@@ -37,7 +39,8 @@ export function createReportIngest(deps: { store: SecurityEventStore; publisher:
       return;
     }
     const reportId = `${cluster}/${source}/${change.object.metadata.uid}`;
-    const now = new Date().toISOString();
+    const observedAt = clock();
+    const now = observedAt.toISOString();
     if (change.type === 'delete') {
       // The report went away (the workload was deleted, or the tool re-created it): its findings are resolved.
       const open = (await deps.store.getReportKeys(reportId)) ?? [];
@@ -47,7 +50,7 @@ export function createReportIngest(deps: { store: SecurityEventStore; publisher:
       return;
     }
     if (lastVersion.get(reportId) === change.object.metadata.resourceVersion) return;
-    const result = normaliseReport(source, change.object, { cluster, observedAt: new Date() });
+    const result = normaliseReport(source, change.object, { cluster, observedAt });
     if (!result.ok) {
       // A malformed report is the tool's problem, not a reason to stop reading the others.
       deps.logger.warn({ cluster, source, report: describe(change.object), reason: result.reason }, 'report skipped');

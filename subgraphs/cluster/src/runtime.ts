@@ -23,8 +23,8 @@ export interface ClusterRuntime {
 export function createClusterRuntime(config: ClusterConfig, shared: SharedServices): ClusterRuntime {
   const redis = shared.redisUrl ? createRedis(shared.redisUrl, shared.logger, 'cluster') : null;
   const store: SecurityEventStore = redis
-    ? new RedisSecurityEventStore(redis, { prefix: keyPrefix(shared.namespace, 'cluster'), retentionDays: config.retentionDays })
-    : new MemorySecurityEventStore({ retentionDays: config.retentionDays });
+    ? new RedisSecurityEventStore(redis, { prefix: keyPrefix(shared.namespace, 'cluster'), retentionDays: config.retentionDays, now: shared.clock })
+    : new MemorySecurityEventStore({ retentionDays: config.retentionDays, now: shared.clock });
   const falco = falcoIngestRouter({
     store,
     publisher: shared.publisher,
@@ -62,7 +62,7 @@ export function createClusterRuntime(config: ClusterConfig, shared: SharedServic
       if (kubeClusters.length === 0) return;
       pulled = startPulledSources({
         clusters: kubeClusters,
-        handler: createReportIngest({ store, publisher: shared.publisher, logger: shared.logger.child({ component: 'report-ingest' }) }),
+        handler: createReportIngest({ store, publisher: shared.publisher, logger: shared.logger.child({ component: 'report-ingest' }), clock: shared.clock }),
         logger: shared.logger.child({ component: 'pulled-sources' }),
         detectionIntervalMs: (config.kubernetes?.detectionIntervalSeconds ?? 300) * 1000,
       });

@@ -1,3 +1,4 @@
+import { systemClock } from '@vigil/lib/clock';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,7 +71,7 @@ describe('pulled sources: a Trivy VulnerabilityReport read through the Kubernete
     writeFileSync(kubeconfigPath, api.kubeconfig('ctx-prod'));
     const config = clusterConfig.parse({ name: 'pushed', kubernetes: { kubeconfigPath, contexts: [{ context: 'ctx-prod', name: 'prod' }], detectionIntervalSeconds: 5 } });
     alerts = new MemoryAlertLog({ maxLength: 100 });
-    runtime = createClusterRuntime(config, { logger, publisher: new AlertPublisher(alerts, logger), redisUrl: undefined, namespace: 'test' });
+    runtime = createClusterRuntime(config, { logger, publisher: new AlertPublisher(alerts, logger), redisUrl: undefined, namespace: 'test', clock: systemClock });
     await runtime.start();
   });
 

@@ -20,6 +20,6 @@ export function createComplianceRuntime(
   let client: VigilClient | null = null;
   const lazyClient = (): VigilClient => (client ??= createVigilClient({ url: typeof gatewayUrl === 'function' ? gatewayUrl() : gatewayUrl }));
   const evidence = new GraphEvidenceSource(lazyClient);
-  const definition = createComplianceSubgraph({ catalogue, evidence, maxProbeAgeHours: config.maxProbeAgeHours, logger: shared.logger });
+  const definition = createComplianceSubgraph({ catalogue, evidence, maxProbeAgeHours: config.maxProbeAgeHours, logger: shared.logger, now: shared.clock });
   return { definition: { ...definition, close: async () => client?.dispose() } };
 }

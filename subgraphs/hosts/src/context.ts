@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import type { Clock } from '@vigil/lib/clock';
 import type { CollectorFreshness, FactStore, ProbeState } from './facts/fact-store.js';
 import type { CollectorName, FactItems, FactType } from './facts/types.js';
 import type { InventoryHost } from './inventory/build-inventory.js';
@@ -8,6 +9,8 @@ export interface HostsDeps {
   inventory: readonly InventoryHost[];
   store: FactStore;
   scheduler: Pick<ProbeScheduler, 'refresh'>;
+  /** "Now" for windows that end at the present (Host.metrics without `to`). @default systemClock */
+  clock?: Clock;
   /** Default window of Host.metrics when no `from` is given. @default 24 h */
   defaultMetricsWindowMs?: number;
 }

@@ -9,6 +9,7 @@ import { RedisFactStore } from './facts/redis-fact-store.js';
 import { buildInventory, type InventoryHost } from './inventory/build-inventory.js';
 import { createProbePipeline, type ReportProbe } from './probe-pipeline.js';
 import { createProbeScheduler, type ProbeScheduler } from './scheduling/probe-scheduler.js';
+import { systemClock as schedulerTimers } from './scheduling/in-process-probe-scheduler.js';
 import { createHostsSubgraph } from './server.js';
 import { probeHostReport } from './sources/probe/probe-report.js';
 
@@ -26,7 +27,7 @@ export function createHostsRuntime(config: HostsConfig, shared: SharedServices, 
   const inventory = buildInventory(config, warnings);
   for (const warning of warnings) shared.logger.warn({ warning }, 'ansible inventory import');
   const prefix = keyPrefix(shared.namespace, 'hosts');
-  const retention = { metricsRetentionDays: config.retention.metricsDays, historyRetentionDays: config.retention.historyDays };
+  const retention = { metricsRetentionDays: config.retention.metricsDays, historyRetentionDays: config.retention.historyDays, now: shared.clock };
   const store: FactStore = shared.redisUrl
     ? new RedisFactStore(createRedis(shared.redisUrl, shared.logger, 'hosts'), prefix, retention)
     : new MemoryFactStore(retention);
@@ -50,9 +51,10 @@ export function createHostsRuntime(config: HostsConfig, shared: SharedServices, 
     redisUrl: shared.redisUrl,
     prefix,
     // A run is a facts and a metrics probe, each bounded by connect + command timeouts; the lock must outlive both.
+    clock: { ...schedulerTimers, now: () => shared.clock().getTime() },
     lockDurationMs: 2 * (config.probe.connectTimeoutMs + 2 * config.probe.commandTimeoutMs) + 30_000,
   });
-  const definition = createHostsSubgraph({ inventory, store, scheduler });
+  const definition = createHostsSubgraph({ inventory, store, scheduler, clock: shared.clock });
   return {
     definition: {
       ...definition,

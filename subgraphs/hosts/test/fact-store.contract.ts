@@ -4,13 +4,17 @@ import type { CollectorName, CollectorOutcome, FactChange, HostFacts, MetricsSna
 import type { InstalledPackage, OsInfo } from '../src/sources/probe/types.js';
 
 /** Behaviour every FactStore must have; run against each implementation in fact-store.int.test.ts. */
-export function factStoreContract(name: string, make: (options?: FactStoreOptions) => Promise<FactStore>) {
+export function factStoreContract(name: string, makeStore: (options?: FactStoreOptions) => Promise<FactStore>) {
   const T0 = '2026-11-22T10:00:00.000Z';
   const T1 = '2026-11-22T11:00:00.000Z';
   const T2 = '2026-11-22T12:00:00.000Z';
   const T3 = '2026-11-22T13:00:00.000Z';
   const DAY = 86_400_000;
   const plus = (iso: string, ms: number) => new Date(Date.parse(iso) + ms).toISOString();
+  // The reports below are stamped T0..T3; the stores trim by their clock, so every store here reads
+  // "now" just after T3 unless a test moves it. On the real clock they would be trimmed on arrival
+  // once T0 is older than a retention window.
+  const make = (options?: FactStoreOptions) => makeStore({ now: () => new Date(plus(T3, 60_000)), ...options });
 
   const os: OsInfo = { id: 'debian', idLike: [], name: 'Debian GNU/Linux', prettyName: 'Debian GNU/Linux 12 (bookworm)', version: '12 (bookworm)', versionId: '12', kernel: '6.1.0', arch: 'x86_64' };
   const pkg = (pkgName: string, version: string, arch: string | null = 'amd64'): InstalledPackage => ({ name: pkgName, version, arch });

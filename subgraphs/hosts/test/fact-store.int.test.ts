@@ -25,6 +25,8 @@ factStoreContract('redis', async (options?: FactStoreOptions) => new RedisFactSt
 
 const T0 = '2026-11-22T10:00:00.000Z';
 const T1 = '2026-11-22T11:00:00.000Z';
+/** The stores trim metrics and history by their clock: pin it beside the reports' stamps, not to today. */
+const atReports = { now: () => new Date('2026-11-22T12:30:00.000Z') };
 
 const packages = (count: number, version = '1.0'): InstalledPackage[] =>
   Array.from({ length: count }, (_, i) => ({ name: `pkg-${String(i).padStart(4, '0')}`, version, arch: 'amd64' }));
@@ -85,7 +87,7 @@ async function monitored(action: () => Promise<unknown>): Promise<string[][]> {
 describe('RedisFactStore', () => {
   it('reads only the index key of the package asked for', async () => {
     const prefix = `${server.uniquePrefix()}:`;
-    const store = new RedisFactStore(redisFor('test'), prefix);
+    const store = new RedisFactStore(redisFor('test'), prefix, atReports);
     for (const host of ['a', 'b', 'c']) await store.saveReport(packagesReport(host, T0, [...packages(50), { name: 'openssl', version: `3.0.${host}`, arch: 'amd64' }]));
 
     let holders: unknown[] = [];
@@ -100,7 +102,7 @@ describe('RedisFactStore', () => {
 
   it('stores a first report of 700 packages in three round trips, and an unchanged one in two', async () => {
     const { client, roundTrips } = countingClient(redisFor('test'));
-    const store = new RedisFactStore(client, `${server.uniquePrefix()}:`);
+    const store = new RedisFactStore(client, `${server.uniquePrefix()}:`, atReports);
     const first = await store.saveReport(packagesReport('big', T0, packages(700)));
     expect(first.changes).toHaveLength(700);
     expect(roundTrips()).toBeLessThanOrEqual(3);
@@ -128,7 +130,7 @@ describe('RedisFactStore', () => {
   it('lays out keys under its prefix and gives every growing key an expiry', async () => {
     const prefix = `${server.uniquePrefix()}:`;
     const redis = redisFor('test');
-    const store = new RedisFactStore(redis, prefix);
+    const store = new RedisFactStore(redis, prefix, atReports);
     await store.saveReport({
       ...packagesReport('h', T0, packages(2)),
       collectors: { packages: { status: 'OK', message: null }, metrics: { status: 'OK', message: null } },
@@ -145,7 +147,7 @@ describe('RedisFactStore', () => {
 
   it('stores a fleet of hosts with 700 packages each in reasonable time', async () => {
     const hostCount = Number(process.env.FACT_STORE_SCALE_HOSTS ?? 100);
-    const store = new RedisFactStore(redisFor('test'), `${server.uniquePrefix()}:`);
+    const store = new RedisFactStore(redisFor('test'), `${server.uniquePrefix()}:`, atReports);
     const items = packages(700);
     const started = performance.now();
     const ids = Array.from({ length: hostCount }, (_, i) => `host-${i}`);

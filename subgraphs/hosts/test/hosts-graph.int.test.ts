@@ -1,3 +1,4 @@
+import { systemClock } from '@vigil/lib/clock';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryAlertLog } from '@vigil/lib/alerts/memory-alert-log';
@@ -66,7 +67,7 @@ describe('hosts subgraph over a fleet of real sshd hosts', () => {
       probe: { connectTimeoutMs: 1500, commandTimeoutMs: 20_000 },
     });
     alerts = new MemoryAlertLog({ maxLength: 1000 });
-    runtime = createHostsRuntime(config, { logger, publisher: new AlertPublisher(alerts, logger), redisUrl: undefined, namespace: 'test' });
+    runtime = createHostsRuntime(config, { logger, publisher: new AlertPublisher(alerts, logger), redisUrl: undefined, namespace: 'test', clock: systemClock });
     await runtime.start();
     await runtime.scheduler.firstRoundDone();
   });

@@ -1,3 +1,4 @@
+import { systemClock } from '@vigil/lib/clock';
 import { badInput } from '@vigil/lib/errors';
 import { pageAfter, pageSize } from '@vigil/lib/cursor';
 import type {
@@ -76,7 +77,7 @@ export const Host: HostResolvers = {
   firewall: async (host, _args, { facts }) => (await facts('firewall', host.id))?.[0] ?? null,
   disks: async (host, _args, { facts }) => (await facts('disks', host.id)) ?? [],
   metrics: async (host, { from, to }, { deps }) => {
-    const end = to != null ? parseTime('to', to) : new Date();
+    const end = to != null ? parseTime('to', to) : (deps.clock ?? systemClock)();
     const start = from != null ? parseTime('from', from) : new Date(end.getTime() - (deps.defaultMetricsWindowMs ?? DAY_MS));
     if (start > end) throw badInput('metrics: from must not be after to');
     return deps.store.getMetrics(host.id, start.toISOString(), end.toISOString());
