@@ -81,14 +81,17 @@ const config: CodegenConfig = {
       schema: 'schema/schema.graphql',
       documents: ['sdk/operations/*.graphql'],
       preset: 'client',
-      presetConfig: { fragmentMasking: false },
+      // persistedDocuments: each document carries its sha256 (`__meta__.hash`), which the SDK sends as
+      // `documentId`, and persisted-documents.json lists them for the gateway's trusted documents.
+      presetConfig: { fragmentMasking: false, persistedDocuments: true },
       plugins: [{ add: { content: '/* eslint-disable */' } }],
       config: {
         useTypeImports: true,
         enumsAsTypes: true,
         emitLegacyCommonJSImports: false,
         scalars,
-        documentMode: 'documentNode',
+        // documentNodeImportFragments (the preset's default) rather than documentNode: only it emits `__meta__`.
+        documentMode: 'documentNodeImportFragments',
       },
     },
   },

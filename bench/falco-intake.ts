@@ -18,6 +18,7 @@ import { cpuSeconds, findPid } from './lib/proc-cpu.js';
 import type { Progress } from './lib/progress.js';
 import { serverResource, type Register } from './lib/resources.js';
 import { StackProcess } from './lib/stack-process.js';
+import { benchCredentials, type BenchCredentials } from './lib/bench-credentials.js';
 import type { ProcessSample, StackInfo } from './lib/stack-protocol.js';
 import { median, range, summarize } from './lib/stats.js';
 
@@ -162,6 +163,7 @@ class IntakeRun {
     readonly variant: IntakeVariant,
     readonly stack: StackProcess,
     readonly info: StackInfo,
+    readonly credentials: BenchCredentials,
     readonly mix: FalcoEventMix,
     /** redis-server's pid when this variant stores in Redis. */
     readonly redisPid: number | null,
@@ -176,7 +178,7 @@ class IntakeRun {
     let status = 0;
     let text = '';
     try {
-      const response = await this.pool.request({ path: '/ingest/falco', method: 'POST', headers: { 'content-type': 'application/json' }, body: event.body });
+      const response = await this.pool.request({ path: '/ingest/falco', method: 'POST', headers: { 'content-type': 'application/json', ...this.credentials.webhookHeaders }, body: event.body });
       status = response.statusCode;
       text = await response.body.text();
     } catch (error) {
@@ -228,15 +230,16 @@ export async function runFalcoIntake(options: FalcoIntakeOptions, log: Progress,
     const launched = await Promise.all(
       options.variants.map(async (variant, i) => {
         const redisParams = variant.store === 'redis' && redis ? { redis: { url: redis.url, namespace: `bench-intake-${i}` } } : {};
-        const { process: stack, info } = await StackProcess.launch(`falco-intake-${i}`, { localHostId: null, ...redisParams, timeoutMs: 120_000 });
+        const credentials = benchCredentials();
+        const { process: stack, info } = await StackProcess.launch(`falco-intake-${i}`, { localHostId: null, ...redisParams, ...credentials.launch, timeoutMs: 120_000 });
         register(stack);
-        return { variant, stack, info, i };
+        return { variant, stack, info, i, credentials };
       }),
     );
     const redisPid = redis ? findPid(['redis-server', `:${redis.port}`]) : null;
-    for (const { variant, stack, info, i } of launched) {
+    for (const { variant, stack, info, i, credentials } of launched) {
       const mix = new FalcoEventMix({ podsPerNamespace: options.podsPerNamespace, newShare: options.newShare, criticalShare: variant.criticalShare, seed: 1000 + i });
-      runs.push(new IntakeRun(variant, stack, info, mix, variant.store === 'redis' ? redisPid : null));
+      runs.push(new IntakeRun(variant, stack, info, credentials, mix, variant.store === 'redis' ? redisPid : null));
     }
 
     for (const run of runs) {
@@ -388,7 +391,7 @@ function startSampler(stack: StackProcess): { stop(): Promise<ProcessSample[]> }
 
 /** Reads every stored Falco event back through the gateway and checks the counts against what was accepted. */
 async function verify(run: IntakeRun): Promise<Verification> {
-  const client = createVigilClient({ url: run.info.gatewayUrl, timeoutMs: 120_000 });
+  const client = createVigilClient({ url: run.info.gatewayUrl, headers: run.credentials.gatewayHeaders, timeoutMs: 120_000 });
   let sumOfCounts = 0;
   const ids = new Set<string>();
   let after: string | undefined;

@@ -14,7 +14,8 @@ import { emptySample, segment, sequentialRound, type Sample } from './lib/reques
 import { Agent, request } from 'undici';
 import { pino } from 'pino';
 import { createRedis, keyPrefix, type Redis } from '@vigil/lib/redis';
-import { SIGNATURE_HEADER, sign } from '@vigil/lib/signing';
+import { directHeaders } from './lib/direct-headers.js';
+import { benchCredentials } from './lib/bench-credentials.js';
 import { RedisFactStore } from '@vigil/subgraph-hosts/facts/redis-fact-store';
 import { startRedisServer } from '../test/support/redis-server.js';
 import { int, kib, mib, ms, round3, table } from './lib/format.js';
@@ -145,14 +146,15 @@ export async function runHostsWithPackage(options: HostsWithPackageOptions, log:
     log(`Redis: used_memory_human ${redisFigures.usedMemoryHuman}, ${int(redisFigures.keys)} keys`);
 
     log('starting the stack (fleet mode: Redis, stub probe) in a child process');
-    const launched = await StackProcess.launch('hosts-with-package', { fleet: { redisUrl: redisServer.url, namespace: NAMESPACE, hostIds: fleet.hostIds }, timeoutMs: 180_000 });
+    const credentials = benchCredentials();
+    const launched = await StackProcess.launch('hosts-with-package', { fleet: { redisUrl: redisServer.url, namespace: NAMESPACE, hostIds: fleet.hostIds }, ...credentials.launch, timeoutMs: 180_000 });
     stack = launched.process;
     register(stack);
     const { info } = launched;
     const probesAtStart = await stack.call('probes', {});
     log(`stack up in ${info.startMs} ms (pid ${info.pid}), first round done (stub probes: ${probesAtStart.facts} facts, ${probesAtStart.metrics} metrics)`);
 
-    const client = new Client(agent, info.gatewayUrl);
+    const client = new Client(agent, info.gatewayUrl, credentials.gatewayHeaders);
     const run = (query: QueryName) => client.run(query);
     const verification = await verify(client, expected);
     log(`verified: ${verification.text}`);
@@ -334,13 +336,15 @@ class Client {
   constructor(
     private readonly agent: Agent,
     private readonly url: string,
+    /** The gateway caller's credentials; a request straight to a subgraph carries the gateway's signature instead. */
+    private readonly gatewayHeaders: Record<string, string>,
   ) {}
 
   /** Through the gateway, or (`upstream`) straight to a subgraph, signed. */
   async run(query: QueryName, upstream?: { url: string; secret: string }): Promise<{ data: QueryData; bytes: number }> {
     const body = JSON.stringify({ query: QUERIES[query].document });
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
-    if (upstream) headers[SIGNATURE_HEADER] = sign(upstream.secret, body);
+    Object.assign(headers, upstream ? directHeaders(upstream.secret, upstream.url, 'hosts', body) : this.gatewayHeaders);
     const response = await request(upstream?.url ?? this.url, { method: 'POST', headers, body, dispatcher: this.agent });
     const text = await response.body.text();
     if (response.statusCode !== 200) throw new Error(`${query}: the gateway answered ${response.statusCode}: ${text.slice(0, 300)}`);

@@ -9,6 +9,7 @@
  */
 import { AlertRaisedDocument, type AlertRaisedSubscription } from '@vigil/sdk/index';
 import { SubscriberPool } from './lib/subscriber-pool.js';
+import { benchCredentials } from './lib/bench-credentials.js';
 import { terminalShellEvent } from './lib/falco-events.js';
 import { int, ms, round3, table } from './lib/format.js';
 import type { Progress } from './lib/progress.js';
@@ -75,12 +76,14 @@ export async function runIntakeToSubscriber(options: IntakeToSubscriberOptions, 
     if (errors.length < 10) errors.push(message);
   };
   log('starting the stack process (memory stores, no hosts)');
-  const { process: stack, info } = await StackProcess.launch('intake-to-subscriber', { localHostId: null });
+  const credentials = benchCredentials();
+  const { process: stack, info } = await StackProcess.launch('intake-to-subscriber', { localHostId: null, ...credentials.launch });
   register(stack);
   let leaked = 0;
   const subscribers = new SubscriberPool<AlertRaisedSubscription>({
     gatewayUrl: info.gatewayUrl,
     gatewayWsUrl: info.gatewayWsUrl,
+    headers: credentials.gatewayHeaders,
     subscribe: (client) => client.subscribe(AlertRaisedDocument, { filter: { minSeverity: 'CRITICAL' } }),
     // The send time travels in the pod name, which ends up as the alert subject's name.
     stampOf: ({ alertRaised }) => {
@@ -101,7 +104,7 @@ export async function runIntakeToSubscriber(options: IntakeToSubscriberOptions, 
     const sentNs = process.hrtime.bigint();
     const body = terminalShellEvent(NAMESPACE, stampedPod(round, seq, sentNs), 'Critical');
     try {
-      const response = await fetch(ingestUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const response = await fetch(ingestUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...credentials.webhookHeaders }, body });
       await response.text();
       if (round > 0) postLatencies.push(Number(process.hrtime.bigint() - sentNs) / 1e6);
       if (response.status !== 202) {

@@ -9,11 +9,13 @@
  */
 import { pino } from 'pino';
 import type { NewAlert } from '@vigil/lib/alerts/alert';
+import { createLogger } from '@vigil/lib/logger';
 import { startStack, type RunningStack } from '@vigil/gateway/stack';
 import { vigilConfig } from '@vigil/gateway/stack-config';
 import type { ReportProbe } from '@vigil/subgraph-hosts/probe-pipeline';
 import {
   stampedTitle,
+  type AuthParams,
   type BurstParams,
   type BurstResult,
   type FleetParams,
@@ -85,15 +87,21 @@ const handlers: Handlers = {
 async function start(params: StartParams): Promise<StackInfo> {
   if (stack) throw new Error('already started');
   const started = performance.now();
-  // Production settings (masked errors, gateway log level warn, no introspection): what is deployed.
+  // Production settings unless asked otherwise (masked errors, gateway log level warn, no
+  // introspection): what is deployed. Logs are discarded unless a log file is given.
+  const level = params.logFile === undefined ? 'silent' : 'info';
   const config = vigilConfig.parse({
-    env: 'production',
-    log: { level: 'silent' },
+    env: params.env ?? 'production',
+    log: { level },
     signing: { secret: params.secret },
     ...(params.fleet ? fleetConfig(params.fleet) : localConfig(params.localHostId, params.redis)),
     ...(params.alertLogMaxLength === undefined ? {} : { alerts: { maxLength: params.alertLogMaxLength } }),
+    ...(params.auth ? { gateway: { auth: authConfig(params.auth) } } : {}),
+    ...(params.webhookToken === undefined ? {} : { cluster: { falco: { token: params.webhookToken }, audit: { token: params.webhookToken } } }),
   });
-  stack = await startStack({ config, logger: pino({ level: 'silent' }), signingSecret: params.secret, ports: 'ephemeral', ...(params.fleet ? { probe: stubProbe } : {}) });
+  // As production logs (lib/service-main.ts): createLogger's JSON lines, one synchronous write each.
+  const logger = params.logFile === undefined ? pino({ level }) : createLogger('vigil', { level }, pino.destination({ dest: params.logFile, sync: true }));
+  stack = await startStack({ config, logger, signingSecret: params.secret, ports: 'ephemeral', ...(params.fleet ? { probe: stubProbe } : {}) });
   // Host.os comes from the first probe of this machine; in fleet mode, every host's first (stub)
   // probe is done, so no probe is due while the benchmark measures.
   await stack.hosts.scheduler.firstRoundDone();
@@ -104,6 +112,14 @@ async function start(params: StartParams): Promise<StackInfo> {
     gatewayWsUrl: stack.gateway.wsUrl,
     subgraphUrls,
     startMs: Math.round(performance.now() - started),
+  };
+}
+
+/** `gateway.auth` of the config from the benchmark's AuthParams. */
+function authConfig(auth: AuthParams): Record<string, unknown> {
+  return {
+    ...(auth.jwtSecret === undefined ? {} : { jwt: { secret: auth.jwtSecret } }),
+    ...(auth.apiKeys === undefined ? {} : { apiKeys: auth.apiKeys }),
   };
 }
 

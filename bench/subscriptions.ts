@@ -8,6 +8,7 @@
 import type { AlertSubject } from '@vigil/lib/alerts/alert';
 import { AlertRaisedDocument, AlertRaisedWithSubjectDocument } from '@vigil/sdk/index';
 import { SubscriberPool } from './lib/subscriber-pool.js';
+import { benchCredentials, type BenchCredentials } from './lib/bench-credentials.js';
 import { int, kib, mib, ms, round3, table } from './lib/format.js';
 import type { Progress } from './lib/progress.js';
 import { hostSubject, seedAlerts, seedFalcoEvents } from './lib/seed.js';
@@ -102,10 +103,12 @@ class VariantRun extends SubscriberPool<RaisedPayload> {
     readonly variant: SubscriptionVariant,
     readonly stack: StackProcess,
     readonly info: StackInfo,
+    readonly credentials: BenchCredentials,
   ) {
     super({
       gatewayUrl: info.gatewayUrl,
       gatewayWsUrl: info.gatewayWsUrl,
+      headers: credentials.gatewayHeaders,
       subscribe: (client) =>
         variant.document === 'AlertRaised' ? client.subscribe(AlertRaisedDocument, {}) : client.subscribe(AlertRaisedWithSubjectDocument, {}),
       stampOf: (payload) => {
@@ -133,12 +136,13 @@ export async function runSubscriptions(options: SubscriptionsOptions, log: Progr
   try {
     const launched = await Promise.all(
       options.variants.map(async (variant, i) => {
-        const { process: stack, info } = await StackProcess.launch(`subscriptions-${i}`, { localHostId: LOCAL_HOST_ID, alertLogMaxLength: ALERT_LOG_CAP });
+        const credentials = benchCredentials();
+        const { process: stack, info } = await StackProcess.launch(`subscriptions-${i}`, { localHostId: LOCAL_HOST_ID, alertLogMaxLength: ALERT_LOG_CAP, ...credentials.launch });
         register(stack);
-        return { variant, stack, info };
+        return { variant, stack, info, credentials };
       }),
     );
-    for (const { variant, stack, info } of launched) runs.push(new VariantRun(variant, stack, info));
+    for (const { variant, stack, info, credentials } of launched) runs.push(new VariantRun(variant, stack, info, credentials));
 
     const subjectLists = new Map<VariantRun, AlertSubject[]>();
     for (const run of runs) subjectLists.set(run, await subjectsFor(run));
@@ -235,7 +239,7 @@ export async function runSubscriptions(options: SubscriptionsOptions, log: Progr
 
 /** Alternating Host and Pod subjects; the pods have Falco events, so the with-subject variant resolves real data. */
 async function subjectsFor(run: VariantRun): Promise<AlertSubject[]> {
-  const pods = await seedFalcoEvents(run.info.subgraphUrls.cluster, 5, 2);
+  const pods = await seedFalcoEvents(run.info.subgraphUrls.cluster, 5, 2, run.credentials.launch.webhookToken);
   const subjects = pods.flatMap((pod) => [hostSubject(LOCAL_HOST_ID), pod]);
   // Fill the capped log (nobody is subscribed yet, so nothing is delivered).
   await run.stack.call('raise', { alerts: seedAlerts(ALERT_LOG_CAP, subjects) });

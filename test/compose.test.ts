@@ -8,6 +8,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv/dist/2019.js';
 import ajvFormats from 'ajv-formats';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { isRecord, list, rec, str, type Rec } from './support/shape.js';
 
 /**
  * docker-compose.yml is run on machines this repository never sees, so it is checked here twice:
@@ -23,26 +24,6 @@ const dockerignoreText = readFileSync(resolve(root, '.dockerignore'), 'utf8');
 // Compose resolves YAML anchors and `<<` merge keys before validating; so must we.
 const compose: unknown = parse(composeText, { merge: true });
 
-type Rec = Record<string, unknown>;
-
-function isRecord(value: unknown): value is Rec {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function rec(value: unknown, what: string): Rec {
-  if (!isRecord(value)) throw new Error(`${what}: expected a mapping, got ${JSON.stringify(value)}`);
-  return value;
-}
-
-function str(value: unknown, what: string): string {
-  if (typeof value !== 'string') throw new Error(`${what}: expected a string, got ${JSON.stringify(value)}`);
-  return value;
-}
-
-function list(value: unknown, what: string): unknown[] {
-  if (!Array.isArray(value)) throw new Error(`${what}: expected a list, got ${JSON.stringify(value)}`);
-  return value;
-}
 
 // ---------------------------------------------------------------------------------------------------
 // The schema
@@ -134,7 +115,7 @@ const VIGIL_SERVICES: Record<string, { entry: string; port: number }> = {
 const ONE_SHOT = new Set(['ssh-keys']);
 const SIGNING_SECRET = '${VIGIL_SIGNING_SECRET:?set VIGIL_SIGNING_SECRET to 32+ random characters}';
 /** Every variable Compose may interpolate from the user's environment. */
-const INTERPOLATED = new Set(['VIGIL_SIGNING_SECRET', 'VIGIL_FALCO_TOKEN', 'VIGIL_AUDIT_WEBHOOK_TOKEN', 'VIGIL_LOG_LEVEL']);
+const INTERPOLATED = new Set(['VIGIL_SIGNING_SECRET', 'VIGIL_JWT_SECRET', 'VIGIL_SERVICE_API_KEY', 'VIGIL_FALCO_TOKEN', 'VIGIL_AUDIT_WEBHOOK_TOKEN', 'VIGIL_LOG_LEVEL']);
 const HOSTS_CONFIG = {
   hosts: {
     local: { enabled: false },
@@ -474,8 +455,12 @@ describe('secrets in docker-compose.yml', () => {
         expect(value, `${name}.${key}`).toMatch(new RegExp(`^\\$\\{${key}(?::\\?[^}]+|:-)\\}$`));
       }
     }
-    expect(environment('cluster')['VIGIL_FALCO_TOKEN']).toBe('${VIGIL_FALCO_TOKEN:-}');
-    expect(environment('cluster')['VIGIL_AUDIT_WEBHOOK_TOKEN']).toBe('${VIGIL_AUDIT_WEBHOOK_TOKEN:-}');
+    // The stack runs with env production, which refuses to start without these: Compose must ask for them.
+    expect(environment('cluster')['VIGIL_FALCO_TOKEN']).toMatch(/^\$\{VIGIL_FALCO_TOKEN:\?/);
+    expect(environment('cluster')['VIGIL_AUDIT_WEBHOOK_TOKEN']).toMatch(/^\$\{VIGIL_AUDIT_WEBHOOK_TOKEN:\?/);
+    expect(environment('gateway')['VIGIL_JWT_SECRET']).toMatch(/^\$\{VIGIL_JWT_SECRET:\?/);
+    expect(environment('gateway')['VIGIL_SERVICE_API_KEY']).toMatch(/^\$\{VIGIL_SERVICE_API_KEY:\?/);
+    expect(environment('compliance')['VIGIL_SERVICE_API_KEY']).toMatch(/^\$\{VIGIL_SERVICE_API_KEY:\?/);
     expect(environment('cluster')['VICTORIALOGS_URL']).toBe('http://victorialogs:9428');
   });
 

@@ -18,9 +18,10 @@ export function podSubject(name: string): KubeSubject {
 /**
  * Posts `eventsPerPod` distinct Falco events (different commands) for each of `pods` pods to the
  * cluster subgraph's intake, timed now so retention keeps them; KubeObject.securityEvents then has
- * data for those pods. Each (Critical) event also raises an alert, as in production.
+ * data for those pods. Each (Critical) event also raises an alert, as in production. `token`: the
+ * stack's cluster.falco.token, when it has one.
  */
-export async function seedFalcoEvents(clusterGraphqlUrl: string, pods: number, eventsPerPod: number): Promise<KubeSubject[]> {
+export async function seedFalcoEvents(clusterGraphqlUrl: string, pods: number, eventsPerPod: number, token?: string): Promise<KubeSubject[]> {
   const template = JSON.parse(readFileSync(FALCO_FIXTURE, 'utf8')) as { output_fields: Record<string, unknown> } & Record<string, unknown>;
   const url = clusterGraphqlUrl.replace(/\/graphql$/, '/ingest/falco');
   const subjects: KubeSubject[] = [];
@@ -32,7 +33,8 @@ export async function seedFalcoEvents(clusterGraphqlUrl: string, pods: number, e
         time: new Date().toISOString(),
         output_fields: { ...template.output_fields, 'k8s.pod.name': pod, 'proc.cmdline': `sh -c bench-command-${c}` },
       };
-      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) });
+      const headers: Record<string, string> = { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) };
+      const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(event) });
       if (response.status !== 202) throw new Error(`Falco intake answered ${response.status}: ${await response.text()}`);
     }
     subjects.push(podSubject(pod));

@@ -42,7 +42,8 @@ export class StackProcess {
   /** Forks bench/stack-server.ts under tsx with --expose-gc and starts the stack in it (see StartParams). */
   static async launch(
     label: string,
-    options: ({ localHostId: string | null; redis?: RedisParams } | { fleet: FleetParams }) & { alertLogMaxLength?: number; timeoutMs?: number },
+    options: ({ localHostId: string | null; redis?: RedisParams } | { fleet: FleetParams }) &
+      Pick<StartParams, 'alertLogMaxLength' | 'env' | 'auth' | 'webhookToken' | 'logFile'> & { timeoutMs?: number },
   ): Promise<{ process: StackProcess; info: StackInfo }> {
     // tsx resolved here, not by the child's cwd; `--import tsx` registers its ESM and CJS hooks (Node 20.6+).
     const tsx = import.meta.resolve('tsx');
@@ -58,6 +59,10 @@ export class StackProcess {
         secret: stackProcess.secret,
         ...('fleet' in options ? { fleet: options.fleet } : { localHostId: options.localHostId, ...(options.redis ? { redis: options.redis } : {}) }),
         ...(options.alertLogMaxLength === undefined ? {} : { alertLogMaxLength: options.alertLogMaxLength }),
+        ...(options.env === undefined ? {} : { env: options.env }),
+        ...(options.auth === undefined ? {} : { auth: options.auth }),
+        ...(options.webhookToken === undefined ? {} : { webhookToken: options.webhookToken }),
+        ...(options.logFile === undefined ? {} : { logFile: options.logFile }),
       };
       const info = await stackProcess.call('start', params, options.timeoutMs ?? 60_000);
       return { process: stackProcess, info };

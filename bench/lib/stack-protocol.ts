@@ -1,4 +1,5 @@
 import type { AlertSubject, NewAlert } from '@vigil/lib/alerts/alert';
+import type { Role } from '@vigil/lib/identity';
 import type { SubgraphName } from '@vigil/schema/subgraphs';
 
 /**
@@ -33,7 +34,30 @@ export type StartParams = {
   secret: string;
   /** alerts.maxLength of the stack's alert log (the config minimum is 100). @default the config default */
   alertLogMaxLength?: number;
+  /**
+   * The config's `env`. Production masks errors, blocks introspection and suggestions, and refuses
+   * to start without `auth` and `webhookToken`; development with no `auth` treats every caller as a
+   * local admin (the only way Vigil runs without authentication). @default production
+   */
+  env?: 'production' | 'development';
+  /** `gateway.auth`: the callers the gateway accepts (see AuthParams). @default nothing configured */
+  auth?: AuthParams;
+  /** `cluster.falco.token` and `cluster.audit.token` (required in production); Falco posts then carry `Authorization: Bearer <token>`. */
+  webhookToken?: string;
+  /**
+   * Log as production does (the stack's createLogger at level info, one JSON line per record,
+   * synchronous writes) into this file, instead of discarding every record (level silent).
+   */
+  logFile?: string;
 } & ({ localHostId: string | null; redis?: RedisParams; fleet?: undefined } | { fleet: FleetParams; localHostId?: undefined; redis?: undefined });
+
+/** `gateway.auth` of a benchmark stack; sent over IPC like the signing secret. */
+export interface AuthParams {
+  /** `jwt.secret`: HS256 bearer tokens signed with it are accepted (roles from the `roles` claim, caller from `sub`). */
+  jwtSecret?: string;
+  /** `apiKeys`: `x-api-key` callers, by the hex SHA-256 of the key, with these roles and every tenant. */
+  apiKeys?: { name: string; sha256: string; roles: Role[] }[];
+}
 
 /** Every store of the stack (alert log, security events, host facts) in this Redis, keys under `<namespace>:`. */
 export interface RedisParams {

@@ -10,6 +10,8 @@ export interface DeliveryStamp {
 export interface SubscriberPoolOptions<T> {
   gatewayUrl: string;
   gatewayWsUrl: string;
+  /** The gateway caller's credentials (see bench-credentials.ts), sent as graphql-ws connectionParams. */
+  headers: Record<string, string>;
   subscribe: (client: VigilClient) => AsyncIterable<T>;
   /** The stamp a benchmark put in the payload; null for payloads that are not the benchmark's. */
   stampOf: (payload: T) => DeliveryStamp | null;
@@ -41,7 +43,7 @@ export class SubscriberPool<T> {
 
   open(count: number): void {
     for (let i = 0; i < count; i++) {
-      const client = createVigilClient({ url: this.options.gatewayUrl, wsUrl: this.options.gatewayWsUrl });
+      const client = createVigilClient({ url: this.options.gatewayUrl, wsUrl: this.options.gatewayWsUrl, headers: this.options.headers });
       const iterator = this.options.subscribe(client)[Symbol.asyncIterator]();
       this.clients.push(client);
       this.iterators.push(iterator);

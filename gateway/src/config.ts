@@ -1,9 +1,54 @@
 import { z } from 'zod';
 import { port } from '@vigil/lib/base-config';
 import type { EnvOverride } from '@vigil/lib/config';
+import { authConfig } from './auth/auth-config.js';
 import { SUBGRAPH_NAMES, defaultSubgraphUrl, type SubgraphName } from '@vigil/schema/subgraphs';
 
 const subgraphUrl = z.url({ protocol: /^https?$/ });
+
+// --- Protection: operation limits, CORS, trusted documents (registered in plugins/protection.ts) ---
+const count = z.coerce.number().int().min(0);
+
+/** `gateway.limits:` what one request may ask of the gateway. Each refusal names its key. */
+export const limitsConfig = z
+  .object({
+    /** Lexical tokens per document, counted while parsing, before validation. @default 2000 */
+    maxTokens: count.min(1).default(2000),
+    /** Selection depth; fragments do not add a level. @default 12 */
+    maxDepth: count.min(1).default(12),
+    /** Aliased fields per operation (aliases of `__typename` are free). @default 30 */
+    maxAliases: count.default(30),
+    /** Directives per operation. @default 20 */
+    maxDirectives: count.default(20),
+    /** Estimated cost, page sizes (`first`/`last`) taken from variables and schema defaults; see plugins/use-cost-limit.ts. @default 100000 */
+    maxCost: count.min(1).default(100_000),
+    /** Bytes of an HTTP request body (413 beyond) and of a graphql-ws message (the socket is closed). @default 262144 */
+    maxRequestBytes: count.min(1024).default(262_144),
+  })
+  .strict();
+
+const corsOrigin = z
+  .string()
+  .refine((value) => value === '*' || (URL.canParse(value) && new URL(value).origin === value), 'an origin such as https://console.example.org (no path or trailing slash), or "*"');
+
+/** `gateway.cors:` which browser origins may read the API. */
+export const corsConfig = z
+  .object({
+    /** Origins allowed with credentials; `"*"` allows any other origin without. @default [] in production (same origin only), ["*"] in development */
+    origins: z.array(corsOrigin).optional(),
+  })
+  .strict();
+
+/** `gateway.trustedDocuments:` accept only the SDK's generated documents (sdk/src/__generated__/persisted-documents.json). */
+export const trustedDocumentsConfig = z
+  .object({
+    /** Refuse any document that is not in the SDK's manifest. @default false */
+    enabled: z.boolean().default(false),
+    /** With `enabled`, accept other documents as well, e.g. while clients move to document ids. @default false */
+    allowArbitrary: z.boolean().default(false),
+  })
+  .strict();
+// --- end protection ---
 
 /** The `gateway:` section of the Vigil config. */
 export const gatewayConfig = z
@@ -16,9 +61,17 @@ export const gatewayConfig = z
       .object(Object.fromEntries(SUBGRAPH_NAMES.map((name) => [name, subgraphUrl.default(defaultSubgraphUrl(name))])) as Record<SubgraphName, z.ZodDefault<typeof subgraphUrl>>)
       .strict()
       .prefault({}),
+    /** Who may call the gateway (JWT, API keys); see auth/auth-config.ts. */
+    auth: authConfig.prefault({}),
+    // Protection (plugins/protection.ts).
+    limits: limitsConfig.prefault({}),
+    cors: corsConfig.prefault({}),
+    trustedDocuments: trustedDocumentsConfig.prefault({}),
   })
   .strict();
 export type GatewayConfig = z.infer<typeof gatewayConfig>;
+/** What plugins/protection.ts needs from the section. */
+export type ProtectionConfig = Pick<GatewayConfig, 'limits' | 'cors' | 'trustedDocuments'>;
 
 export const gatewayOverrides: EnvOverride[] = [
   { env: 'VIGIL_GATEWAY_PORT', path: ['gateway', 'port'] },

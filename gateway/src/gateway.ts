@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -6,12 +7,21 @@ import transportHttp from '@graphql-mesh/transport-http';
 import transportWs from '@graphql-mesh/transport-ws';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import { systemClock, type Clock } from '@vigil/lib/clock';
+import type { Identity } from '@vigil/lib/identity';
 import type { Logger } from '@vigil/lib/logger';
+import { IDENTITY_HEADER } from '@vigil/lib/identity';
 import { SIGNATURE_HEADER } from '@vigil/lib/signing';
 import { SUPERGRAPH_PATH, type SubgraphName } from '@vigil/schema/subgraphs';
+import { type Authenticator, type Credentials } from './auth/authenticator.js';
+import { genericAuthOptions } from './auth/authorization.js';
+import { TOKEN_EXPIRED_MESSAGE, msUntilExpiry, useIdentityExpiry } from './auth/use-identity-expiry.js';
+import { IDENTITY_CONTEXT_KEY, useAccessLog } from './plugins/use-access-log.js';
 import { createGatewayMetrics } from './plugins/use-metrics.js';
-import { WS_SIGNATURE_CONTEXT_KEY, useSubgraphSigning } from './plugins/use-subgraph-signing.js';
+import { WS_IDENTITY_CONTEXT_KEY, useSubgraphSigning, wsSignatureContextKey } from './plugins/use-subgraph-signing.js';
 import { checkSubgraphs } from './readiness.js';
+import type { ProtectionConfig } from './config.js';
+import { protection } from './plugins/protection.js';
 
 export interface GatewayOptions {
   port: number;
@@ -22,7 +32,18 @@ export interface GatewayOptions {
   logger: Logger;
   /** The committed supergraph unless given (tests may compose on the fly). */
   supergraphSdl?: string;
+  /** Who may call: JWT / API keys (auth/authenticator.ts). */
+  authenticator: Authenticator;
+  /** Bearer token /metrics asks for; unset: /metrics is open. */
+  metricsToken?: string | undefined;
+  /** The clock token expiry is measured against. @default systemClock */
+  clock?: Clock;
+  /** Operation limits, CORS, trusted documents (plugins/protection.ts). @default gateway config defaults */
+  protection?: ProtectionConfig;
 }
+
+/** Where every subgraph serves graphql-ws, relative to its URL. */
+const SUBGRAPH_WS_LOCATION = '/graphql';
 
 export interface RunningGateway {
   url: string;
@@ -39,10 +60,18 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const { logger } = options;
   const supergraph = options.supergraphSdl ?? readFileSync(SUPERGRAPH_PATH, 'utf8');
   const metrics = createGatewayMetrics();
+  const clock = options.clock ?? systemClock;
+  const { authenticator } = options;
+  if (!authenticator.configured) {
+    if (options.development) logger.warn('no gateway authentication configured: every caller acts as a local admin (development only; set gateway.auth)');
+    else throw new Error('gateway.auth: no authentication configured (refusing to serve production without it)');
+  }
   const urlToSubgraph = new Map(Object.entries(options.subgraphUrls).map(([name, url]) => [new URL(url).origin, name]));
   const subgraphByUrl = (url: string) => urlToSubgraph.get(new URL(url).origin) ?? 'unknown';
+  const shield = protection(options.protection, options.development);
 
   const gateway = createGatewayRuntime({
+    ...shield.runtime,
     supergraph,
     logging: options.development ? 'info' : 'warn',
     maskedErrors: !options.development,
@@ -58,16 +87,29 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
           options: {
             // Subscriptions to subgraphs over graphql-ws: the SSE default is refused by Apollo
             // Server's CSRF prevention, and HTTP callbacks were measured slower and crash-prone.
+            // connection_init carries what headers carry over HTTP, signed for this subgraph only.
             subscriptions: {
               kind: 'ws',
-              location: '/graphql',
-              options: { connectionParams: { [SIGNATURE_HEADER]: `{context.${WS_SIGNATURE_CONTEXT_KEY}}` } },
+              location: SUBGRAPH_WS_LOCATION,
+              options: {
+                connectionParams: {
+                  [SIGNATURE_HEADER]: `{context.${wsSignatureContextKey(name)}}`,
+                  [IDENTITY_HEADER]: `{context.${WS_IDENTITY_CONTEXT_KEY}}`,
+                },
+              },
             },
           },
         },
       ]),
     ),
-    plugins: () => [useSubgraphSigning({ secret: options.signingSecret }), metrics.plugin(subgraphByUrl)],
+    genericAuth: genericAuthOptions(),
+    plugins: () => [
+      ...shield.plugins,
+      useSubgraphSigning({ secret: options.signingSecret, subgraphUrls: options.subgraphUrls, wsLocation: SUBGRAPH_WS_LOCATION }),
+      useIdentityExpiry({ clock }),
+      useAccessLog({ logger: logger.child({ channel: 'access' }) }),
+      metrics.plugin(subgraphByUrl),
+    ],
   });
 
   const handleHttp = async (req: IncomingMessage, res: ServerResponse) => {
@@ -79,8 +121,28 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       return;
     }
     if (req.method === 'GET' && path === '/metrics') {
+      if (options.metricsToken && !bearerMatches(req.headers.authorization, options.metricsToken)) {
+        res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer realm="vigil-metrics"' });
+        res.end('metrics need "Authorization: Bearer <gateway.auth.metricsToken>"\n');
+        return;
+      }
       res.writeHead(200, { 'content-type': metrics.registry.contentType });
       res.end(await metrics.registry.metrics());
+      return;
+    }
+    // A CORS preflight never carries credentials (browsers strip them), so it is answered by the CORS
+    // policy alone; it runs nothing, and the request that follows is authenticated as usual.
+    if (path === gateway.graphqlEndpoint && req.method !== 'OPTIONS' && !(options.development && isGraphiqlPage(req))) {
+      const result = await authenticator.authenticate(credentialsFromHeaders(req.headers));
+      if (!result.ok) {
+        res.writeHead(401, {
+          'content-type': 'application/json',
+          'www-authenticate': `Bearer realm="vigil", error="invalid_token", error_description="${result.reason.replace(/"/g, "'")}"`,
+        });
+        res.end(JSON.stringify({ errors: [{ message: `Unauthenticated: ${result.reason}`, extensions: { code: 'UNAUTHENTICATED' } }] }));
+        return;
+      }
+      await gateway(req, res, { [IDENTITY_CONTEXT_KEY]: result.identity });
       return;
     }
     await gateway(req, res);
@@ -95,16 +157,39 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   // An early subscription fails with "Expected null to be a GraphQL schema" unless the schema is loaded first.
   await gateway.getSchema();
-  const wsServer = new WebSocketServer({ server: httpServer, path: gateway.graphqlEndpoint });
-  const wsOptions = getGraphQLWSOptions<Record<string, unknown>, Extra>(gateway, (ctx) => ({ req: ctx.extra?.request, socket: ctx.extra?.socket }));
+  // maxPayload: the HTTP body limit for graphql-ws messages; a bigger one closes the socket (1009).
+  const wsServer = new WebSocketServer({ server: httpServer, path: gateway.graphqlEndpoint, maxPayload: shield.maxWsMessageBytes });
+  // graphql-ws authenticates once, at connection_init (its payload carries the credentials), and
+  // every operation on the socket runs as that identity, through the same plugins as HTTP.
+  const socketIdentity = new WeakMap<object, Identity>();
+  const expiryTimers = new WeakMap<object, NodeJS.Timeout>();
+  const wsOptions = getGraphQLWSOptions<Record<string, unknown>, Extra>(gateway, (ctx) => ({
+    req: ctx.extra?.request,
+    socket: ctx.extra?.socket,
+    [IDENTITY_CONTEXT_KEY]: ctx.extra ? socketIdentity.get(ctx.extra.socket) : undefined,
+  }));
   const wsCleanup = useServer(
     {
       ...wsOptions,
       onConnect: async (ctx) => {
+        const result = await authenticator.authenticate(credentialsFromParams(ctx.connectionParams));
+        if (!result.ok) {
+          ctx.extra.socket.close(4403, `Forbidden: ${result.reason}`.slice(0, 120));
+          return false;
+        }
+        socketIdentity.set(ctx.extra.socket, result.identity);
+        const remaining = msUntilExpiry(result.identity, clock);
+        if (remaining !== null) {
+          const timer = setTimeout(() => ctx.extra.socket.close(4403, TOKEN_EXPIRED_MESSAGE.slice(0, 120)), Math.max(0, remaining));
+          timer.unref();
+          expiryTimers.set(ctx.extra.socket, timer);
+        }
         metrics.subscriptions.inc();
         return wsOptions.onConnect ? wsOptions.onConnect(ctx) : true;
       },
       onClose: async (ctx, code, reason) => {
+        clearTimeout(expiryTimers.get(ctx.extra.socket));
+        if (!socketIdentity.has(ctx.extra.socket)) return;
         metrics.subscriptions.dec();
         await wsOptions.onClose?.(ctx, code, reason);
       },
@@ -135,4 +220,35 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       return stopping;
     },
   };
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function credentialsFromHeaders(headers: IncomingMessage['headers']): Credentials {
+  return { authorization: header(headers.authorization), apiKey: header(headers['x-api-key']) };
+}
+
+/** graphql-ws clients put their credentials in the connection_init payload (browsers cannot set WebSocket headers). */
+function credentialsFromParams(params: Readonly<Record<string, unknown>> | undefined): Credentials {
+  const pick = (...keys: string[]) => {
+    for (const key of keys) {
+      const value = params?.[key];
+      if (typeof value === 'string') return value;
+    }
+    return undefined;
+  };
+  return { authorization: pick('authorization', 'Authorization'), apiKey: pick('x-api-key', 'X-Api-Key', 'apiKey') };
+}
+
+/** GraphiQL's HTML page (development only) carries no data; the queries it sends are authenticated. */
+function isGraphiqlPage(req: IncomingMessage): boolean {
+  return req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
+}
+
+function bearerMatches(authorization: string | undefined, token: string): boolean {
+  const given = Buffer.from(/^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1] ?? '');
+  const expected = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }

@@ -1,9 +1,10 @@
 import { resolveSigningSecret, runService } from '@vigil/lib/service-main';
+import { createAuthenticator } from './auth/authenticator.js';
 import { startGateway } from './gateway.js';
-import { loadVigilConfig } from './stack-config.js';
+import { gatewayProcessConfig, loadVigilConfig } from './stack-config.js';
 
 // The gateway as its own process, in front of subgraphs running elsewhere (docker-compose).
-await runService('gateway', () => loadVigilConfig(process.env, [{ env: 'VIGIL_PORT', path: ['gateway', 'port'] }]), (config, logger) =>
+await runService('gateway', () => loadVigilConfig(process.env, [{ env: 'VIGIL_PORT', path: ['gateway', 'port'] }], gatewayProcessConfig), (config, logger) =>
   startGateway({
     port: config.gateway.port,
     host: config.gateway.host,
@@ -11,5 +12,8 @@ await runService('gateway', () => loadVigilConfig(process.env, [{ env: 'VIGIL_PO
     signingSecret: resolveSigningSecret(config, logger),
     development: config.env === 'development',
     logger,
+    authenticator: createAuthenticator(config.gateway.auth, config.tenants, { development: config.env === 'development' }),
+    metricsToken: config.gateway.auth.metricsToken,
+    protection: config.gateway,
   }),
 );

@@ -3,13 +3,18 @@ import { ALWAYS_CHECK, baseConfigShape, baseOverrides, requireSecretInProduction
 import { loadConfig, type EnvOverride } from '@vigil/lib/config';
 import { alertsConfig } from '@vigil/subgraph-alerts/config';
 import { auditConfig, auditOverrides } from '@vigil/subgraph-audit/config';
-import { clusterConfig, clusterOverrides } from '@vigil/subgraph-cluster/config';
+import { clusterConfig, clusterOverrides, requireWebhookAuthInProduction } from '@vigil/subgraph-cluster/config';
 import { complianceConfig, complianceOverrides } from '@vigil/subgraph-compliance/config';
 import { hostsConfig, hostsOverrides } from '@vigil/subgraph-hosts/config';
+import { authOverrides, tenantsConfig } from './auth/auth-config.js';
+import { requireAuthInProduction, requireKnownTenants } from './auth/production-checks.js';
 import { gatewayConfig, gatewayOverrides } from './config.js';
 
-/** The whole Vigil config: shared settings plus one section per service, every key checked. */
-export const vigilConfig = z
+/**
+ * The whole Vigil config as the gateway's own process checks it: shared settings plus one section
+ * per service, every key checked, and the gateway's production rules.
+ */
+export const gatewayProcessConfig = z
   .object({
     ...baseConfigShape,
     gateway: gatewayConfig.prefault({}),
@@ -18,14 +23,22 @@ export const vigilConfig = z
     audit: auditConfig.prefault({}),
     compliance: complianceConfig.prefault({}),
     alerts: alertsConfig.prefault({}),
+    /** Named scopes callers can be restricted to (gateway.auth: a token's tenants claim, an API key's tenants). */
+    tenants: tenantsConfig.default({}),
   })
   .strict()
-  .superRefine(requireSecretInProduction, ALWAYS_CHECK);
+  .superRefine(requireSecretInProduction, ALWAYS_CHECK)
+  .superRefine(requireAuthInProduction, ALWAYS_CHECK)
+  .superRefine(requireKnownTenants, ALWAYS_CHECK);
+
+/** The one-process stack also serves the webhooks, so their production rules apply too. */
+export const vigilConfig = gatewayProcessConfig.superRefine(requireWebhookAuthInProduction, ALWAYS_CHECK);
 export type VigilConfig = z.infer<typeof vigilConfig>;
 
 export const vigilOverrides: EnvOverride[] = [
   ...baseOverrides,
   ...gatewayOverrides,
+  ...authOverrides,
   ...hostsOverrides,
   ...clusterOverrides,
   ...auditOverrides,
@@ -33,6 +46,10 @@ export const vigilOverrides: EnvOverride[] = [
 ];
 
 /** Loads VIGIL_CONFIG plus environment overrides; throws ConfigError listing every problem. */
-export function loadVigilConfig(env: Readonly<Record<string, string | undefined>>, extra: EnvOverride[] = []): VigilConfig {
-  return loadConfig({ schema: vigilConfig, env, overrides: [...vigilOverrides, ...extra] });
+export function loadVigilConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  extra: EnvOverride[] = [],
+  schema: typeof gatewayProcessConfig = vigilConfig,
+): VigilConfig {
+  return loadConfig({ schema, env, overrides: [...vigilOverrides, ...extra] });
 }

@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+import type { Role } from '@vigil/lib/identity';
+import { createAuthenticator } from './auth/authenticator.js';
 import { AlertPublisher } from '@vigil/lib/alerts/publisher';
 import { createAlertLog } from '@vigil/lib/alerts/create-alert-log';
 import type { BaseContext } from '@apollo/server';
@@ -9,7 +12,7 @@ import { serveSubgraph, type RunningSubgraph, type SubgraphDefinition } from '@v
 import type { SubgraphName } from '@vigil/schema/subgraphs';
 import { createAlertsRuntime } from '@vigil/subgraph-alerts/runtime';
 import { createAuditRuntime } from '@vigil/subgraph-audit/runtime';
-import { createClusterRuntime } from '@vigil/subgraph-cluster/runtime';
+import { createClusterRuntime, type ClusterRuntime } from '@vigil/subgraph-cluster/runtime';
 import { createComplianceRuntime } from '@vigil/subgraph-compliance/runtime';
 import { createHostsRuntime, type HostsRuntime } from '@vigil/subgraph-hosts/runtime';
 import type { ReportProbe } from '@vigil/subgraph-hosts/probe-pipeline';
@@ -35,6 +38,7 @@ export interface RunningStack {
   alertLog: AlertLog;
   publisher: AlertPublisher;
   hosts: HostsRuntime;
+  cluster: ClusterRuntime;
   stop(): Promise<void>;
 }
 
@@ -51,6 +55,14 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const shared = (name: string): SharedServices => ({ logger: logger.child({ subgraph: name }), publisher, redisUrl: config.redis.url, namespace: config.redis.namespace, clock });
 
   let gatewayUrl = '';
+  // Compliance reads its evidence through the gateway like any client: in one process it gets a
+  // key made here (viewer, every tenant), valid only for this process's life.
+  const complianceKey = config.gateway.auth.serviceApiKey ?? randomBytes(24).toString('base64url');
+  const authenticator = createAuthenticator(config.gateway.auth, config.tenants, {
+    development,
+    clock,
+    ...(config.gateway.auth.serviceApiKey ? {} : { serviceKeys: [{ name: 'compliance', key: complianceKey, roles: ['viewer'] as const satisfies Role[] }] }),
+  });
   const hosts = createHostsRuntime(config.hosts, shared('hosts'), options.probe ? { probe: options.probe } : {});
   const cluster = createClusterRuntime(config.cluster, shared('cluster'));
   const serve =
@@ -68,7 +80,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     serve('cluster', cluster.definition, config.cluster.port),
     serve('audit', createAuditRuntime(config.audit, shared('audit')).definition, config.audit.port),
     // Compliance reads evidence through the gateway, whose port is known only once it listens.
-    serve('compliance', createComplianceRuntime(config.compliance, shared('compliance'), () => gatewayUrl).definition, config.compliance.port),
+    serve('compliance', createComplianceRuntime(config.compliance, shared('compliance'), () => gatewayUrl, complianceKey).definition, config.compliance.port),
     serve('alerts', createAlertsRuntime(config.alerts, alertLog).definition, config.alerts.port),
   ];
 
@@ -84,6 +96,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       signingSecret: options.signingSecret,
       development,
       logger: logger.child({ component: 'gateway' }),
+      authenticator,
+      metricsToken: config.gateway.auth.metricsToken,
+      protection: config.gateway,
+      clock,
     });
     gatewayUrl = gateway.url;
     await hosts.start();
@@ -94,6 +110,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       alertLog,
       publisher,
       hosts,
+      cluster,
       stop: async () => {
         await gateway.stop();
         await Promise.all(started.map((s) => s.stop()));

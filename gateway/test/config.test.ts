@@ -158,13 +158,48 @@ audit:
     expect(message).not.toContain(SECRET);
   });
 
-  it('production without a signing secret fails, naming signing.secret and VIGIL_SIGNING_SECRET', () => {
+  it('production fails closed, naming every missing key and its env variable', () => {
     const { problems } = problemsOf({ VIGIL_ENV: 'production' });
-    expect(problems).toHaveLength(1);
-    expect(problems[0]).toContain('signing.secret');
-    expect(problems[0]).toContain('VIGIL_SIGNING_SECRET');
-    // The same secret from the environment satisfies it.
-    expect(load({ VIGIL_ENV: 'production', VIGIL_SIGNING_SECRET: SECRET }).signing.secret).toBe(SECRET);
+    expect(problems.map((p) => p.split(':')[0])).toEqual([
+      'signing.secret (or env VIGIL_SIGNING_SECRET)',
+      'gateway.auth',
+      'cluster.falco.token (or env VIGIL_FALCO_TOKEN)',
+      'cluster.audit.token (or env VIGIL_AUDIT_WEBHOOK_TOKEN)',
+    ]);
+    expect(problems[1]).toContain('VIGIL_JWT_SECRET');
+    expect(problems[1]).toContain('VIGIL_JWKS_URL');
+    // The same settings from the environment satisfy it.
+    const production = { VIGIL_ENV: 'production', VIGIL_SIGNING_SECRET: SECRET, VIGIL_JWT_SECRET: SECRET, VIGIL_FALCO_TOKEN: 'f'.repeat(16), VIGIL_AUDIT_WEBHOOK_TOKEN: 'a'.repeat(16) };
+    expect(load(production).signing.secret).toBe(SECRET);
+    expect(load(production).gateway.auth.jwt.secret).toBe(SECRET);
+  });
+
+  it('production with a JWKS needs its issuer and audience; development warns instead of refusing', () => {
+    const base = { VIGIL_ENV: 'production', VIGIL_SIGNING_SECRET: SECRET, VIGIL_FALCO_TOKEN: 'f'.repeat(16), VIGIL_AUDIT_WEBHOOK_TOKEN: 'a'.repeat(16) };
+    const { problems } = problemsOf({ ...base, VIGIL_JWKS_URL: 'https://idp.example/certs' });
+    expect(problems).toEqual([
+      'gateway.auth.jwt.issuer (or env VIGIL_JWT_ISSUER): required with a JWKS when env is production',
+      'gateway.auth.jwt.audience (or env VIGIL_JWT_AUDIENCE): required with a JWKS when env is production',
+    ]);
+    expect(load({ ...base, VIGIL_JWKS_URL: 'https://idp.example/certs', VIGIL_JWT_ISSUER: 'https://idp.example', VIGIL_JWT_AUDIENCE: 'vigil' }).gateway.auth.jwt.audience).toBe('vigil');
+    // Development with nothing configured is accepted (the gateway warns at start).
+    expect(load({}).gateway.auth.apiKeys).toEqual([]);
+  });
+
+  it('an unknown role, a tenant without scope and an API key naming an unknown tenant exit 1 naming the key', () => {
+    const file = yamlFile(`
+gateway:
+  auth:
+    apiKeys:
+      - { name: bot, sha256: ${'0'.repeat(64)}, roles: [superuser] }
+      - { name: ci, sha256: ${'1'.repeat(64)}, roles: [viewer], tenants: [team-z] }
+tenants:
+  team-a: {}
+`);
+    const { problems } = problemsOf({}, file);
+    expect(problems.some((p) => p.startsWith('gateway.auth.apiKeys.0.roles.0:'))).toBe(true);
+    expect(problems).toContain('tenants.team-a: a tenant needs a scope: clusters, hostLabels or victoriaLogs');
+    expect(problems).toContain('gateway.auth.apiKeys.1.tenants.0: unknown tenant "team-z" (define it under tenants:)');
   });
 
   // CONVENTIONS §8 "all errors reported together": a type error elsewhere must not hide the checks

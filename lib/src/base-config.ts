@@ -53,3 +53,7 @@ export function requireSecretInProduction(config: unknown, ctx: z.RefinementCtx)
 }
 
 export const port = z.coerce.number().int().min(0).max(65535);
+
+/** A value by path in a config that may be partly invalid (for cross-field checks). */
+export const configValueAt = (value: unknown, ...path: string[]): unknown => path.reduce<unknown>((node, key) => (isRecord(node) ? node[key] : undefined), value);
+export const isSetString = (value: unknown): boolean => typeof value === 'string' && value !== '';

@@ -10,15 +10,20 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { isRecord } from './config.js';
 import { maskError } from './errors.js';
+import { IDENTITY_HEADER, decodeIdentity, type Identity } from './identity.js';
 import type { Logger } from './logger.js';
-import { SIGNATURE_HEADER, WS_CONNECT_PAYLOAD, verify } from './signing.js';
+import { DEFAULT_TOLERANCE_SECONDS, NonceCache, SIGNATURE_HEADER, WS_METHOD, verifyRequest, type VerifyResult } from './signing.js';
 
 /** What a subgraph's `src/server.ts` builds: everything but the listening socket. */
 export interface SubgraphDefinition<TContext extends BaseContext> {
   name: string;
   schema: GraphQLSchema;
-  /** Per request: DataLoaders and the caller. Must be cheap; long-lived clients are closed over. */
-  context: (request: { headers: IncomingHttpHeaders }) => Promise<TContext>;
+  /**
+   * Per request: DataLoaders and the caller. Must be cheap; long-lived clients are closed over.
+   * `identity` is the caller the gateway verified, or null when it sent none (a request of the
+   * gateway's own). For a subscription it is the one from the socket's connection_init.
+   */
+  context: (request: { headers: IncomingHttpHeaders; identity: Identity | null }) => Promise<TContext>;
   /** Unsigned HTTP routes (webhooks), mounted before /graphql. They authenticate on their own terms. */
   routes?: (app: Express) => void;
   /** Serve graphql-ws on /graphql for the Subscription root. */
@@ -35,6 +40,28 @@ export interface ServeOptions {
   logger: Logger;
   /** Largest GraphQL request body accepted, in bytes. @default 1_000_000 */
   maxBodyBytes?: number;
+  /** How far a signature's timestamp may be from this server's clock, in seconds. @default 60 */
+  signatureToleranceSeconds?: number;
+  /** Milliseconds since the epoch, for signature timestamps and the nonce cache. @default Date.now */
+  now?: () => number;
+}
+
+/** A header sent once; Node joins repeated unknown headers into one string already, this is for the type. */
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+type Admission = { ok: true; identity: Identity | null } | { ok: false; reason: string };
+
+/** The identity after its signature verified: malformed means a gateway bug, refused all the same. */
+function admit(verified: VerifyResult, identityHeader: string | undefined): Admission {
+  if (!verified.ok) return verified;
+  if (!identityHeader) return { ok: true, identity: null };
+  try {
+    return { ok: true, identity: decodeIdentity(identityHeader) };
+  } catch {
+    return { ok: false, reason: `malformed ${IDENTITY_HEADER} header` };
+  }
 }
 
 export interface RunningSubgraph {
@@ -49,6 +76,12 @@ export async function serveSubgraph<TContext extends BaseContext>(
   options: ServeOptions,
 ): Promise<RunningSubgraph> {
   const { logger } = options;
+  const toleranceSeconds = options.signatureToleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
+  const now = options.now ?? Date.now;
+  // One cache for HTTP and graphql-ws: a nonce is refused the second time whichever way it comes.
+  const nonces = new NonceCache({ ttlMs: 2 * toleranceSeconds * 1000, now });
+  const verifyOptions = { toleranceSeconds, now, nonces };
+  const identities = new WeakMap<object, Identity | null>();
   const app = express();
   app.disable('x-powered-by');
   const httpServer: Server = createServer(app);
@@ -83,13 +116,16 @@ export async function serveSubgraph<TContext extends BaseContext>(
     express.raw({ type: () => true, limit: options.maxBodyBytes ?? 1_000_000 }),
     (req, res, next) => {
       const raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const header = req.headers[SIGNATURE_HEADER];
-      const result = verify(options.signingSecret, Array.isArray(header) ? header[0] : header, raw);
+      const identityHeader = single(req.headers[IDENTITY_HEADER]);
+      // The method and target as received, so a GET or another route cannot borrow a POST's signature.
+      const signed = { method: req.method, path: req.originalUrl, audience: definition.name, body: raw, identity: identityHeader };
+      const result = admit(verifyRequest(options.signingSecret, single(req.headers[SIGNATURE_HEADER]), signed, verifyOptions), identityHeader);
       if (!result.ok) {
-        logger.warn({ reason: result.reason, ip: req.ip }, 'refused unsigned subgraph request');
+        logger.warn({ reason: result.reason, method: req.method, ip: req.ip }, 'refused unsigned subgraph request');
         res.status(401).json({ errors: [{ message: `Unauthorized: ${result.reason}`, extensions: { code: 'UNAUTHENTICATED' } }] });
         return;
       }
+      identities.set(req, result.identity);
       if (raw.length === 0) {
         req.body = undefined;
         return next();
@@ -102,7 +138,7 @@ export async function serveSubgraph<TContext extends BaseContext>(
       }
       next();
     },
-    expressMiddleware(apollo, { context: ({ req }) => definition.context({ headers: req.headers }) }),
+    expressMiddleware(apollo, { context: ({ req }) => definition.context({ headers: req.headers, identity: identities.get(req) ?? null }) }),
   );
 
   // Body-parser failures (too large, bad encoding) would otherwise reach Express's default
@@ -127,13 +163,25 @@ export async function serveSubgraph<TContext extends BaseContext>(
     wsCleanup = useServer(
       {
         schema: definition.schema,
+        // connection_init carries what headers carry over HTTP; refusing closes the socket with 4403.
+        // A subscribe before connection_init never gets here: graphql-ws closes that with 4401.
         onConnect: (ctx) => {
           const signature = ctx.connectionParams?.[SIGNATURE_HEADER];
-          const result = verify(options.signingSecret, typeof signature === 'string' ? signature : undefined, WS_CONNECT_PAYLOAD);
-          if (!result.ok) logger.warn({ reason: result.reason }, 'refused unsigned subscription connection');
-          return result.ok;
+          const identity = ctx.connectionParams?.[IDENTITY_HEADER];
+          const path = ctx.extra.request.url ?? '';
+          const result: Admission =
+            identity !== undefined && typeof identity !== 'string'
+              ? { ok: false, reason: `malformed ${IDENTITY_HEADER} header` }
+              : admit(verifyRequest(options.signingSecret, typeof signature === 'string' ? signature : undefined, { method: WS_METHOD, path, audience: definition.name, body: '', identity }, verifyOptions), identity);
+          if (!result.ok) {
+            logger.warn({ reason: result.reason }, 'refused unsigned subscription connection');
+            return false;
+          }
+          // Keyed by the socket's context: every operation on this socket runs as this identity.
+          identities.set(ctx, result.identity);
+          return true;
         },
-        context: (ctx) => definition.context({ headers: ctx.extra.request.headers }),
+        context: (ctx) => definition.context({ headers: ctx.extra.request.headers, identity: identities.get(ctx) ?? null }),
         onError: (_ctx, _id, _payload, errors) => {
           logger.warn({ errors: errors.map((e) => e.message) }, 'subscription error');
         },

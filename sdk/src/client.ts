@@ -1,6 +1,6 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { print, type GraphQLFormattedError } from 'graphql';
-import { createClient, type Client } from 'graphql-ws';
+import { print, type DocumentNode, type GraphQLFormattedError } from 'graphql';
+import { createClient, type Client, type SubscribePayload } from 'graphql-ws';
 
 export interface VigilClientOptions {
   /** The gateway's GraphQL endpoint, e.g. http://localhost:4000/graphql. */
@@ -49,7 +49,7 @@ export function createVigilClient(options: VigilClientOptions): VigilClient {
       const response = await fetch(options.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...options.headers },
-        body: JSON.stringify({ query: print(document), variables: variables ?? {} }),
+        body: JSON.stringify(withDocument(document, { variables: variables ?? {} })),
         signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
       });
       const text = await response.text();
@@ -65,7 +65,10 @@ export function createVigilClient(options: VigilClientOptions): VigilClient {
     },
 
     subscribe(document, variables) {
-      const iterator = wsClient().iterate({ query: print(document), variables: variables ?? {} });
+      // graphql-ws requires a string `query`; the gateway takes an empty one beside a documentId as absent.
+      const id = documentId(document);
+      const payload: SubscribePayload & { documentId?: string } = id ? { query: '', documentId: id, variables: variables ?? {} } : { query: print(document), variables: variables ?? {} };
+      const iterator = wsClient().iterate(payload);
       const next = async () => {
         const result = await iterator.next();
         if (result.done) return { done: true as const, value: undefined };
@@ -93,4 +96,23 @@ export function createVigilClient(options: VigilClientOptions): VigilClient {
       ws = null;
     },
   };
+}
+
+/**
+ * The hash codegen's client preset embeds in each generated document (`__meta__.hash`, see
+ * codegen.ts `persistedDocuments`). The gateway knows every one of them
+ * (persisted-documents.json), so the SDK sends the id instead of the text: required when the
+ * gateway accepts trusted documents only, and smaller on the wire.
+ */
+function documentId(document: DocumentNode): string | undefined {
+  if (!('__meta__' in document)) return undefined;
+  const meta: unknown = document.__meta__;
+  if (typeof meta !== 'object' || meta === null || !('hash' in meta)) return undefined;
+  return typeof meta.hash === 'string' ? meta.hash : undefined;
+}
+
+/** An HTTP request body: the document's id when it has one, else its text. */
+function withDocument(document: DocumentNode, rest: { variables: Record<string, unknown> }): Record<string, unknown> {
+  const id = documentId(document);
+  return id ? { documentId: id, ...rest } : { query: print(document), ...rest };
 }

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type * as GraphQLModule from 'graphql';
 import type { ExecutionResult } from 'graphql';
+import type { Identity } from '@vigil/lib/identity';
 import type { SubgraphDefinition } from '@vigil/lib/subgraph-server';
 
 /**
@@ -12,13 +13,20 @@ import type { SubgraphDefinition } from '@vigil/lib/subgraph-server';
  */
 const graphqlJs = createRequire(import.meta.url)('graphql') as typeof GraphQLModule;
 
-/** Runs one operation directly on a subgraph's schema, with a fresh per-request context from its definition. */
+/** A caller restricted to no tenant, as the gateway forwards an unrestricted admin. */
+export const UNRESTRICTED: Identity = { subject: 'test', kind: 'service', roles: ['admin'], tenants: null, expiresAt: null };
+
+/**
+ * Runs one operation directly on a subgraph's schema, with a fresh per-request context from its
+ * definition, as `identity` (the gateway's verified caller; unrestricted unless a test says otherwise).
+ */
 export async function executeSubgraph<TContext extends object>(
   definition: SubgraphDefinition<TContext>,
   source: string,
   variableValues: Record<string, unknown> = {},
+  identity: Identity | null = UNRESTRICTED,
 ): Promise<ExecutionResult> {
-  const contextValue = await definition.context({ headers: {} });
+  const contextValue = await definition.context({ headers: {}, identity });
   return graphqlJs.graphql({ schema: definition.schema, source, variableValues, contextValue });
 }
 

@@ -3,6 +3,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { applyPipes, formatRfc3339Nano, LogsQLError, matches, parseLogsQL, parseTimeAt, type LogRow, type Query } from './victorialogs-logsql.js';
 
 /**
+ * Not for new tests. Integration tests run the real VictoriaLogs (./victorialogs.ts, the pinned release
+ * built by ./install-victorialogs.sh); a double is kept only where a fault must be injected — a timeout, a
+ * 5xx, a stream cut short — which the real server cannot be made to produce (those tests use small
+ * fault servers of their own, e.g. subgraphs/audit/test/victorialogs.int.test.ts). Still on this double,
+ * to be moved: subgraphs/audit/test/entities.int.test.ts and gateway/test/stack.e2e.test.ts; the unit test
+ * subgraphs/audit/test/logsql.test.ts uses its LogsQL parser (./victorialogs-logsql.ts) offline.
+ *
  * A protocol-faithful VictoriaLogs double for integration tests (DESIGN §8): the real HTTP paths and
  * parameters, the real storage transformations and response shapes, and a real LogsQL parser for the
  * subset in ./victorialogs-logsql.ts — anything else is answered 400, as VictoriaLogs answers what it
@@ -160,7 +167,13 @@ export async function startVictoriaLogsDouble(): Promise<VictoriaLogsDouble> {
     const offset = nonNegativeIntArg(form, 'offset');
     const limit = nonNegativeIntArg(form, 'limit');
     const parsed = parseQuery(query);
-    const matching = (tenants.get(tenant) ?? []).filter((row) => matches(parsed.filter, row));
+    let matching: StoredRow[];
+    try {
+      matching = (tenants.get(tenant) ?? []).filter((row) => matches(parsed.filter, row));
+    } catch (error) {
+      if (error instanceof LogsQLError) throw new HttpFailure(400, `cannot execute query [${query}]: ${error.message}`);
+      throw error;
+    }
     const rows = applyPipes(matching, parsed.pipes, limit, offset);
     response.writeHead(200, { 'Content-Type': 'application/stream+json' });
     for (const row of rows) response.write(`${JSON.stringify(row)}\n`);

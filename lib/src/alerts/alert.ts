@@ -7,7 +7,15 @@ export type AlertSource = (typeof ALERT_SOURCES)[number];
 
 /** What an alert is about, as a federation entity reference plus a name a human recognises. */
 export type AlertSubject =
-  | { type: 'Host'; hostId: string; displayName: string }
+  | {
+      type: 'Host';
+      hostId: string;
+      displayName: string;
+      /** The host's inventory labels when the hosts subgraph raised it: tenants select hosts by label. */
+      hostLabels?: Record<string, string>;
+      /** The cluster of a node-level finding (Falco, kube-bench): tenants also select by cluster. */
+      cluster?: string;
+    }
   | { type: 'KubeObject'; cluster: string; namespace: string; kind: string; name: string; displayName: string };
 
 export interface NewAlert {

@@ -18,7 +18,7 @@ export function createAlertsSubgraph(deps: AlertsDeps): SubgraphDefinition<Alert
   return {
     name: 'alerts',
     schema: buildSubgraphSchema([{ typeDefs, resolvers: toResolverMap(resolvers) }]),
-    context: async () => createAlertsContext(deps),
+    context: async ({ identity }) => createAlertsContext(deps, identity),
     subscriptions: true,
   };
 }

@@ -1,16 +1,42 @@
+import { VigilError } from '@vigil/lib/errors';
+import type { Identity } from '@vigil/lib/identity';
+import { tenantFilter } from '@vigil/lib/tenancy';
 import type { AuditLogSource } from './sources/victorialogs/audit-log-source.js';
 
 export interface AuditDeps {
   /** Null when no VictoriaLogs is configured: audit fields then fail with UPSTREAM_UNAVAILABLE. */
   source: AuditLogSource | null;
+  /** The same store read as another VictoriaLogs tenant (AccountID/ProjectID). */
+  sourceForTenant?: (tenant: { accountId: number; projectId: number }) => AuditLogSource;
   /** The cluster name recorded on audit events forwarded by this deployment. */
   clusterName: string;
 }
 
 export interface AuditContext {
   deps: AuditDeps;
+  /**
+   * The caller's audit events: the configured VictoriaLogs tenant for unrestricted callers, the
+   * tenant's own AccountID/ProjectID otherwise. Never chosen by an argument.
+   */
+  source(): AuditLogSource | null;
 }
 
 export function createAuditContextFactory(deps: AuditDeps) {
-  return async (): Promise<AuditContext> => ({ deps });
+  return async (request: { identity: Identity | null }): Promise<AuditContext> => {
+    const tenants = tenantFilter(request.identity);
+    const accounts = tenants.victoriaLogs;
+    return {
+      deps,
+      source: () => {
+        if (accounts === null) return deps.source;
+        if (accounts.length === 0) throw new VigilError('FORBIDDEN', "Your tenants have no audit scope (no victoriaLogs account in the tenant's config).");
+        // One VictoriaLogs query reads one tenant; merging pages across tenants is not built.
+        if (accounts.length > 1) throw new VigilError('FORBIDDEN', 'Your tenants span several VictoriaLogs accounts; audit queries need a token scoped to one of them.');
+        const [account] = accounts;
+        if (!deps.source || !account) return null;
+        if (!deps.sourceForTenant) throw new VigilError('FORBIDDEN', 'Per-tenant audit queries are not configured here.');
+        return deps.sourceForTenant(account);
+      },
+    };
+  };
 }

@@ -9,10 +9,12 @@ import { VictoriaLogsClient } from './sources/victorialogs/client.js';
 export function createAuditRuntime(config: AuditConfig, shared: SharedServices, clusterName = 'default'): { definition: SubgraphDefinition<AuditContext> } {
   const vl = config.victoriaLogs;
   if (!vl.url) shared.logger.warn('no VictoriaLogs configured: Query.auditEvents will answer UPSTREAM_UNAVAILABLE');
-  const source = vl.url
-    ? new VictoriaLogsAuditLogSource(
-        new VictoriaLogsClient({ baseUrl: vl.url, timeoutMs: vl.timeoutMs, tenant: { accountId: vl.accountId, projectId: vl.projectId } }),
-      )
-    : null;
-  return { definition: createAuditSubgraph({ source, clusterName }) };
+  const client = vl.url ? new VictoriaLogsClient({ baseUrl: vl.url, timeoutMs: vl.timeoutMs, tenant: { accountId: vl.accountId, projectId: vl.projectId } }) : null;
+  return {
+    definition: createAuditSubgraph({
+      source: client ? new VictoriaLogsAuditLogSource(client) : null,
+      ...(client ? { sourceForTenant: (tenant: { accountId: number; projectId: number }) => new VictoriaLogsAuditLogSource(client.forTenant(tenant)) } : {}),
+      clusterName,
+    }),
+  };
 }

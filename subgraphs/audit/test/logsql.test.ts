@@ -1,17 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { buildAuditQuery, MAX_FILTER_VALUE_LENGTH, quoteLogsQL } from '../src/sources/victorialogs/logsql.js';
+import { buildAuditQuery, escapeRegexp, MAX_FILTER_VALUE_LENGTH, quoteLogsQL } from '../src/sources/victorialogs/logsql.js';
 import { parseRfc3339Nanos } from '../src/sources/victorialogs/timestamps.js';
 import { parseLogsQL, tokenizeLogsQL, type Filter } from '../../../test/support/victorialogs-logsql.js';
 import { HOSTILE_STRINGS } from './hostile-strings.js';
 
 // Unit tests: the quoting and the query builder, checked against the VictoriaLogs double's LogsQL
-// parser (a port of VictoriaLogs' own lexer and Go's strconv unquoting), no network.
+// parser (a port of VictoriaLogs' own lexer and Go's strconv unquoting), no network. The same hostile
+// values go through the real VictoriaLogs in victorialogs.int.test.ts ('quoting fuzz').
 
 const NOW = 1_700_000_000_000_000_000n;
 
 function andFilters(query: string): Filter[] {
   const { filter } = parseLogsQL(query, NOW);
   return filter.kind === 'and' ? filter.filters : [filter];
+}
+
+const JSON_STRING = String.raw`"(?:[^"\\]|\\.)*"`;
+
+/** The regexp that must accompany the phrase filter for one array element (written out independently of logsql.ts). */
+function wholeArrayPattern(value: string): string {
+  return `^\\[(?:${JSON_STRING},)*${escapeRegexp(JSON.stringify(value))}(?:,${JSON_STRING})*\\]$`;
 }
 
 function badInput(message: RegExp) {
@@ -93,13 +101,41 @@ describe('buildAuditQuery', () => {
     ]);
   });
 
-  it('matches one element of an array field by its quoted JSON text', () => {
+  it('matches one element of an array field by its quoted JSON text, within a parse of the whole array', () => {
     const filters = andFilters(buildAuditQuery({ userGroups: 'system:masters', sourceIp: '10.0.0.1' }, { limit: 1 }));
     expect(filters.slice(1)).toEqual([
       { kind: 'phrase', field: 'user.groups', phrase: '"system:masters"', anyCase: false },
+      { kind: 'regexp', field: 'user.groups', pattern: String.raw`^\[(?:"(?:[^"\\]|\\.)*",)*"system:masters"(?:,"(?:[^"\\]|\\.)*")*\]$` },
       { kind: 'phrase', field: 'sourceIPs', phrase: '"10.0.0.1"', anyCase: false },
+      { kind: 'regexp', field: 'sourceIPs', pattern: String.raw`^\[(?:"(?:[^"\\]|\\.)*",)*"10\.0\.0\.1"(?:,"(?:[^"\\]|\\.)*")*\]$` },
     ]);
   });
+
+  it.each(HOSTILE_STRINGS.map((value) => [JSON.stringify(value).slice(0, 40), value]))(
+    'finds %s as a whole array element only, never from a quote escaped inside another',
+    (_label, value) => {
+      const regexp = andFilters(buildAuditQuery({ userGroups: value }, { limit: 1 })).find((filter) => filter.kind === 'regexp');
+      if (regexp?.kind !== 'regexp') throw new Error('no regexp filter');
+      // The pattern uses only syntax on which RE2 and JavaScript agree; the real server runs it in the int test.
+      const wholeArray = new RegExp(regexp.pattern, 'u');
+      const arrays = [
+        [value],
+        ['a', value, 'b'],
+        [`"${value}`],
+        [`${value}"`],
+        [`\\${value}`],
+        [`${value}\\`],
+        [`x${value}`, `${value}x`],
+        [`${value},`, 'b'],
+        ['a,', `,${value}`],
+        [`a","${value}`],
+        [`${value}","b`],
+      ];
+      for (const array of arrays) {
+        expect(wholeArray.test(JSON.stringify(array)), JSON.stringify(array)).toBe(array.includes(value));
+      }
+    },
+  );
 
   it.each(HOSTILE_STRINGS.map((value) => [JSON.stringify(value).slice(0, 40), value]))(
     'cannot be restructured by %s',
@@ -110,6 +146,7 @@ describe('buildAuditQuery', () => {
         { kind: 'exact', field: 'user.username', value },
         { kind: 'exact', field: 'objectRef.namespace', value },
         { kind: 'phrase', field: 'user.groups', phrase: JSON.stringify(value), anyCase: false },
+        { kind: 'regexp', field: 'user.groups', pattern: wholeArrayPattern(value) },
       ]);
       expect(parseLogsQL(query, NOW).pipes.at(-1)).toEqual({ kind: 'limit', limit: 3 });
     },

@@ -2,8 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../test/support/free-port.js';
-import { startVictoriaLogsDouble, type VictoriaLogsDouble } from '../../../test/support/victorialogs-double.js';
-import { lessNatural } from '../../../test/support/victorialogs-logsql.js';
+import { startVictoriaLogs, type VictoriaLogsServer } from '../../../test/support/victorialogs.js';
 import { auditIngestParams } from '@vigil/lib/audit-log-format';
 import { VictoriaLogsAuditLogSource, type AuditEvent, type AuditFilter } from '../src/sources/victorialogs/audit-log-source.js';
 import { VictoriaLogsClient } from '../src/sources/victorialogs/client.js';
@@ -11,8 +10,12 @@ import { buildAuditQuery } from '../src/sources/victorialogs/logsql.js';
 import { parseRfc3339Nanos } from '../src/sources/victorialogs/timestamps.js';
 import { HOSTILE_STRINGS } from './hostile-strings.js';
 
-// Fixtures (see test/fixtures/README.md) go through the real write path, /insert/jsonline, into the
-// protocol-faithful double; searches go through the real client and LogsQL.
+// Fixtures (see test/fixtures/README.md) go through the real write path, /insert/jsonline, into a real
+// VictoriaLogs (the pinned release, test/support/victorialogs.ts); searches go through the real client and
+// LogsQL. Its retention covers the fixtures' own 2018-2025 timestamps whatever today's date is (see
+// startVictoriaLogs), and every time window below is absolute, on those fixed timestamps: nothing here
+// depends on the date the test runs. Plain HTTP servers stand in for it only to inject faults (timeouts,
+// 5xx, a stream cut short), which the real server cannot be made to produce.
 
 type RawEvent = {
   auditID: string;
@@ -71,8 +74,17 @@ function newestFirst(list: RawEvent[]): string[] {
   return [...list].sort((a, b) => Number((parseRfc3339Nanos(b.stageTimestamp) ?? 0n) - (parseRfc3339Nanos(a.stageTimestamp) ?? 0n))).map(key);
 }
 
-let double: VictoriaLogsDouble;
+let victoriaLogs: VictoriaLogsServer;
 let client: VictoriaLogsClient;
+/** Every LogsQL query the client sent, in order: the real server keeps no such record. */
+const sentQueries: string[] = [];
+const recordingFetch: typeof fetch = (input, init) => {
+  if (init?.body instanceof URLSearchParams) {
+    const query = init.body.get('query');
+    if (query !== null) sentQueries.push(query);
+  }
+  return fetch(input, init);
+};
 let source: VictoriaLogsAuditLogSource;
 
 async function searchAll(filter: AuditFilter, pageSize = 1000, target = source): Promise<AuditEvent[]> {
@@ -88,16 +100,17 @@ async function searchAll(filter: AuditFilter, pageSize = 1000, target = source):
 }
 
 beforeAll(async () => {
-  double = await startVictoriaLogsDouble();
-  client = new VictoriaLogsClient({ baseUrl: double.url, timeoutMs: 5_000 });
+  victoriaLogs = await startVictoriaLogs();
+  client = new VictoriaLogsClient({ baseUrl: victoriaLogs.url, timeoutMs: 5_000, fetch: recordingFetch });
   source = new VictoriaLogsAuditLogSource(client);
   await client.ingest(minikube, auditIngestParams({ cluster: 'minikube' }));
   await client.ingest(openshift, auditIngestParams({ cluster: 'openshift' }));
   await client.ingest([...clusterRoleBinding, ...webhookItems, hostileRecord], auditIngestParams());
+  await victoriaLogs.flush();
 });
 
 afterAll(async () => {
-  await double.stop();
+  await victoriaLogs?.stop();
 });
 
 describe('storage convention', () => {
@@ -211,7 +224,7 @@ describe('search', () => {
   it('sends exactly the query it built', async () => {
     const filter = { user: HELD_USER, namespace: 'x | delete' };
     await source.search(filter, { first: 3 });
-    expect(double.queries.at(-1)).toBe(buildAuditQuery(filter, { limit: 4 }));
+    expect(sentQueries.at(-1)).toBe(buildAuditQuery(filter, { limit: 4 }));
   });
 });
 
@@ -238,11 +251,125 @@ describe('hostile filter values', () => {
   });
 
   it('refuses an empty value without querying (VictoriaLogs would match every record lacking the field)', async () => {
-    const sent = double.queries.length;
+    const sent = sentQueries.length;
     await expect(source.search({ user: '' }, { first: 1 })).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
-    expect(double.queries.length).toBe(sent);
+    expect(sentQueries.length).toBe(sent);
   });
 });
+
+/**
+ * Quoting fuzz against the real LogsQL parser: each hostile literal is stored, in one filterable field at
+ * a time, beside decoys that differ from it by one character (and by a word around it, which a phrase
+ * rather than an exact match would take). A filter on the literal must find exactly the rows whose field
+ * holds exactly it. Its own tenant keeps these rows out of the other tests.
+ */
+describe('quoting fuzz: hostile literals against decoys', () => {
+  const FIELDS = ['user', 'userGroups', 'verb', 'resource', 'namespace', 'name', 'sourceIp', 'cluster'] as const;
+  type Field = (typeof FIELDS)[number];
+  const NEUTRAL: Record<Field, string> = {
+    user: 'fuzz-user',
+    userGroups: 'fuzz-group',
+    verb: 'fuzz-verb',
+    resource: 'fuzz-resource',
+    namespace: 'fuzz-namespace',
+    name: 'fuzz-name',
+    sourceIp: '10.0.0.1',
+    cluster: 'fuzz-cluster',
+  };
+
+  function decoys(value: string): string[] {
+    const chars = [...value];
+    const first = chars[0] ?? '';
+    const last = chars.at(-1) ?? '';
+    const bump = (char: string) => {
+      const next = (char.codePointAt(0) ?? 0) + 1;
+      return next >= 0xd800 && next <= 0xdfff ? '' : String.fromCodePoint(next);
+    };
+    const swapped = first === first.toUpperCase() ? first.toLowerCase() : first.toUpperCase();
+    const variants = [
+      `${value}x`,
+      `x${value}`,
+      `${value}*`,
+      // Characters that JSON escapes or separates with: a match on an array's JSON text could start or
+      // end inside them.
+      `"${value}`,
+      `${value}"`,
+      `\\${value}`,
+      `${value}\\`,
+      `,${value}`,
+      `${value},`,
+      `${value} x`,
+      `x ${value}`,
+      chars.slice(0, -1).join(''),
+      chars.slice(1).join(''),
+      chars.slice(0, -1).join('') + bump(last),
+      swapped + chars.slice(1).join(''),
+    ];
+    return variants.filter((variant) => variant !== '' && variant !== value);
+  }
+
+  const values = [...new Set(HOSTILE_STRINGS.flatMap((value) => [value, ...decoys(value)]))];
+  type FuzzRow = { id: string; field: Field; value: string };
+  const rows: FuzzRow[] = values.flatMap((value, index) => FIELDS.map((field) => ({ id: `fuzz-${String(index)}-${field}`, field, value })));
+
+  /** The row's one field holds the value; every other field its neutral value. Arrays hold it beside another element. */
+  function record(row: FuzzRow): object {
+    const held = (field: Field) => (row.field === field ? row.value : NEUTRAL[field]);
+    return {
+      ...minikubeEvent(4),
+      auditID: row.id,
+      verb: held('verb'),
+      user: { username: held('user'), groups: [held('userGroups'), 'system:authenticated'] },
+      sourceIPs: ['192.0.2.1', held('sourceIp')],
+      objectRef: { resource: held('resource'), namespace: held('namespace'), name: held('name'), apiVersion: 'v1' },
+      // Written as a field (not extra_fields, which cannot carry a comma): still a stream field.
+      cluster: held('cluster'),
+    };
+  }
+
+  const tenant = { accountId: 4242, projectId: 7 };
+  let fuzzSource: VictoriaLogsAuditLogSource;
+
+  beforeAll(async () => {
+    const tenantClient = client.forTenant(tenant);
+    fuzzSource = new VictoriaLogsAuditLogSource(tenantClient);
+    await tenantClient.ingest(rows.map(record), auditIngestParams());
+    await victoriaLogs.flush();
+  });
+
+  it('stores every literal and decoy as written', async () => {
+    expect(values.length).toBeGreaterThan(HOSTILE_STRINGS.length * 5);
+    const stored = await searchAll({}, 1000, fuzzSource);
+    expect(stored).toHaveLength(rows.length);
+    const byId = new Map(stored.map((event) => [event.auditId, event]));
+    for (const row of rows) {
+      const event = byId.get(row.id);
+      const seen = {
+        user: event?.user,
+        userGroups: event?.userGroups[0],
+        verb: event?.verb,
+        resource: event?.resource,
+        namespace: event?.namespace,
+        name: event?.name,
+        sourceIp: event?.sourceIps[1],
+        cluster: event?.cluster,
+      } satisfies Record<Field, unknown>;
+      expect(seen[row.field], `${row.id} ${JSON.stringify(row.value).slice(0, 60)}`).toBe(row.value);
+    }
+  });
+
+  it.each(HOSTILE_STRINGS.map((value) => [JSON.stringify(value).slice(0, 40), value]))('%s: each field filter finds exactly its own row', async (_label, value) => {
+    for (const field of FIELDS) {
+      const expected = rows.filter((row) => row.field === field && row.value === value).map((row) => row.id);
+      expect(expected).toHaveLength(1);
+      const found = (await searchAll({ [field]: value }, 1000, fuzzSource)).map((event) => event.auditId);
+      expect(found, `${field} = ${JSON.stringify(value).slice(0, 60)}`).toEqual(expected);
+    }
+  });
+});
+
+/** The tie IDs below as VictoriaLogs' sort pipe orders them, ascending (observed on the pinned release). */
+const NATURAL_ORDER = ['tie-1', 'tie-1a', 'tie-01', 'tie-2', 'tie-9', 'tie-10', 'tie-a', 'tie-b', 'tie-z9', 'tie-z10'];
 
 describe('pagination', () => {
   it('walks more than two pages, returning every event once, newest first', async () => {
@@ -269,10 +396,12 @@ describe('pagination', () => {
   });
 
   it('keeps events with equal timestamps apart across pages', async () => {
-    // IDs whose "natural" order (the sort pipe's) differs from their byte order (string filters').
+    // IDs whose "natural" order (the sort pipe's: digit runs compared as numbers) differs from their byte
+    // order (string filters').
     const ids = ['tie-9', 'tie-10', 'tie-2', 'tie-b', 'tie-a', 'tie-1a', 'tie-01', 'tie-1', 'tie-z9', 'tie-z10'];
     const byBytes = [...ids].sort();
-    const byNatural = [...ids].sort((a, b) => (lessNatural(a, b) ? -1 : lessNatural(b, a) ? 1 : 0));
+    const byNatural = NATURAL_ORDER;
+    expect([...byNatural].sort()).toEqual(byBytes);
     expect(byNatural).not.toEqual(byBytes);
 
     const tenant = new VictoriaLogsAuditLogSource(client.forTenant({ accountId: 7, projectId: 1 }));
@@ -281,6 +410,7 @@ describe('pagination', () => {
     const before = { ...template, auditID: 'older', stageTimestamp: '2024-11-01T00:00:00.499999999Z' };
     const after = { ...template, auditID: 'newer', stageTimestamp: '2024-11-01T00:00:00.500000001Z' };
     await client.forTenant({ accountId: 7, projectId: 1 }).ingest([...tied, before, after], auditIngestParams());
+    await victoriaLogs.flush();
 
     const all = (await searchAll({}, 1000, tenant)).map((event) => event.auditId);
     expect(all).toEqual(['newer', ...[...byNatural].reverse(), 'older']);
@@ -329,6 +459,7 @@ describe('tenants', () => {
     const tenantSource = new VictoriaLogsAuditLogSource(tenantClient);
     const record = { ...minikubeEvent(4), auditID: 'tenant-12-34', user: { username: 'tenant-user', groups: [] } };
     await tenantClient.ingest([record], auditIngestParams());
+    await victoriaLogs.flush();
 
     expect((await tenantSource.search({}, { first: 10 })).events.map((event) => event.auditId)).toEqual(['tenant-12-34']);
     expect((await source.search({ user: 'tenant-user' }, { first: 10 })).events).toEqual([]);
@@ -340,20 +471,20 @@ describe('tenants', () => {
 
 describe('failures', () => {
   it.each([
-    ['unbalanced parenthesis', 'user:(a or b'],
-    ['unterminated quote', '"unterminated'],
-    ['filter starting with a pipe name', 'sort by (_time)'],
-    ['empty query', ''],
-    ['missing pipe', 'foo |'],
-    ['bad limit', 'foo | limit x'],
-    ['bad time range', '_time:[2024-01-01Z, )'],
-    ['unknown pipe', 'foo | frobnicate'],
-  ])('the double answers 400 to malformed LogsQL (%s), which the client maps to UPSTREAM_REJECTED', async (_name, query) => {
-    const response = await fetch(`${double.url}/select/logsql/query`, { method: 'POST', body: new URLSearchParams({ query }) });
+    ['unbalanced parenthesis', 'user:(a or b', 'cannot parse `query` arg'],
+    ['unterminated quote', '"unterminated', 'cannot parse `query` arg'],
+    ['unfinished sort pipe', 'foo | sort by (', 'cannot parse `query` arg'],
+    ['empty query', '', '`query` arg cannot be empty'],
+    ['missing pipe', 'foo |', 'cannot parse `query` arg'],
+    ['bad limit', 'foo | limit x', 'cannot parse `query` arg'],
+    ['bad time range', '_time:[2024-01-01Z, )', 'cannot parse `query` arg'],
+    ['unknown pipe', 'foo | frobnicate', 'cannot parse `query` arg'],
+  ])('VictoriaLogs answers 400 to malformed LogsQL (%s), which the client maps to UPSTREAM_REJECTED', async (_name, query, reason) => {
+    const response = await fetch(`${victoriaLogs.url}/select/logsql/query`, { method: 'POST', body: new URLSearchParams({ query }) });
     expect(response.status).toBe(400);
-    expect(await response.text()).toContain('cannot parse query');
+    expect(await response.text()).toContain(reason);
     const failure = client.query(query, { limit: 1 });
-    await expect(failure).rejects.toMatchObject({ extensions: { code: 'UPSTREAM_REJECTED' }, message: expect.stringContaining('cannot parse query') });
+    await expect(failure).rejects.toMatchObject({ extensions: { code: 'UPSTREAM_REJECTED' }, message: expect.stringContaining(reason) });
     // Our own address and request echo are for VictoriaLogs' logs, not for Vigil's clients.
     await expect(failure).rejects.toMatchObject({ message: expect.not.stringContaining('remoteAddr') });
   });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { port } from '@vigil/lib/base-config';
+import { configValueAt, isSetString, port } from '@vigil/lib/base-config';
 import type { EnvOverride } from '@vigil/lib/config';
 import { clusterAuditConfig, clusterAuditOverrides } from './config-audit.js';
 import { FALCO_PRIORITIES } from './sources/falco/falco-event.js';
@@ -51,3 +51,22 @@ export const clusterOverrides: EnvOverride[] = [
   { env: 'VIGIL_FALCO_TOKEN', path: ['cluster', 'falco', 'token'] },
   ...clusterAuditOverrides,
 ];
+
+
+/**
+ * Fail closed: in production both webhooks must authenticate their senders. Runs on the whole
+ * config (the one-process stack and the cluster subgraph's own process alike), partly invalid or not.
+ */
+export function requireWebhookAuthInProduction(config: unknown, ctx: z.RefinementCtx): void {
+  if (configValueAt(config, 'env') !== 'production') return;
+  if (!isSetString(configValueAt(config, 'cluster', 'falco', 'token'))) {
+    ctx.addIssue({ code: 'custom', path: ['cluster', 'falco', 'token'], message: 'required when env is production: /ingest/falco would accept anyone' });
+  }
+  if (!isSetString(configValueAt(config, 'cluster', 'audit', 'token')) && !isSetString(configValueAt(config, 'cluster', 'audit', 'hmacSecret'))) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['cluster', 'audit', 'token'],
+      message: 'required when env is production (or cluster.audit.hmacSecret): /ingest/k8s-audit would accept anyone',
+    });
+  }
+}

@@ -1,4 +1,6 @@
 import DataLoader from 'dataloader';
+import type { Identity } from '@vigil/lib/identity';
+import { tenantFilter } from '@vigil/lib/tenancy';
 import type { KubeObjectRef, SecurityEvent, SecurityEventStore } from './store/security-event-store.js';
 import { resourceKey } from './store/security-event-store.js';
 import type { SourceStateRecord } from './models.js';
@@ -21,19 +23,27 @@ export interface ClusterContext {
   vulnerabilityFindings: DataLoader<string, SecurityEvent[]>;
   clusterNames: readonly string[];
   sourceStates: () => SourceStateRecord[];
+  /** The clusters the caller's tenants allow; null = every cluster. */
+  tenantClusters: string[] | null;
 }
 
 export function createClusterContextFactory(deps: ClusterDeps) {
-  return async (): Promise<ClusterContext> => {
+  return async (request: { identity: Identity | null }): Promise<ClusterContext> => {
     const byResource = new Map<number, DataLoader<KubeObjectRef, SecurityEvent[], string>>();
     const byHost = new Map<number, DataLoader<string, SecurityEvent[]>>();
+    // Tenancy: every read below keeps only events of the caller's clusters, so lists, entity
+    // references (SecurityEvent, Vulnerability, KubeObject, Host) and counts agree.
+    const tenants = tenantFilter(request.identity);
+    const visible = (events: SecurityEvent[]) => (tenants.unrestricted ? events : events.filter((e) => tenants.cluster(e.cluster)));
     return {
       store: deps.store,
-      clusterNames: deps.clusterNames,
-      sourceStates: deps.sourceStates,
-      vulnerabilityFindings: new DataLoader((ids) => deps.store.forVulnerabilities(ids)),
-      eventsById: new DataLoader((ids) => deps.store.get(ids)),
+      tenantClusters: tenants.clusters === null ? null : [...tenants.clusters],
+      clusterNames: deps.clusterNames.filter((name) => tenants.cluster(name)),
+      sourceStates: () => deps.sourceStates().filter((s) => tenants.cluster(s.cluster)),
+      vulnerabilityFindings: new DataLoader(async (ids) => (await deps.store.forVulnerabilities(ids)).map(visible)),
+      eventsById: new DataLoader(async (ids) => (await deps.store.get(ids)).map((e) => (e && tenants.cluster(e.cluster) ? e : null))),
       eventsForResource: (ref, limit) => {
+        if (!tenants.cluster(ref.cluster)) return Promise.resolve([]);
         let loader = byResource.get(limit);
         if (!loader) {
           loader = new DataLoader((refs) => deps.store.forResources(refs, limit), { cacheKeyFn: resourceKey });
@@ -44,7 +54,8 @@ export function createClusterContextFactory(deps: ClusterDeps) {
       eventsForHost: (hostname, limit) => {
         let loader = byHost.get(limit);
         if (!loader) {
-          loader = new DataLoader((names) => deps.store.forHosts(names, limit));
+          // Node-level events of other tenants' clusters are dropped after the limit: a page may be short, never foreign.
+          loader = new DataLoader(async (names) => (await deps.store.forHosts(names, limit)).map(visible));
           byHost.set(limit, loader);
         }
         return loader.load(hostname);

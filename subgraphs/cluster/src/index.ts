@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { ALWAYS_CHECK, requireSecretInProduction } from '@vigil/lib/base-config';
 import { runSubgraphService, serviceConfigShape } from '@vigil/lib/subgraph-main';
-import { clusterConfig, clusterOverrides } from './config.js';
+import { clusterConfig, clusterOverrides, requireWebhookAuthInProduction } from './config.js';
 import { createClusterRuntime } from './runtime.js';
 
 const schema = z
   .object({ ...serviceConfigShape, cluster: clusterConfig.prefault({}) })
   .strict()
-  .superRefine(requireSecretInProduction, ALWAYS_CHECK);
+  .superRefine(requireSecretInProduction, ALWAYS_CHECK)
+  .superRefine(requireWebhookAuthInProduction, ALWAYS_CHECK);
 
 await runSubgraphService('cluster', schema, clusterOverrides, (config) => config.cluster, (config, shared) => createClusterRuntime(config, shared));

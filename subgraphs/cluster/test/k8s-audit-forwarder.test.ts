@@ -5,8 +5,10 @@ import { createLogger } from '@vigil/lib/logger';
 import { parseAuditEventList, type AuditEvent } from '../src/sources/k8s-audit/audit-event.js';
 import { ForwardError, VictoriaLogsAuditForwarder, VictoriaLogsJsonLineSink, type JsonLineSink } from '../src/sources/k8s-audit/victorialogs-forwarder.js';
 
-// Samples: test/fixtures/k8s-audit/README.md. The forwarder's batching, retry and bounds against a scripted sink;
-// the real HTTP path to the VictoriaLogs double is in k8s-audit-ingest.int.test.ts.
+// Samples: test/fixtures/k8s-audit/README.md. Unit tests, no network: the forwarder's batching, retry and
+// bounds against a scripted sink, and the sink's request and status mapping against a scripted fetch — the
+// faults (429, 5xx, a network error) a real VictoriaLogs cannot be made to produce on demand. The real HTTP
+// path, into a real VictoriaLogs, is in k8s-audit-ingest.int.test.ts.
 const lines = readFileSync(new URL('./fixtures/k8s-audit/audit-log_minikube_k8s-1.29.jsonl', import.meta.url), 'utf8')
   .split('\n')
   .filter((line) => line !== '');

@@ -7,19 +7,23 @@ import express from 'express';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryAlertLog } from '@vigil/lib/alerts/memory-alert-log';
 import { AlertPublisher } from '@vigil/lib/alerts/publisher';
+import { auditIngestParams } from '@vigil/lib/audit-log-format';
 import { createLogger } from '@vigil/lib/logger';
 import { createRedis, type Redis } from '@vigil/lib/redis';
 import { startRedisServer, type RedisServer } from '../../../test/support/redis-server.js';
-import { startVictoriaLogsDouble, type VictoriaLogsDouble } from '../../../test/support/victorialogs-double.js';
+import { startVictoriaLogs, type VictoriaLogsServer } from '../../../test/support/victorialogs.js';
 // The audit subgraph's own reader, to prove both subgraphs agree on the stored format (test-only import).
 import { VictoriaLogsAuditLogSource, type AuditEvent as StoredAuditEvent } from '../../audit/src/sources/victorialogs/audit-log-source.js';
 import { VictoriaLogsClient } from '../../audit/src/sources/victorialogs/client.js';
 import { clusterAuditConfig } from '../src/config-audit.js';
 import { AUDIT_SIGNATURE_HEADER, createK8sAuditIntake, type K8sAuditIntake } from '../src/http/k8s-audit-ingest.js';
+import { ForwardError, VictoriaLogsJsonLineSink } from '../src/sources/k8s-audit/victorialogs-forwarder.js';
 import { RedisSecurityEventStore } from '../src/store/redis-security-event-store.js';
 import type { SecurityEvent, SecurityEventStore } from '../src/store/security-event-store.js';
 
 // Samples: test/fixtures/k8s-audit/README.md (copied from the shared fixtures; sources in SOURCES.md).
+// Forwarded records land in a real VictoriaLogs (test/support/victorialogs.ts), whose retention covers the
+// fixtures' own timestamps on any date; the security-event store runs on a fixed clock (below).
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/k8s-audit/${name}`, import.meta.url), 'utf8');
 const jsonLines = (name: string) =>
   fixture(name)
@@ -30,8 +34,10 @@ const jsonLines = (name: string) =>
 const logger = createLogger('test', { level: 'silent' });
 const TOKEN = 'audit-webhook-token-value';
 const HMAC_SECRET = 'an-hmac-secret-of-at-least-32-characters';
-// Fixture times are from 2018-2025: retention must not drop them while the test looks.
-const RETENTION_DAYS = 365 * 100;
+// Fixture times are from 2018 to 2025. The store's clock is fixed just after them and its retention
+// reaches back past the oldest, so no record expires while the test looks, whatever today's date is.
+const STORE_NOW = new Date('2026-01-01T00:00:00Z');
+const RETENTION_DAYS = 365 * 10;
 
 const minikube = jsonLines('audit-log_minikube_k8s-1.29.jsonl');
 const saSecretGet = minikube[6] ?? {};
@@ -57,14 +63,14 @@ function webhookBody(events: readonly Record<string, unknown>[]): string {
 const BATCH = [...minikube, rbacBinding133, rbacBinding, userSecretGet];
 
 let redisServer: RedisServer;
-let victoriaLogs: VictoriaLogsDouble;
+let victoriaLogs: VictoriaLogsServer;
 let vlClient: VictoriaLogsClient;
 const servers: Server[] = [];
 const intakes: K8sAuditIntake[] = [];
 const clients: Redis[] = [];
 
 beforeAll(async () => {
-  [redisServer, victoriaLogs] = await Promise.all([startRedisServer(), startVictoriaLogsDouble()]);
+  [redisServer, victoriaLogs] = await Promise.all([startRedisServer(), startVictoriaLogs()]);
   vlClient = new VictoriaLogsClient({ baseUrl: victoriaLogs.url, timeoutMs: 5_000 });
 });
 
@@ -80,7 +86,7 @@ afterEach(async () => {
 
 interface Harness {
   url: string;
-  /** Each test its own cluster name: its records in the shared VictoriaLogs double are its own. */
+  /** Each test its own cluster name: its records in the shared VictoriaLogs are its own. */
   cluster: string;
   intake: K8sAuditIntake;
   store: RedisSecurityEventStore;
@@ -97,8 +103,8 @@ async function start(
   const writer = createRedis(redisServer.url, logger, 'test-writer');
   const reader = createRedis(redisServer.url, logger, 'test-reader');
   clients.push(writer, reader);
-  const store = new RedisSecurityEventStore(writer, { prefix, retentionDays: RETENTION_DAYS });
-  const peer = new RedisSecurityEventStore(reader, { prefix, retentionDays: RETENTION_DAYS });
+  const store = new RedisSecurityEventStore(writer, { prefix, retentionDays: RETENTION_DAYS, now: () => STORE_NOW });
+  const peer = new RedisSecurityEventStore(reader, { prefix, retentionDays: RETENTION_DAYS, now: () => STORE_NOW });
   const alerts = new MemoryAlertLog({ maxLength: 1000 });
   const cluster = `c-${randomUUID().slice(0, 8)}`;
   const intake = createK8sAuditIntake({
@@ -143,8 +149,9 @@ async function storedEvents(store: SecurityEventStore): Promise<SecurityEvent[]>
 
 const alertsOf = (log: MemoryAlertLog) => log.listNewestFirst({ limit: 100 });
 
-/** Everything the audit subgraph finds for a cluster, through its own source and LogsQL. */
+/** Everything the audit subgraph finds for a cluster, through its own source and LogsQL, once what VictoriaLogs received is searchable. */
 async function auditSubgraphSees(cluster: string): Promise<StoredAuditEvent[]> {
+  await victoriaLogs.flush();
   const page = await new VictoriaLogsAuditLogSource(vlClient).search({ cluster }, { first: 1000 });
   return page.events;
 }
@@ -406,6 +413,22 @@ describe('forwarding to VictoriaLogs', () => {
     expect(sized.intake.forwarder?.stats()).toMatchObject({ buffered: 1, forwarded: 4 });
     await sized.intake.stop();
     expect(await auditSubgraphSees(sized.cluster)).toHaveLength(5);
+  });
+
+  it('writes to the tenant it is configured for, and takes what VictoriaLogs rejects as permanent', async () => {
+    const cluster = `c-${randomUUID().slice(0, 8)}`;
+    const tenant = { accountId: 3, projectId: 4 };
+    const sink = new VictoriaLogsJsonLineSink({ baseUrl: victoriaLogs.url, timeoutMs: 5_000, tenant });
+    await sink.ingest([rbacBinding], auditIngestParams({ cluster }));
+    await victoriaLogs.flush();
+    const inTenant = await new VictoriaLogsAuditLogSource(vlClient.forTenant(tenant)).search({ cluster }, { first: 10 });
+    expect(inTenant.events.map(key)).toEqual([key(rbacBinding)]);
+    expect(await auditSubgraphSees(cluster)).toEqual([]);
+
+    // VictoriaLogs answers 400 when no line of a request can be stored: resending cannot help.
+    const failure = await sink.ingest([{ ...rbacBinding, stageTimestamp: 'yesterday' }], auditIngestParams({ cluster })).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ForwardError);
+    expect(failure).toMatchObject({ permanent: true, message: expect.stringMatching(/^VictoriaLogs answered HTTP 400: cannot process jsonline request; .*cannot parse timestamp/) });
   });
 
   it('keeps the webhook answering while VictoriaLogs is unreachable, holding the records for a retry', async () => {

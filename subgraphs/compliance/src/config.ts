@@ -8,6 +8,11 @@ export const complianceConfig = z
     port: port.default(4004),
     /** Where evidence is fetched: the gateway, so compliance sees what every client sees. */
     gatewayUrl: z.url({ protocol: /^https?$/ }).default('http://localhost:4000/graphql'),
+    /**
+     * Key compliance presents to the gateway (env VIGIL_SERVICE_API_KEY, which the gateway reads as
+     * gateway.auth.serviceApiKey). Required in production when compliance runs as its own process.
+     */
+    gatewayApiKey: z.string().min(16, 'must be at least 16 characters').optional(),
     /** @default the catalogue shipped in subgraphs/compliance/catalogue/controls.yaml */
     cataloguePath: z.string().min(1).optional(),
     /** CM-8 / A.8.1: how recent a host's last successful probe must be. @default 24 */
@@ -16,4 +21,7 @@ export const complianceConfig = z
   .strict();
 export type ComplianceConfig = z.infer<typeof complianceConfig>;
 
-export const complianceOverrides: EnvOverride[] = [{ env: 'VIGIL_GATEWAY_URL', path: ['compliance', 'gatewayUrl'] }];
+export const complianceOverrides: EnvOverride[] = [
+  { env: 'VIGIL_GATEWAY_URL', path: ['compliance', 'gatewayUrl'] },
+  { env: 'VIGIL_SERVICE_API_KEY', path: ['compliance', 'gatewayApiKey'] },
+];

@@ -1,4 +1,6 @@
 import DataLoader from 'dataloader';
+import type { Identity } from '@vigil/lib/identity';
+import { tenantFilter, type TenantFilter } from '@vigil/lib/tenancy';
 import { describeError } from '@vigil/lib/errors';
 import type { Logger } from '@vigil/lib/logger';
 import type { Catalogue, CatalogueControl, EvaluatorName } from './catalogue.js';
@@ -23,11 +25,12 @@ export interface ComplianceContext {
 
 export function createComplianceContextFactory(deps: ComplianceDeps) {
   const now = deps.now ?? (() => new Date());
-  const evaluate = async (name: EvaluatorName): Promise<Evaluation> => {
+  const evaluate = async (name: EvaluatorName, tenants: TenantFilter): Promise<Evaluation> => {
     switch (name) {
       case 'inventory-probed-within-24h':
         try {
-          return evaluateInventoryProbed(await deps.evidence.hostProbeEvidence(), now(), deps.maxProbeAgeHours);
+          // Scored over the hosts the caller's tenants cover: another tenant's hosts neither fail nor show here.
+          return evaluateInventoryProbed((await deps.evidence.hostProbeEvidence()).filter((host) => tenants.hostLabels(host.labels)), now(), deps.maxProbeAgeHours);
         } catch (error) {
           deps.logger.warn({ err: describeError(error) }, 'could not gather host evidence');
           return {
@@ -39,8 +42,9 @@ export function createComplianceContextFactory(deps: ComplianceDeps) {
         }
     }
   };
-  return async (): Promise<ComplianceContext> => {
-    const evaluations = new DataLoader<EvaluatorName, Evaluation>((names) => Promise.all(names.map(evaluate)));
+  return async (request: { identity: Identity | null }): Promise<ComplianceContext> => {
+    const tenants = tenantFilter(request.identity);
+    const evaluations = new DataLoader<EvaluatorName, Evaluation>((names) => Promise.all(names.map((name) => evaluate(name, tenants))));
     return {
       catalogue: deps.catalogue,
       evaluations,

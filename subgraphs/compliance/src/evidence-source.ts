@@ -23,6 +23,7 @@ export class GraphEvidenceSource implements EvidenceSource {
           message: node.probeStatus.message ?? null,
           lastAttemptAt: node.probeStatus.lastAttemptAt ?? null,
           lastSuccessAt: node.probeStatus.lastSuccessAt ?? null,
+          labels: Object.fromEntries(node.labels.map((label) => [label.key, label.value])),
         });
       }
       if (!data.hosts.pageInfo.hasNextPage) break;

@@ -15,10 +15,11 @@ export function createComplianceRuntime(
   config: ComplianceConfig,
   shared: SharedServices,
   gatewayUrl: string | (() => string) = config.gatewayUrl,
+  gatewayApiKey: string | undefined = config.gatewayApiKey,
 ): { definition: SubgraphDefinition<ComplianceContext> } {
   const catalogue = loadCatalogue(config.cataloguePath);
   let client: VigilClient | null = null;
-  const lazyClient = (): VigilClient => (client ??= createVigilClient({ url: typeof gatewayUrl === 'function' ? gatewayUrl() : gatewayUrl }));
+  const lazyClient = (): VigilClient => (client ??= createVigilClient({ url: typeof gatewayUrl === 'function' ? gatewayUrl() : gatewayUrl, ...(gatewayApiKey ? { headers: { 'x-api-key': gatewayApiKey } } : {}) }));
   const evidence = new GraphEvidenceSource(lazyClient);
   const definition = createComplianceSubgraph({ catalogue, evidence, maxProbeAgeHours: config.maxProbeAgeHours, logger: shared.logger, now: shared.clock });
   return { definition: { ...definition, close: async () => client?.dispose() } };

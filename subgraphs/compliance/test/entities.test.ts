@@ -23,8 +23,8 @@ class FakeEvidence implements EvidenceSource {
   }
 }
 
-const fresh = (id: string): HostProbeEvidence => ({ id, probeState: 'OK', message: null, lastAttemptAt: hoursAgo(1), lastSuccessAt: hoursAgo(1) });
-const stale = (id: string): HostProbeEvidence => ({ id, probeState: 'TIMEOUT', message: 'no answer', lastAttemptAt: hoursAgo(1), lastSuccessAt: hoursAgo(48) });
+const fresh = (id: string): HostProbeEvidence => ({ id, probeState: 'OK', message: null, lastAttemptAt: hoursAgo(1), lastSuccessAt: hoursAgo(1), labels: {} });
+const stale = (id: string): HostProbeEvidence => ({ id, probeState: 'TIMEOUT', message: 'no answer', lastAttemptAt: hoursAgo(1), lastSuccessAt: hoursAgo(48), labels: {} });
 
 const QUERY = `
   query ($representations: [_Any!]!) {

@@ -6,7 +6,7 @@ const HOUR = 3_600_000;
 const ago = (ms: number) => new Date(NOW.getTime() - ms).toISOString();
 
 function host(id: string, lastSuccessAt: string | null, probeState = 'OK', message: string | null = null): HostProbeEvidence {
-  return { id, probeState, message, lastAttemptAt: ago(HOUR / 2), lastSuccessAt };
+  return { id, probeState, message, lastAttemptAt: ago(HOUR / 2), lastSuccessAt, labels: {} };
 }
 
 describe('evaluateInventoryProbed (CM-8 / A.8.1)', () => {

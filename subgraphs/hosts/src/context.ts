@@ -1,5 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Clock } from '@vigil/lib/clock';
+import type { Identity } from '@vigil/lib/identity';
+import { tenantFilter } from '@vigil/lib/tenancy';
 import type { CollectorFreshness, FactStore, ProbeState } from './facts/fact-store.js';
 import type { CollectorName, FactItems, FactType } from './facts/types.js';
 import type { InventoryHost } from './inventory/build-inventory.js';
@@ -27,12 +29,16 @@ export interface HostsContext {
 
 export function createHostsContextFactory(deps: HostsDeps) {
   const byId = new Map(deps.inventory.map((host) => [host.id, host]));
-  return async (): Promise<HostsContext> => {
+  return async (request: { identity: Identity | null }): Promise<HostsContext> => {
     const factLoaders = new Map<FactType, DataLoader<string, unknown[] | null>>();
+    // Tenancy: every resolver (lists, lookups, entity references, the mutation) reads hosts only
+    // through these two, so a host outside the caller's tenants does not exist for this request.
+    const tenants = tenantFilter(request.identity);
+    const visible = tenants.unrestricted ? deps.inventory : deps.inventory.filter((host) => tenants.hostLabels(host.labels));
     return {
       deps,
-      inventory: byId,
-      sortedInventory: deps.inventory,
+      inventory: tenants.unrestricted ? byId : new Map(visible.map((host) => [host.id, host])),
+      sortedInventory: visible,
       states: new DataLoader((ids) => deps.store.getProbeStates(ids)),
       freshness: new DataLoader((ids) => deps.store.getFreshness(ids)),
       facts<T extends FactType>(type: T, hostId: string): Promise<FactItems[T][] | null> {

@@ -48,7 +48,8 @@ export function createProbePipeline(options: ProbePipelineOptions) {
       },
       options.alertRules,
     );
-    for (const alert of alerts) await options.publisher.raise(alert);
+    // Labels travel with the alert: the alerts subgraph filters by tenant without asking hosts.
+    for (const alert of alerts) await options.publisher.raise(alert.subject?.type === 'Host' ? { ...alert, subject: { ...alert.subject, hostLabels: { ...host.labels } } } : alert);
     options.logger.info(
       { host: hostId, kind, status: report.status, changes: saved.changes.length, alerts: alerts.length },
       report.status === 'OK' ? 'host probed' : 'host probe failed',

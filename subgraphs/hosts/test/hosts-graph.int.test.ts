@@ -91,7 +91,7 @@ describe('hosts subgraph over a fleet of real sshd hosts', () => {
   it('raises a Critical alert for the changed host key, and none for the healthy host', async () => {
     const raised = await alerts.listNewestFirst({ limit: 50 });
     const keyAlerts = raised.filter((a) => a.rule === 'host-key-changed');
-    expect(keyAlerts.map((a) => [a.severity, a.subject])).toEqual([['CRITICAL', { type: 'Host', hostId: 'impostor', displayName: 'impostor' }]]);
+    expect(keyAlerts.map((a) => [a.severity, a.subject])).toEqual([['CRITICAL', { type: 'Host', hostId: 'impostor', displayName: 'impostor', hostLabels: { env: 'prod' } }]]);
     expect(raised.filter((a) => a.subject?.type === 'Host' && a.subject.hostId === 'healthy')).toEqual([]);
   });
 

@@ -7,7 +7,7 @@ import { matchesAlertFilter } from '../alert-filter.js';
 const SCAN_LIMIT = 20_000;
 
 export const Query: QueryResolvers = {
-  async alerts(_parent, { filter, first, after }, { deps }) {
+  async alerts(_parent, { filter, first, after }, { deps, visible }) {
     const size = first ?? 50;
     if (size < 1 || size > 500) throw badInput('first must be between 1 and 500');
     if (after != null && !isAlertId(after)) throw badInput('after must be an alert id such as 1732270309000-0');
@@ -18,7 +18,7 @@ export const Query: QueryResolvers = {
     while (matched.length <= size && scanned < SCAN_LIMIT) {
       const batch = await deps.log.listNewestFirst({ before, limit: 500 });
       scanned += batch.length;
-      for (const alert of batch) if (matchesAlertFilter(alert, filter)) matched.push(alert);
+      for (const alert of batch) if (visible(alert) && matchesAlertFilter(alert, filter)) matched.push(alert);
       if (batch.length < 500) {
         exhausted = true;
         break;

@@ -12,15 +12,16 @@ import { kindOfResource, resourceOfKind } from '../kinds.js';
 import type { AuditFilter } from '../sources/victorialogs/audit-log-source.js';
 
 async function search(
-  { deps }: AuditContext,
+  context: AuditContext,
   filter: AuditFilter,
   first: number | null | undefined,
   after: string | null | undefined,
 ): Promise<ResolversTypes['AuditEventConnection']> {
-  if (!deps.source) {
+  const source = context.source();
+  if (!source) {
     throw new VigilError('UPSTREAM_UNAVAILABLE', 'No VictoriaLogs is configured: set audit.victoriaLogs.url or VICTORIALOGS_URL.');
   }
-  const page = await deps.source.search(filter, { first: first ?? 50, ...(after != null ? { after } : {}) });
+  const page = await source.search(filter, { first: first ?? 50, ...(after != null ? { after } : {}) });
   return {
     edges: page.events.map((node, index) => ({ cursor: page.cursors[index] ?? '', node })),
     pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor },

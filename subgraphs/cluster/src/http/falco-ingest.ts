@@ -50,6 +50,7 @@ export interface FalcoIngestResult {
  */
 export function falcoIngestRouter(deps: FalcoIngestDeps): express.Router {
   const router = express.Router();
+  if (!deps.token) deps.logger.warn('/ingest/falco accepts unauthenticated requests: set cluster.falco.token (VIGIL_FALCO_TOKEN)');
   const readBody = express.raw({ type: () => true, limit: deps.maxBodyBytes, inflate: true });
   const limit = inFlightLimit({
     maxInFlight: deps.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
@@ -170,7 +171,7 @@ function alertSubject(event: NormalisedSecurityEvent): AlertSubject | undefined 
     const displayName = resource.namespace === '' ? `${resource.kind}/${resource.name}` : `${resource.namespace}/${resource.name}`;
     return { type: 'KubeObject', ...resource, displayName };
   }
-  if (hostname !== null) return { type: 'Host', hostId: hostname, displayName: hostname };
+  if (hostname !== null) return { type: 'Host', hostId: hostname, displayName: hostname, cluster: event.cluster };
   return undefined;
 }
 

@@ -10,8 +10,8 @@ export const Query: QueryResolvers = {
     const findings = await vulnerabilityFindings.load(id);
     return findings.length > 0 ? { id, findings } : null;
   },
-  async securityEvents(_parent, { filter, first, after }, { store }) {
-    const page = await store.list(toStoreFilter(filter), { first: pageSize(first, 50, 500), ...(after != null ? { after } : {}) });
+  async securityEvents(_parent, { filter, first, after }, { store, tenantClusters }) {
+    const page = await store.list({ ...toStoreFilter(filter), ...(tenantClusters ? { clusters: tenantClusters } : {}) }, { first: pageSize(first, 50, 500), ...(after != null ? { after } : {}) });
     return {
       edges: page.events.map((node) => ({ cursor: encodeCursor(node), node })),
       pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor },

@@ -77,6 +77,8 @@ export interface SecurityEventFilter {
   minSeverity?: Severity;
   categories?: SecurityCategory[];
   cluster?: string;
+  /** Any of these clusters (the caller's tenants); applied after the index the store reads. */
+  clusters?: readonly string[];
   namespace?: string;
   resourceKind?: string;
   resourceName?: string;
@@ -200,6 +202,7 @@ export function matchesFilter(event: SecurityEvent, filter: SecurityEventFilter)
   if (filter.categories && !filter.categories.includes(event.category)) return false;
   if (filter.minSeverity && severityRank(event.severity) < severityRank(filter.minSeverity)) return false;
   if (filter.cluster !== undefined && event.cluster !== filter.cluster) return false;
+  if (filter.clusters !== undefined && !filter.clusters.includes(event.cluster)) return false;
   if (filter.namespace !== undefined && event.resource?.namespace !== filter.namespace) return false;
   if (filter.resourceKind !== undefined && event.resource?.kind !== filter.resourceKind) return false;
   if (filter.resourceName !== undefined && event.resource?.name !== filter.resourceName) return false;

@@ -5,6 +5,8 @@ export interface HostProbeEvidence {
   message: string | null;
   lastAttemptAt: string | null;
   lastSuccessAt: string | null;
+  /** Inventory labels: tenants select hosts by them. */
+  labels: Record<string, string>;
 }
 
 export interface EvidenceItem {

@@ -67,9 +67,15 @@ const EXACT_FIELDS = [
 ] as const satisfies ReadonlyArray<readonly [StringFilterKey, string]>;
 
 /**
- * Array fields are stored as JSON text (`["a","b"]`). The element's own JSON text, quotes included,
- * occurs in that text only where an element equals it: inside a JSON string a `"` is always escaped.
- * A phrase filter finds it; the quotes at both ends make LogsQL's word-boundary rule irrelevant.
+ * Array fields are stored as the JSON text their writer sent (`["a","b"]`; writers serialise with
+ * JSON.stringify, see @vigil/lib/audit-log-format). Matching one element takes two filters:
+ *
+ * - a phrase filter on the element's JSON text, quotes included, which VictoriaLogs answers from its
+ *   bloom filters; on its own it is not exact: the text can also start at the escaped quote inside
+ *   another element (`"*"` occurs in `["\"*"]`, the array of the one string `"*`);
+ * - a regexp that parses the whole array as JSON strings, so the element can only be one of them.
+ *
+ * `json_array_contains_any` would do both, but it needs VictoriaLogs v1.47; this works on older releases.
  */
 const ARRAY_ELEMENT_FIELDS = [
   ['userGroups', AUDIT_FIELDS.userGroups],
@@ -91,7 +97,7 @@ export function buildAuditQuery(filter: AuditFilter, page: AuditQueryPage): stri
   }
   for (const [key, field] of ARRAY_ELEMENT_FIELDS) {
     const value = filter[key];
-    if (value !== undefined) filters.push(`${quoteLogsQL(field)}:${quoteLogsQL(JSON.stringify(checkedValue(key, value)))}`);
+    if (value !== undefined) filters.push(...arrayElementFilters(field, checkedValue(key, value)));
   }
   if (filter.responseCode !== undefined) {
     const code = checkedInteger('responseCode', filter.responseCode, 100, 599);
@@ -112,6 +118,21 @@ export function buildAuditQuery(filter: AuditFilter, page: AuditQueryPage): stri
   if (skip > 0) pipes.push(`offset ${String(skip)}`);
   pipes.push(`limit ${String(limit)}`);
   return [filters.join(' AND '), ...pipes].join(' | ');
+}
+
+/** One JSON string literal: a quote, then escape sequences or characters other than `"` and `\`, then a quote. */
+const JSON_STRING_RE = String.raw`"(?:[^"\\]|\\.)*"`;
+
+/** The filters matching a stored JSON array of strings that has an element equal to `value`. */
+function arrayElementFilters(field: string, value: string): string[] {
+  const element = JSON.stringify(value);
+  const wholeArray = `^\\[(?:${JSON_STRING_RE},)*${escapeRegexp(element)}(?:,${JSON_STRING_RE})*\\]$`;
+  return [`${quoteLogsQL(field)}:${quoteLogsQL(element)}`, `${quoteLogsQL(field)}:~${quoteLogsQL(wholeArray)}`];
+}
+
+/** `text` as a Go (RE2) regexp matching exactly itself: every metacharacter escaped. */
+export function escapeRegexp(text: string): string {
+  return text.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
 }
 
 function timeRangeFilters(from: Date | undefined, to: Date | undefined): string[] {
