@@ -10,7 +10,7 @@ import { IDENTITY_CONTEXT_KEY } from '../plugins/use-access-log.js';
  * roles before anything is sent to a subgraph — for queries, mutations and subscriptions alike.
  *
  * Deny by default: a field whose type and definition declare no scope is refused, so a field added
- * without declaring who may read it is visible to nobody (and the SDL lint test fails).
+ * without declaring who may read it is visible to nobody (and test/schema-scopes.test.ts fails).
  * Refused fields are left out of the operation and answered with a FORBIDDEN error naming the
  * field and the role it needs; the rest of the operation still runs.
  */
