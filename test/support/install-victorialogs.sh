@@ -34,6 +34,8 @@ if [ "${1:-}" = "--check" ]; then
   exit 1
 fi
 
+# go.dev's installer puts Go in /usr/local/go/bin, which a non-login shell's PATH may lack.
+command -v go >/dev/null 2>&1 || [ ! -x /usr/local/go/bin/go ] || PATH="$PATH:/usr/local/go/bin"
 if ! command -v go >/dev/null 2>&1; then
   echo "victorialogs: 'go' not found; install Go >= 1.26.5 (https://go.dev/dl/) and run this script again" >&2
   exit 2
