@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { port } from '@vigil/lib/base-config';
+import { httpPort, httpUrl } from '@vigil/lib/base-config';
 import type { EnvOverride } from '@vigil/lib/config';
 import { authConfig } from './auth/auth-config.js';
 import { SUBGRAPH_NAMES, defaultSubgraphUrl, type SubgraphName } from '@vigil/schema/subgraphs';
 
-const subgraphUrl = z.url({ protocol: /^https?$/ });
+const subgraphUrl = httpUrl;
 
 // --- Protection: operation limits, CORS, trusted documents (registered in plugins/protection.ts) ---
 const count = z.coerce.number().int().min(0);
@@ -53,7 +53,7 @@ export const trustedDocumentsConfig = z
 /** The `gateway:` section of the Vigil config. */
 export const gatewayConfig = z
   .object({
-    port: port.default(4000),
+    port: httpPort.default(4000),
     /** Address to listen on. @default 0.0.0.0 */
     host: z.string().default('0.0.0.0'),
     /** Where each subgraph listens (separate processes). The one-process stack ignores these. */

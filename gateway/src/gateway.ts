@@ -1,10 +1,11 @@
 import { timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from '@vigil/lib/listen';
 import { createGatewayRuntime, getGraphQLWSOptions } from '@graphql-hive/gateway-runtime';
 import transportHttp from '@graphql-mesh/transport-http';
 import transportWs from '@graphql-mesh/transport-ws';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { systemClock, type Clock } from '@vigil/lib/clock';
@@ -75,7 +76,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     supergraph,
     logging: options.development ? 'info' : 'warn',
     maskedErrors: !options.development,
-    graphiql: options.development,
+    graphiql: options.development ? { title: 'Vigil GraphiQL', subscriptionsProtocol: 'WS' } : false,
+    // GraphiQL with its scripts and styles inline: security tools often run where no CDN is reachable.
+    renderGraphiQL,
     landingPage: false,
     healthCheckEndpoint: '/healthz',
     transports: { http: transportHttp, ws: transportWs },
@@ -197,11 +200,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     wsServer,
   );
 
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(options.port, options.host ?? '0.0.0.0', () => resolve());
-  });
-  const { port } = httpServer.address() as AddressInfo;
+  const port = await listen(httpServer, options.port, options.host ?? '0.0.0.0', 'gateway.port (or env VIGIL_GATEWAY_PORT)');
   logger.info({ port }, 'gateway listening');
 
   let stopping: Promise<void> | null = null;

@@ -70,6 +70,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     () =>
       serveSubgraph(definition, {
         port: options.ports === 'ephemeral' ? 0 : port,
+        portSetting: `${name}.port (or env VIGIL_BASE_PORT)`,
         host: options.host ?? '127.0.0.1',
         signingSecret: options.signingSecret,
         development,

@@ -89,4 +89,30 @@ signing:
     expect(code).toBe(1);
     expect(stderr).toContain(`cannot read ${missing}`);
   });
+
+  it('a port the Fetch standard blocks, or a bad VIGIL_BASE_PORT, exits 1 naming the setting', async () => {
+    const blocked = await runToExit(cleanEnv({ VIGIL_GATEWAY_PORT: '6000' }));
+    expect(blocked.code).toBe(1);
+    expect(blocked.stderr).toMatch(/gateway\.port \(or env VIGIL_GATEWAY_PORT\): port 6000 is blocked by the Fetch standard/);
+    const base = await runToExit(cleanEnv({ VIGIL_BASE_PORT: '65533' }));
+    expect(base.code).toBe(1);
+    expect(base.stderr).toMatch(/VIGIL_BASE_PORT: expected a port from 1 to 65530/);
+  });
+});
+
+describe('stack-main when a port is taken', () => {
+  it('exits 1 with one line naming the setting, not a stack trace', async () => {
+    const holder = createServer();
+    const port = await new Promise<number>((resolve) => holder.listen(0, '127.0.0.1', () => resolve((holder.address() as { port: number }).port)));
+    try {
+      const file = join(dir, 'clash.yaml');
+      writeFileSync(file, `gateway:\n  host: 127.0.0.1\n  port: ${port}\nhosts:\n  local:\n    enabled: false\n  port: ${await freePort()}\ncluster:\n  port: ${await freePort()}\naudit:\n  port: ${await freePort()}\ncompliance:\n  port: ${await freePort()}\nalerts:\n  port: ${await freePort()}\n`);
+      const { code, stderr } = await runToExit(cleanEnv({ VIGIL_CONFIG: file, VIGIL_LOG_FORMAT: 'json' }));
+      expect(code, stderr).toBe(1);
+      expect(stderr).toContain(`vigil: gateway.port (or env VIGIL_GATEWAY_PORT): 127.0.0.1:${port} is already in use by another process`);
+      expect(stderr).not.toMatch(/^\s+at /m);
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
+  }, 60_000);
 });

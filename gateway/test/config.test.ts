@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '@vigil/lib/config';
+import { BASE_PORT_OFFSETS } from '@vigil/lib/http-ports';
+import { DEFAULT_PORTS, GATEWAY_DEFAULT_PORT, type SubgraphName } from '@vigil/schema/subgraphs';
 import { vigilConfig, vigilOverrides, type VigilConfig } from '../src/stack-config.js';
 
 // lib/src/config.ts `loadConfig` with the whole-stack schema (CONVENTIONS §8): one YAML file plus
@@ -87,14 +89,14 @@ audit:
 `);
     const config = load({
       VIGIL_CONFIG: file,
-      VIGIL_GATEWAY_PORT: '6000',
+      VIGIL_GATEWAY_PORT: '6100',
       VIGIL_CLUSTER_NAME: 'env-cluster',
       REDIS_URL: '',
       VIGIL_LOG_LEVEL: '   ',
       VICTORIALOGS_URL: undefined,
       VIGIL_SIGNING_SECRET: '',
     });
-    expect(config.gateway.port).toBe(6000);
+    expect(config.gateway.port).toBe(6100);
     expect(config.cluster.name).toBe('env-cluster');
     // '' and whitespace count as unset: the file's values stand.
     expect(config.redis.url).toBe('redis://file-redis:6379');
@@ -273,5 +275,16 @@ hosts:
   it('a top level that is not a mapping is refused', () => {
     const file = yamlFile('- just\n- a list\n');
     expect(problemsOf({}, file).problems).toEqual([`${file}: the top level must be a mapping`]);
+  });
+});
+
+describe('VIGIL_BASE_PORT with the stack schema', () => {
+  it('keeps the registry order: base + 0 is the gateway, then each subgraph at its usual offset from 4000', () => {
+    for (const [name, offset] of Object.entries(BASE_PORT_OFFSETS)) {
+      expect(name === 'gateway' ? GATEWAY_DEFAULT_PORT : DEFAULT_PORTS[name as SubgraphName], name).toBe(GATEWAY_DEFAULT_PORT + offset);
+    }
+    const config = loadConfig({ schema: vigilConfig, env: { VIGIL_BASE_PORT: '5000' }, overrides: vigilOverrides, file: '' });
+    expect([config.gateway.port, config.hosts.port, config.cluster.port, config.audit.port, config.compliance.port, config.alerts.port]).toEqual([5000, 5001, 5002, 5003, 5004, 5005]);
+    expect(config.gateway.subgraphs.alerts).toBe('http://localhost:5005/graphql');
   });
 });

@@ -401,6 +401,16 @@ describe('gateway protections in development', () => {
     expect(preflight.headers.get('access-control-allow-credentials')).toBeNull();
   });
 
+  it('GraphiQL is served whole by the gateway: no script, style or font from another host (works offline)', async () => {
+    const page = await fetch(t.stack.gateway.url, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('<title>Vigil GraphiQL</title>');
+    const external = [...html.matchAll(/<(?:script|link|img)\b[^>]*\b(?:src|href)\s*=\s*["']?(https?:)?\/\/[^"'\s>]+/gi)].map((m) => m[0]);
+    expect(external).toEqual([]);
+    expect(html).not.toMatch(/@import\s+url\(["']?https?:/);
+  });
+
   it('CSRF: a cross-site text/plain form POST cannot run a mutation', async () => {
     const form = await post(t, query('mutation { refreshHost(id: "x") { status } }'), { 'content-type': 'text/plain', origin: FOREIGN_ORIGIN });
     expect(form.status).toBe(403);

@@ -7,7 +7,14 @@ export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trac
 export const baseConfigShape = {
   /** development: detailed errors, introspection on. production: errors masked, signing secret required. */
   env: z.enum(['development', 'production']).default('development'),
-  log: z.object({ level: logLevel.default('info') }).strict().prefault({}),
+  log: z
+    .object({
+      level: logLevel.default('info'),
+      /** auto: readable lines on a terminal in development, JSON otherwise (files, pipes, production). */
+      format: z.enum(['auto', 'json', 'pretty']).default('auto'),
+    })
+    .strict()
+    .prefault({}),
   redis: z
     .object({
       /** Unset: in-memory stores (only meaningful when every service runs in one process). */
@@ -29,6 +36,7 @@ export const baseConfigShape = {
 export const baseOverrides: EnvOverride[] = [
   { env: 'VIGIL_ENV', path: ['env'] },
   { env: 'VIGIL_LOG_LEVEL', path: ['log', 'level'] },
+  { env: 'VIGIL_LOG_FORMAT', path: ['log', 'format'] },
   { env: 'REDIS_URL', path: ['redis', 'url'] },
   { env: 'VIGIL_SIGNING_SECRET', path: ['signing', 'secret'] },
 ];
@@ -52,7 +60,7 @@ export function requireSecretInProduction(config: unknown, ctx: z.RefinementCtx)
   ctx.addIssue({ code: 'custom', path: ['signing', 'secret'], message: 'required when env is production (or env VIGIL_SIGNING_SECRET)' });
 }
 
-export const port = z.coerce.number().int().min(0).max(65535);
+export { httpPort, httpUrl, port } from './http-ports.js';
 
 /** A value by path in a config that may be partly invalid (for cross-field checks). */
 export const configValueAt = (value: unknown, ...path: string[]): unknown => path.reduce<unknown>((node, key) => (isRecord(node) ? node[key] : undefined), value);

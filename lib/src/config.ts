@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { isRecord } from './is-record.js';
+import { basePortDefaults } from './http-ports.js';
 import type { z } from 'zod';
 
 /**
@@ -45,7 +46,14 @@ export function loadConfig<S extends z.ZodType>(options: LoadOptions<S>): Readon
       problems.push(error instanceof Error ? error.message : String(error));
     }
   }
-  const merged = deepMerge(options.defaults ?? {}, fromFile);
+  let defaults = options.defaults ?? {};
+  const basePort = blankToUndefined(options.env['VIGIL_BASE_PORT']);
+  if (basePort !== undefined) {
+    const fromBase = basePortDefaults(basePort);
+    if ('problem' in fromBase) problems.push(fromBase.problem);
+    else defaults = deepMerge(defaults, fromBase.defaults);
+  }
+  const merged = deepMerge(defaults, fromFile);
   for (const override of options.overrides) {
     const raw = blankToUndefined(options.env[override.env]);
     if (raw === undefined) continue;

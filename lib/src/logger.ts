@@ -1,4 +1,5 @@
 import { pino, type Logger, type LoggerOptions } from 'pino';
+import { build as prettyStream } from 'pino-pretty';
 
 export type { Logger };
 
@@ -44,7 +45,17 @@ export function createLogger(name: string, settings: LoggerSettings, destination
     base: { service: name },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  return destination ? pino(options, destination) : pino(options);
+  if (destination) return pino(options, destination);
+  // Synchronous, in this thread (not a transport worker): a fatal line before exit is never lost.
+  if (settings.pretty) return pino(options, prettyStream({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' }));
+  return pino(options);
+}
+
+/** Whether `log.format` asks for readable lines: `auto` means a terminal in development. */
+export function wantsPrettyLogs(log: { format?: 'auto' | 'json' | 'pretty' | undefined }, env: string | undefined, isTTY: boolean): boolean {
+  if (log.format === 'pretty') return true;
+  if (log.format === 'json') return false;
+  return env === 'development' && isTTY;
 }
 
 /** Removes user:password from a URL so it can be logged or shown in an error. */

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { ConfigError } from './config.js';
-import { createLogger, type Logger } from './logger.js';
+import { StartupError } from './listen.js';
+import { createLogger, wantsPrettyLogs, type Logger } from './logger.js';
 
 /**
  * Process entry shared by every service: load config (exit 1 listing every problem), start,
  * and on SIGTERM/SIGINT drain and close everything before exiting.
  */
-export async function runService<TConfig extends { log: { level: Parameters<typeof createLogger>[1]['level'] } }>(
+export async function runService<TConfig extends { env?: string; log: { level: Parameters<typeof createLogger>[1]['level']; format?: 'auto' | 'json' | 'pretty' } }>(
   name: string,
   loadConfig: () => TConfig,
   start: (config: TConfig, logger: Logger) => Promise<{ stop: () => Promise<void> }>,
@@ -21,12 +22,18 @@ export async function runService<TConfig extends { log: { level: Parameters<type
     }
     throw error;
   }
-  const logger = createLogger(name, { level: config.log.level });
+  const logger = createLogger(name, { level: config.log.level, pretty: wantsPrettyLogs(config.log, config.env, process.stdout.isTTY === true) });
   let running: { stop: () => Promise<void> };
   try {
     running = await start(config, logger);
   } catch (error) {
-    logger.fatal({ err: error }, 'failed to start');
+    if (error instanceof StartupError) {
+      // Something to change in config: one line, no stack trace (the JSON log would bury it).
+      logger.fatal(error.message);
+      process.stderr.write(`${name === 'vigil' ? 'vigil' : `vigil ${name}`}: ${error.message}\n`);
+    } else {
+      logger.fatal({ err: error }, 'failed to start');
+    }
     process.exit(1);
   }
   let stopping = false;

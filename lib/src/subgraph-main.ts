@@ -53,6 +53,7 @@ export async function runSubgraphService<TConfig extends BaseConfig, TSection ex
       const built = build(own, shared, alertLog);
       const running = await serveSubgraph(built.definition, {
         port: own.port,
+        portSetting: `${key}.port (or env VIGIL_PORT)`,
         signingSecret: resolveSigningSecret(config, logger),
         development: config.env === 'development',
         logger,

@@ -1,5 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from './listen.js';
 import { ApolloServer, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -34,6 +34,8 @@ export interface SubgraphDefinition<TContext extends BaseContext> {
 
 export interface ServeOptions {
   port: number;
+  /** Where `port` was configured, named when it cannot be bound. @default "<name>.port" */
+  portSetting?: string;
   host?: string;
   signingSecret: string;
   development: boolean;
@@ -190,11 +192,7 @@ export async function serveSubgraph<TContext extends BaseContext>(
     );
   }
 
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(options.port, options.host ?? '0.0.0.0', () => resolve());
-  });
-  const { port } = httpServer.address() as AddressInfo;
+  const port = await listen(httpServer, options.port, options.host ?? '0.0.0.0', options.portSetting ?? `${definition.name}.port`);
   const url = `http://127.0.0.1:${port}/graphql`;
   logger.info({ port }, `${definition.name} subgraph listening`);
 

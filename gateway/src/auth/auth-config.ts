@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { httpUrl } from '@vigil/lib/http-ports';
 import type { EnvOverride } from '@vigil/lib/config';
 import { ROLES } from '@vigil/lib/identity';
 
@@ -18,7 +19,7 @@ export const authConfig = z
         /** HS256 shared secret (env VIGIL_JWT_SECRET). At least 32 characters. */
         secret: z.string().min(32, 'must be at least 32 characters').optional(),
         /** The OIDC provider's JWKS URL (env VIGIL_JWKS_URL), e.g. https://keycloak/realms/x/protocol/openid-connect/certs. */
-        jwksUrl: z.url({ protocol: /^https?$/ }).optional(),
+        jwksUrl: httpUrl.optional(),
         /** Required `iss` (env VIGIL_JWT_ISSUER). Required in production with a JWKS. */
         issuer: z.string().min(1).optional(),
         /** Required `aud` (env VIGIL_JWT_AUDIENCE). Required in production with a JWKS. */

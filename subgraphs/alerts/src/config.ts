@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { port } from '@vigil/lib/base-config';
+import { httpPort } from '@vigil/lib/base-config';
 
 /** The `alerts:` section of the Vigil config. */
 export const alertsConfig = z
   .object({
-    port: port.default(4005),
+    port: httpPort.default(4005),
     /** Approximate number of alerts kept in the log (Redis MAXLEN ~). @default 100000 */
     maxLength: z.coerce.number().int().min(100).default(100_000),
     /** A subscriber further behind than this many alerts is disconnected. @default 10000 */

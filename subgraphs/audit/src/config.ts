@@ -1,15 +1,15 @@
 import { z } from 'zod';
-import { port } from '@vigil/lib/base-config';
+import { httpPort, httpUrl } from '@vigil/lib/base-config';
 import type { EnvOverride } from '@vigil/lib/config';
 
 /** The `audit:` section of the Vigil config. */
 export const auditConfig = z
   .object({
-    port: port.default(4003),
+    port: httpPort.default(4003),
     victoriaLogs: z
       .object({
         /** VictoriaLogs base URL, e.g. http://victorialogs:9428. Unset: auditEvents answers UPSTREAM_UNAVAILABLE. */
-        url: z.url({ protocol: /^https?$/ }).optional(),
+        url: httpUrl.optional(),
         /** @default 10000 */
         timeoutMs: z.coerce.number().int().min(100).default(10_000),
         /** VictoriaLogs tenant (AccountID / ProjectID headers). @default 0 / 0 */

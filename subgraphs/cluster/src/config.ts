@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { configValueAt, isSetString, port } from '@vigil/lib/base-config';
+import { configValueAt, httpPort, isSetString } from '@vigil/lib/base-config';
 import type { EnvOverride } from '@vigil/lib/config';
 import { clusterAuditConfig, clusterAuditOverrides } from './config-audit.js';
 import { FALCO_PRIORITIES } from './sources/falco/falco-event.js';
@@ -7,7 +7,7 @@ import { FALCO_PRIORITIES } from './sources/falco/falco-event.js';
 /** The `cluster:` section of the Vigil config. */
 export const clusterConfig = z
   .object({
-    port: port.default(4002),
+    port: httpPort.default(4002),
     /** Name recorded on every event from this cluster (KubeObject.cluster). @default default */
     name: z.string().regex(/^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$/, 'a DNS label such as prod-eu-1').default('default'),
     /** Days a security event is kept after it was last seen. @default 30 */

@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { port } from '@vigil/lib/base-config';
+import { httpPort, httpUrl } from '@vigil/lib/base-config';
 import type { EnvOverride } from '@vigil/lib/config';
 
 /** The `compliance:` section of the Vigil config. */
 export const complianceConfig = z
   .object({
-    port: port.default(4004),
+    port: httpPort.default(4004),
     /** Where evidence is fetched: the gateway, so compliance sees what every client sees. */
-    gatewayUrl: z.url({ protocol: /^https?$/ }).default('http://localhost:4000/graphql'),
+    gatewayUrl: httpUrl.default('http://localhost:4000/graphql'),
     /**
      * Key compliance presents to the gateway (env VIGIL_SERVICE_API_KEY, which the gateway reads as
      * gateway.auth.serviceApiKey). Required in production when compliance runs as its own process.
