@@ -160,6 +160,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   // An early subscription fails with "Expected null to be a GraphQL schema" unless the schema is loaded first.
   await gateway.getSchema();
+  // Bound before the WebSocket server attaches: ws re-emits a listen error, which graphql-ws would
+  // print with a stack trace instead of the one line naming the setting.
+  const port = await listen(httpServer, options.port, options.host ?? '0.0.0.0', 'gateway.port (or env VIGIL_GATEWAY_PORT)');
   // maxPayload: the HTTP body limit for graphql-ws messages; a bigger one closes the socket (1009).
   const wsServer = new WebSocketServer({ server: httpServer, path: gateway.graphqlEndpoint, maxPayload: shield.maxWsMessageBytes });
   // graphql-ws authenticates once, at connection_init (its payload carries the credentials), and
@@ -200,7 +203,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     wsServer,
   );
 
-  const port = await listen(httpServer, options.port, options.host ?? '0.0.0.0', 'gateway.port (or env VIGIL_GATEWAY_PORT)');
   logger.info({ port }, 'gateway listening');
 
   let stopping: Promise<void> | null = null;

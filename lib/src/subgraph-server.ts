@@ -159,6 +159,9 @@ export async function serveSubgraph<TContext extends BaseContext>(
   });
 
   let wsCleanup: { dispose: () => Promise<void> | void } | null = null;
+  // Bound before the WebSocket server attaches: ws re-emits a listen error, which graphql-ws would
+  // print with a stack trace instead of the one line naming the setting.
+  const port = await listen(httpServer, options.port, options.host ?? '0.0.0.0', options.portSetting ?? `${definition.name}.port`);
   let wsServer: WebSocketServer | null = null;
   if (definition.subscriptions) {
     wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
@@ -192,7 +195,6 @@ export async function serveSubgraph<TContext extends BaseContext>(
     );
   }
 
-  const port = await listen(httpServer, options.port, options.host ?? '0.0.0.0', options.portSetting ?? `${definition.name}.port`);
   const url = `http://127.0.0.1:${port}/graphql`;
   logger.info({ port }, `${definition.name} subgraph listening`);
 
