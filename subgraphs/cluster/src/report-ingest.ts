@@ -25,7 +25,8 @@ import type { NormalisedSecurityEvent, SecurityEvent, SecurityEventStore } from 
  */
 export function createReportIngest(deps: { store: SecurityEventStore; publisher: AlertPublisher; logger: Logger; policyModes?: PolicyModes; clock?: Clock }): PulledSourceHandler {
   const clock = deps.clock ?? systemClock;
-  // An informer re-delivers an unchanged object after a relist; counting it again would be wrong.
+  // An informer re-delivers an unchanged object after a relist: skipping it saves the work (the
+  // stored report keys below keep counts right even without this, e.g. after a restart).
   const lastVersion = new Map<string, string>();
   const policyModes = deps.policyModes ?? new PolicyModes();
   return async (cluster: string, source: PulledSourceName, change: PulledChange) => {
@@ -58,8 +59,12 @@ export function createReportIngest(deps: { store: SecurityEventStore; publisher:
       return;
     }
     const previous = (await deps.store.getReportKeys(reportId)) ?? [];
+    // The report's open keys are stored, so this holds across restarts and relists: a finding the
+    // report already stated is a restatement (lastSeen moves, count does not); one that is new to
+    // the report, or came back after it left, is an occurrence.
+    const stated = new Set(previous);
     for (const occurrence of result.events) {
-      const { event, isNew } = await deps.store.record(occurrence);
+      const { event, isNew } = await deps.store.record(occurrence, { restatement: stated.has(occurrence.dedupKey) });
       const alert = reportAlert(occurrence, event, isNew, policyModes);
       if (alert) await deps.publisher.raise(alert);
     }

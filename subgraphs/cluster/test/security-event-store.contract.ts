@@ -208,6 +208,20 @@ export function securityEventStoreContract(name: string, make: MakeStore) {
         expect((await store.list({}, { first: 10 })).events).toHaveLength(1);
       }));
 
+    it('a restatement moves lastSeen and the details but not count; a first restatement still creates the event', () =>
+      withStore(async ({ store }) => {
+        const key = 'trivy/prod/restated';
+        const first = await store.record(occurrence({ key, at: at(30), output: 'first report' }), { restatement: true });
+        expect(first).toMatchObject({ isNew: true, event: { count: 1, firstSeen: at(30), lastSeen: at(30) } });
+        const restated = await store.record(occurrence({ key, at: at(20), output: 're-read' }), { restatement: true });
+        expect(restated).toMatchObject({ isNew: false, event: { count: 1, firstSeen: at(30), lastSeen: at(20) } });
+        expect(restated.event.details).toMatchObject({ output: 're-read' });
+        const seenAgain = await store.record(occurrence({ key, at: at(10) }));
+        expect(seenAgain.event).toMatchObject({ count: 2, lastSeen: at(10) });
+        const [stored] = await store.get([seenAgain.event.id]);
+        expect(stored).toMatchObject({ count: 2, firstSeen: at(30), lastSeen: at(10) });
+      }));
+
     it('counts every concurrent record() of one event from two writers exactly once', () =>
       withStore(async ({ store, peer }) => {
         const other = await peer();

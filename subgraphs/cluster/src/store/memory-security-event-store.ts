@@ -21,6 +21,7 @@ import {
   type KubeObjectRef,
   type NormalisedSecurityEvent,
   type PageRequest,
+  type RecordOptions,
   type SecurityEvent,
   type SecurityEventFilter,
   type SecurityEventPage,
@@ -58,7 +59,7 @@ export class MemorySecurityEventStore implements SecurityEventStore {
     this.retentionMs = options.retentionDays * DAY_MS;
   }
 
-  async record(input: NormalisedSecurityEvent): Promise<{ event: SecurityEvent; isNew: boolean }> {
+  async record(input: NormalisedSecurityEvent, options: RecordOptions = {}): Promise<{ event: SecurityEvent; isNew: boolean }> {
     this.sweepIfDue();
     const id = securityEventId(input.dedupKey);
     const existing = this.live(this.events.get(id));
@@ -73,7 +74,7 @@ export class MemorySecurityEventStore implements SecurityEventStore {
         ...(newest ? { ...structuredClone(rest), id } : existing),
         firstSeen: at < Date.parse(existing.firstSeen) ? occurredAt : existing.firstSeen,
         lastSeen: newest ? occurredAt : existing.lastSeen,
-        count: existing.count + 1,
+        count: existing.count + (options.restatement ? 0 : 1),
         // It came back: a new occurrence reopens a resolved event.
         resolvedAt: null,
       };

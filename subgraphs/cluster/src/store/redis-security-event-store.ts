@@ -24,6 +24,7 @@ import {
   type KubeObjectRef,
   type NormalisedSecurityEvent,
   type PageRequest,
+  type RecordOptions,
   type SecurityEvent,
   type SecurityEventFilter,
   type SecurityEventPage,
@@ -40,7 +41,8 @@ import {
  * event ids for this occurrence (time, resource, host, per-vulnerability), and last the source,
  * severity and cluster indexes of this occurrence (in that order).
  * ARGV: 1 id, 2 doc JSON, 3 occurredAt ms, 4 now ms, 5 retention ms, 6 host index key or '',
- * 7 per-vulnerability index key or '', 8 vulnerability id or ''.
+ * 7 per-vulnerability index key or '', 8 vulnerability id or '', 9 count increment (1; 0 for a
+ * restatement of a stored finding).
  * The hash keeps the doc of the newest occurrence, first/last seen (ms), count, resolved (ms, absent
  * while open: any occurrence reopens) and the host, vulnerability, source, severity and cluster
  * indexes it is listed in: the host of a pod's events can change (Falco's pod restarted), a finding's
@@ -71,7 +73,7 @@ if not storedLast or storedLast <= cutoff then
 else
   first = math.min(tonumber(stored[1]), at)
   last = storedLast
-  count = redis.call('HINCRBY', KEYS[1], 'count', 1)
+  count = redis.call('HINCRBY', KEYS[1], 'count', tonumber(ARGV[9]))
   -- It came back: a new occurrence reopens a resolved event.
   redis.call('HDEL', KEYS[1], 'resolved')
   if at >= last then
@@ -202,7 +204,7 @@ export class RedisSecurityEventStore implements SecurityEventStore {
     this.prefix = options.prefix;
   }
 
-  async record(input: NormalisedSecurityEvent): Promise<{ event: SecurityEvent; isNew: boolean }> {
+  async record(input: NormalisedSecurityEvent, options: RecordOptions = {}): Promise<{ event: SecurityEvent; isNew: boolean }> {
     const id = securityEventId(input.dedupKey);
     const { occurredAt, ...doc } = input;
     const hostKey = input.hostname === null ? '' : this.hostKey(input.hostname);
@@ -223,6 +225,7 @@ export class RedisSecurityEventStore implements SecurityEventStore {
       hostKey,
       vulnerabilityKey,
       vulnerabilityId ?? '',
+      options.restatement ? '0' : '1',
     ];
     const reply = await this.evalScript('record', keys, args);
     if (!Array.isArray(reply) || reply.length !== 5) throw new Error('unexpected reply from the record script');

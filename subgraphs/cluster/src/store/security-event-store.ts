@@ -122,14 +122,23 @@ export interface SecurityEventPage {
   endCursor: string | null;
 }
 
+export interface RecordOptions {
+  /** Not a new occurrence: count is not incremented (an absent event still starts at 1). @default false */
+  restatement?: boolean;
+}
+
 export interface SecurityEventStore {
   /**
    * Stores one occurrence. A repeat of a stored key increments count, moves lastSeen forward and
    * firstSeen back as needed (occurrences may arrive out of order) and keeps the details of the
    * newest occurrence. Atomic: concurrent writers, in one process or several, never lose a count.
    * Durable in the backing store when the promise resolves.
+   *
+   * `restatement: true`: the tool re-stated a finding it had already reported (a report re-read after
+   * a relist or a restart, or re-written with the same finding): the doc and lastSeen move as for an
+   * occurrence, but count does not, so count stays the number of times the finding was seen anew.
    */
-  record(event: NormalisedSecurityEvent): Promise<{ event: SecurityEvent; isNew: boolean }>;
+  record(event: NormalisedSecurityEvent, options?: RecordOptions): Promise<{ event: SecurityEvent; isNew: boolean }>;
   /** Newest lastSeen first (ties: id descending); `after` is an endCursor from a previous page. */
   list(filter: SecurityEventFilter, page: PageRequest): Promise<SecurityEventPage>;
   get(ids: readonly string[]): Promise<(SecurityEvent | null)[]>;
