@@ -88,6 +88,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         {
           location,
           options: {
+            // The HTTP executor merges identical in-flight queries by URL and body, before our plugins
+            // add the caller's identity and signature: two tenants asking the same thing at once would
+            // share one answer. Every caller's request goes upstream on its own.
+            deduplicateInflightRequests: false,
             // Subscriptions to subgraphs over graphql-ws: the SSE default is refused by Apollo
             // Server's CSRF prevention, and HTTP callbacks were measured slower and crash-prone.
             // connection_init carries what headers carry over HTTP, signed for this subgraph only.

@@ -174,6 +174,17 @@ describe('authorisation matrix through the gateway (production mode)', () => {
       expect(matrixAlerts.sort()).toEqual([...alerts].sort());
     });
 
+    it('identical queries from two tenants at the same moment never share an upstream answer', async () => {
+      // The gateway's HTTP executor merges identical in-flight subgraph requests by URL and body; the
+      // identity travels in a header added later, so merging would hand one tenant the other's rows.
+      const query = '{ hosts { edges { node { id } } } }';
+      for (let round = 0; round < 20; round++) {
+        const [a, b] = await Promise.all([post(callers['viewer-a'] ?? null, query), post(callers['admin-b'] ?? null, query)]);
+        const ids = (body: typeof a.body) => (body.data as { hosts: { edges: { node: { id: string } }[] } }).hosts.edges.map((e) => e.node.id);
+        expect([ids(a.body), ids(b.body)], `round ${round}`).toEqual([['host-a'], ['host-b']]);
+      }
+    });
+
     it('a host of another tenant is null when asked for by id, and absent from fleet questions', async () => {
       const { body } = await post(callers['viewer-a'] ?? null, '{ host(id: "host-b") { id } other: host(id: "host-a") { id } }');
       expect(body.data).toEqual({ host: null, other: { id: 'host-a' } });
