@@ -50,6 +50,7 @@ const config: CodegenConfig = {
       SecurityEvent: '../models.js#SecurityEvent',
       KubeObject: '../models.js#KubeObjectRef',
       Host: '../models.js#HostRef',
+      Identity: '../models.js#IdentityRef',
       FalcoDetails: '../models.js#FalcoDetails',
       AuditDetails: '../models.js#AuditDetails',
       TrivyVulnerabilityDetails: '../models.js#TrivyVulnerabilityDetails',
@@ -66,6 +67,7 @@ const config: CodegenConfig = {
     'subgraphs/audit/src/__generated__/resolvers-types.ts': subgraph('audit', {
       AuditEvent: '../models.js#AuditEvent',
       Identity: '../models.js#IdentityRef',
+      IdentityActivity: '../models.js#IdentityActivityRecord',
       KubeObject: '../models.js#KubeObjectRef',
     }),
     'subgraphs/compliance/src/__generated__/resolvers-types.ts': subgraph('compliance', {
@@ -76,6 +78,7 @@ const config: CodegenConfig = {
     'subgraphs/alerts/src/__generated__/resolvers-types.ts': subgraph('alerts', {
       Alert: '../models.js#Alert',
       AlertSubjectRef: '../models.js#AlertSubject',
+      Identity: '../models.js#IdentityRef',
     }),
     'sdk/src/__generated__/': {
       schema: 'schema/schema.graphql',

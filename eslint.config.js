@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '.tools/**', '.scratch/**', '**/__generated__/**'] },
+  { ignores: ['**/node_modules/**', '.tools/**', '.scratch/**', '**/__generated__/**', 'dist/**', 'sdk/dist/**', '.vitest-tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

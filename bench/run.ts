@@ -9,6 +9,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { auditJson, auditTables, runAudit, type AuditOptions } from './audit.js';
 import { falcoIntakeJson, falcoIntakeTables, runFalcoIntake, type FalcoIntakeOptions } from './falco-intake.js';
 import { overheadJson, overheadTables, runGatewayOverhead, type OverheadOptions } from './gateway-overhead.js';
 import { hostProbeJson, hostProbeTables, runHostProbe, type HostProbeOptions } from './host-probe.js';
@@ -18,7 +19,9 @@ import { table } from './lib/format.js';
 import { machineFacts, type MachineFacts } from './lib/machine.js';
 import { progress } from './lib/progress.js';
 import type { BenchResource, Register } from './lib/resources.js';
-import { runSubscriptions, subscriptionsJson, subscriptionsTables, type SubscriptionsOptions } from './subscriptions.js';
+import { retentionJson, retentionTable, runSubscriptionRetention, type RetentionOptions } from './subscription-retention.js';
+import { runSubscriptions, subscriptionsJson, subscriptionsTables, type SubscriptionExecution, type SubscriptionsOptions } from './subscriptions.js';
+import { runStartup, startupJson, startupTable, type StartupOptions } from './startup.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = resolve(BENCH_DIR, '..');
@@ -45,19 +48,31 @@ const BENCHMARKS: Benchmark[] = [
   },
   {
     name: 'subscriptions',
-    describe: 'alert delivery latency and stack heap growth over graphql-ws, 1 and 100 subscribers',
+    describe: "alert delivery latency, upstream work and stack heap growth over graphql-ws at 1, 100, 1,000 and 5,000 subscribers, Vigil's shared execution vs Hive Gateway's own",
     async run(quick, register) {
-      // Same publish rate with and without entity fields, so the two 100-subscriber rows compare like for like.
+      const documents = ['AlertRaised', 'AlertRaisedWithSubject'] as const;
+      const both = (subscribers: number, alerts: number, ratePerSecond: number, executions: readonly SubscriptionExecution[] = ['shared', 'runtime']) =>
+        executions.flatMap((execution) => documents.map((document) => ({ document, subscribers, execution, alerts, ratePerSecond })));
+      // The same documents at the same rate within a tier, so its rows compare like for like. Hive's own
+      // execution is left out at 5,000: 5,000 upstream subscriptions (and ~15,000 sockets in one process)
+      // and an entity fetch per subscriber per event, which the 1,000 tier already shows does not hold.
       const options: SubscriptionsOptions = {
         rounds: 5,
-        variants: [
-          { name: '1 subscriber, AlertRaised', document: 'AlertRaised', subscribers: 1, alerts: quick ? 250 : 1000, ratePerSecond: 100 },
-          { name: '100 subscribers, AlertRaised', document: 'AlertRaised', subscribers: 100, alerts: quick ? 100 : 200, ratePerSecond: 20 },
-          { name: '100 subscribers, AlertRaisedWithSubject', document: 'AlertRaisedWithSubject', subscribers: 100, alerts: quick ? 50 : 100, ratePerSecond: 20 },
-        ],
+        variants: quick
+          ? [...both(1, 100, 50), ...both(100, 50, 5)]
+          : [...both(1, 500, 50), ...both(100, 100, 5), ...both(1000, 100, 5), ...both(5000, 100, 5, ['shared'])],
       };
       const result = await runSubscriptions(options, progress('subscriptions'), register);
       return { table: subscriptionsTables(result), json: subscriptionsJson(result) };
+    },
+  },
+  {
+    name: 'subscription-retention',
+    describe: "stack heap kept per delivery by one open subscription, Hive Gateway's own execution vs Vigil's fan-out (the minimal reproduction)",
+    async run(quick, register) {
+      const options: RetentionOptions = quick ? { warmup: 300, deliveries: 1000, ratePerSecond: 200 } : { warmup: 1000, deliveries: 3000, ratePerSecond: 200 };
+      const result = await runSubscriptionRetention(options, progress('subscription-retention'), register);
+      return { table: retentionTable(result), json: retentionJson(result) };
     },
   },
   {
@@ -120,6 +135,28 @@ const BENCHMARKS: Benchmark[] = [
         : { subscribers: 100, events: 200, rounds: 4, ratePerSecond: 10, warmupEvents: 20 };
       const result = await runIntakeToSubscriber(options, progress('intake-to-subscriber'), register);
       return { table: intakeToSubscriberTable(result), json: intakeToSubscriberJson(result) };
+    },
+  },
+  {
+    name: 'audit',
+    describe: '1,000,000 audit records through the forwarder into a real VictoriaLogs (events/s), then auditEvents/auditStats through the gateway vs the same LogsQL direct',
+    async run(quick, register) {
+      // Full: about 7 minutes here (the load under 1, each round about a minute). Quick: smoke figures in about half a minute.
+      const options: AuditOptions = quick
+        ? { events: 100_000, eventsPerList: 400, progressSeconds: 2, settleMaxSeconds: 5, rounds: 2, requestsPerRound: 12, maxSecondsPerRound: 3, blockSize: 6, unrecordedPerBlock: 1, warmupRequests: 6, coalescingCheck: false, concurrent: null }
+        : { events: 1_000_000, eventsPerList: 400, progressSeconds: 5, settleMaxSeconds: 60, rounds: 5, requestsPerRound: 60, maxSecondsPerRound: 20, blockSize: 20, unrecordedPerBlock: 2, warmupRequests: 20, coalescingCheck: true, concurrent: { concurrency: 8, requestsPerSegment: 80, maxSecondsPerSegment: 4 } };
+      const result = await runAudit(options, progress('audit'), register);
+      return { table: auditTables(result), json: auditJson(result) };
+    },
+  },
+  {
+    name: 'startup',
+    describe: 'the one-process stack compiled (node dist/stack.mjs, as the image runs it) vs tsx: start to /healthz and /readyz, idle and peak RSS',
+    async run(quick, register) {
+      // Full: about 8 minutes here (5 starts of 5 variants, 10 s idle each).
+      const options: StartupOptions = quick ? { rounds: 2, idleSeconds: 5, startTimeoutSeconds: 60 } : { rounds: 5, idleSeconds: 10, startTimeoutSeconds: 60 };
+      const result = await runStartup(options, progress('startup'), register);
+      return { table: startupTable(result), json: startupJson(result) };
     },
   },
 ];

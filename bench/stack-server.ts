@@ -96,12 +96,20 @@ async function start(params: StartParams): Promise<StackInfo> {
     signing: { secret: params.secret },
     ...(params.fleet ? fleetConfig(params.fleet) : localConfig(params.localHostId, params.redis)),
     ...(params.alertLogMaxLength === undefined ? {} : { alerts: { maxLength: params.alertLogMaxLength } }),
-    ...(params.auth ? { gateway: { auth: authConfig(params.auth) } } : {}),
+    gateway: { ...(params.auth ? { auth: authConfig(params.auth) } : {}), subscriptions: { share: params.subscriptions !== 'unshared' } },
     ...(params.webhookToken === undefined ? {} : { cluster: { falco: { token: params.webhookToken }, audit: { token: params.webhookToken } } }),
+    ...(params.victoriaLogsUrl === undefined ? {} : { audit: { victoriaLogs: { url: params.victoriaLogsUrl } } }),
   });
   // As production logs (lib/service-main.ts): createLogger's JSON lines, one synchronous write each.
   const logger = params.logFile === undefined ? pino({ level }) : createLogger('vigil', { level }, pino.destination({ dest: params.logFile, sync: true }));
-  stack = await startStack({ config, logger, signingSecret: params.secret, ports: 'ephemeral', ...(params.fleet ? { probe: stubProbe } : {}) });
+  stack = await startStack({
+    config,
+    logger,
+    signingSecret: params.secret,
+    ports: 'ephemeral',
+    ...(params.fleet ? { probe: stubProbe } : {}),
+    ...(params.subscriptions === 'runtime' ? { subscriptionExecution: 'runtime' as const } : {}),
+  });
   // Host.os comes from the first probe of this machine; in fleet mode, every host's first (stub)
   // probe is done, so no probe is due while the benchmark measures.
   await stack.hosts.scheduler.firstRoundDone();

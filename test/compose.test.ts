@@ -8,6 +8,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv/dist/2019.js';
 import ajvFormats from 'ajv-formats';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { compiledEntry, ENTRY_POINTS, type EntryName } from '../build.js';
 import { isRecord, list, rec, str, type Rec } from './support/shape.js';
 
 /**
@@ -104,13 +105,14 @@ function serviceOf(doc: Rec, name: string): Rec {
 // The stack: service names, entry points and ports (DESIGN.md §1 and the services' entry points)
 
 const SUBGRAPHS = ['hosts', 'cluster', 'audit', 'compliance', 'alerts'] as const;
-const VIGIL_SERVICES: Record<string, { entry: string; port: number }> = {
-  gateway: { entry: 'gateway/src/index.ts', port: 4000 },
-  hosts: { entry: 'subgraphs/hosts/src/index.ts', port: 4001 },
-  cluster: { entry: 'subgraphs/cluster/src/index.ts', port: 4002 },
-  audit: { entry: 'subgraphs/audit/src/index.ts', port: 4003 },
-  compliance: { entry: 'subgraphs/compliance/src/index.ts', port: 4004 },
-  alerts: { entry: 'subgraphs/alerts/src/index.ts', port: 4005 },
+/** Each service, the compiled entry (build.ts) the image starts it from, that entry's source, and its port. */
+const VIGIL_SERVICES: Record<string, { compiled: EntryName; entry: string; port: number }> = {
+  gateway: { compiled: 'gateway', entry: 'gateway/src/index.ts', port: 4000 },
+  hosts: { compiled: 'hosts', entry: 'subgraphs/hosts/src/index.ts', port: 4001 },
+  cluster: { compiled: 'cluster', entry: 'subgraphs/cluster/src/index.ts', port: 4002 },
+  audit: { compiled: 'audit', entry: 'subgraphs/audit/src/index.ts', port: 4003 },
+  compliance: { compiled: 'compliance', entry: 'subgraphs/compliance/src/index.ts', port: 4004 },
+  alerts: { compiled: 'alerts', entry: 'subgraphs/alerts/src/index.ts', port: 4005 },
 };
 const ONE_SHOT = new Set(['ssh-keys']);
 const SIGNING_SECRET = '${VIGIL_SIGNING_SECRET:?set VIGIL_SIGNING_SECRET to 32+ random characters}';
@@ -260,17 +262,23 @@ describe('the Vigil stack in docker-compose.yml', () => {
     );
   });
 
-  it('builds every Vigil service from the same build, and starts each with npx tsx', () => {
+  it('builds every Vigil service from the same build, and starts each with node and its compiled entry', () => {
     const reference = service('gateway')['build'];
     expect(reference).toEqual({ context: '.', dockerfile: 'Dockerfile', target: 'vigil' });
     const vigilBuilt = serviceNames.filter((n) => isDeepStrictEqual(service(n)['build'], reference));
-    expect(vigilBuilt.sort()).toEqual([...Object.keys(VIGIL_SERVICES), ...ONE_SHOT].sort());
-    for (const [name, { entry }] of Object.entries(VIGIL_SERVICES)) {
-      expect(service(name)['command'], name).toEqual(['npx', 'tsx', entry]);
+    expect(vigilBuilt.sort()).toEqual(Object.keys(VIGIL_SERVICES).sort());
+    for (const [name, { compiled, entry }] of Object.entries(VIGIL_SERVICES)) {
+      // node itself, no npm/npx/tsx: the image has production dependencies only (test/dockerfile.test.ts).
+      expect(service(name)['command'], name).toEqual(['node', compiledEntry(compiled)]);
+      expect(ENTRY_POINTS[compiled], `${compiledEntry(compiled)} is built from`).toBe(entry);
       // With an `image:` beside `build:`, Compose would first try to pull that name from a registry.
       expect(service(name)).not.toHaveProperty('image');
       expect(existsSync(resolve(root, entry)), entry).toBe(true);
+      // The services write no file (test/build.int.test.ts runs the compiled stack on a read-only root).
+      expect(service(name)['read_only'], name).toBe(true);
     }
+    // The demo's key generator needs ssh-keygen, which only the demo host's image has.
+    expect(service('ssh-keys')['build']).toEqual({ context: '.', dockerfile: 'Dockerfile', target: 'demo-host' });
   });
 
   it('builds only targets the Dockerfile defines, from the pinned bases', () => {
@@ -283,8 +291,10 @@ describe('the Vigil stack in docker-compose.yml', () => {
       expect(b['dockerfile'], name).toBe('Dockerfile');
       expect(stages.has(str(b['target'], `${name}.build.target`)), `${name}: Dockerfile stage ${String(b['target'])}`).toBe(true);
     }
-    expect(stages.get('vigil')).toBe('node:24-bookworm-slim');
-    expect(stages.get('demo-host')).toBe('debian:bookworm-slim');
+    // Bases pinned by digest (test/dockerfile.test.ts checks every FROM); vigil builds on node-base.
+    expect(stages.get('vigil')).toBe('node-base');
+    expect(stages.get('node-base')).toMatch(/^node:24-bookworm-slim@sha256:[0-9a-f]{64}$/);
+    expect(stages.get('demo-host')).toMatch(/^debian:bookworm-slim@sha256:[0-9a-f]{64}$/);
     // The last stage is what a plain `docker build .` produces: the Vigil image.
     expect([...stages.keys()].at(-1)).toBe('vigil');
   });
@@ -495,18 +505,13 @@ describe('the Dockerfile behind the compose services', () => {
   const vigil = dockerfileStage('vigil');
   const demo = dockerfileStage('demo-host');
 
-  it('installs dev dependencies (tsx) from the lockfile and runs as a non-root user', () => {
-    expect(vigil).toMatch(/^RUN\b[\s\S]*?\bnpm ci --include=dev\b/m);
-    expect(vigil).toMatch(/^COPY package\.json package-lock\.json \.\/$/m);
+  it('runs the services as uid 1000, the owner ssh-keys gives the demo client key to', () => {
     const users = [...vigil.matchAll(/^USER\s+(\S+)\s*$/gm)].map((m) => m[1]);
-    expect(users.at(-1)).toBe('node');
-    expect(vigil).toMatch(/apt-get install -y --no-install-recommends openssh-client\b/);
-    // Every workspace's manifest is in place before npm ci.
-    const workspaces = list(rec(JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')), 'package.json')['workspaces'], 'workspaces');
-    for (const ws of workspaces) {
-      const dir = str(ws, 'workspace');
-      expect(vigil, dir).toContain(`COPY ${posix.join(dir, 'package.json')} ${dir}/`);
-    }
+    expect(users.at(-1)).toBe('1000:1000');
+    const script = list(service('ssh-keys')['command'], 'ssh-keys.command').map((c) => str(c, 'command')).join('\n');
+    expect(script).toMatch(/^\s*chown 1000:1000 client_key\b/m);
+    // ssh-keygen comes with openssh-server's dependency openssh-client in the demo host's image.
+    expect(demo).toMatch(/apt-get install -y --no-install-recommends openssh-server\b/);
   });
 
   it('runs the demo sshd on the port the hosts inventory uses, key-only, as user vigil', () => {
@@ -560,8 +565,8 @@ describe('the inline hosts config and the demo SSH keys', () => {
     expect(script).toContain(`'[${entry.address}]:${entry.port} %s\\n'`);
     expect(script).toMatch(/^ssh-keygen .*-f ssh_host_ed25519_key$/m);
     expect(script).toMatch(/^cp client_key\.pub authorized_keys$/m);
-    // The key must be readable by the user the hosts subgraph runs as (the image's USER).
-    expect(script).toMatch(/^chown node:node client_key\b/m);
+    // The key must be readable by the user the hosts subgraph runs as (the image's USER, 1000:1000).
+    expect(script).toMatch(/^chown 1000:1000 client_key\b/m);
     expect(service('ssh-keys')['user']).toBe('0:0');
   });
 });

@@ -28,11 +28,15 @@ const workspaceDirs = rootPackage.workspaces ?? [];
 const workspaces = workspaceDirs.map((dir) => ({ dir, pkg: readPackage(join(root, dir)) }));
 const workspaceNames = new Set(workspaces.map((w) => w.pkg.name));
 
-/** Every .ts file of a workspace (src/, test/ and top-level scripts such as schema/compose.ts). */
+/**
+ * Every .ts file of a workspace (src/, test/ and top-level scripts such as schema/compose.ts).
+ * Build output (sdk/dist/, whose declarations repeat src/'s imports) is not source, and
+ * test/sdk-package.int.test.ts rebuilds it while this test may be walking it.
+ */
 function tsFiles(dir: string): string[] {
   const out: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
+    if (entry.name === 'node_modules' || entry.name === 'dist' || entry.name.startsWith('.')) continue;
     const path = join(dir, entry.name);
     if (entry.isDirectory()) out.push(...tsFiles(path));
     else if (entry.name.endsWith('.ts')) out.push(path);

@@ -10,7 +10,7 @@ import { MemoryAlertLog } from '@vigil/lib/alerts/memory-alert-log';
 import { AlertPublisher } from '@vigil/lib/alerts/publisher';
 import { auditIngestParams, jsonLineIngestSearchParams } from '@vigil/lib/audit-log-format';
 import { createLogger } from '@vigil/lib/logger';
-import { auditConfig } from '@vigil/subgraph-audit/config';
+import { auditConfig, toLayout } from '@vigil/subgraph-audit/config';
 import { clusterConfig } from '@vigil/subgraph-cluster/config';
 import { falcoIngestRouter } from '@vigil/subgraph-cluster/http/falco-ingest';
 import { presentedToken } from '@vigil/subgraph-cluster/http/intake-common';
@@ -481,10 +481,82 @@ describe('deploy/integrations/fluent-bit', () => {
     expect(value(output, 'Port')).toBe(victoriaLogs.port);
   });
 
+  it('the header points at the alternative for pipelines already in place', () => {
+    expect(read('fluent-bit', 'fluent-bit.conf')).toContain('existing-pipeline.conf');
+  });
+
   it('the parser rejects what Fluent Bit would', () => {
     expect(() => parseFluentBit('Name tail\n')).toThrow(/inside a section/);
     expect(() => parseFluentBit('[INPUT]\nName tail\n')).toThrow(/indented/);
     expect(() => parseFluentBit('@INCLUDE other.conf\n')).toThrow(/not supported/);
+  });
+});
+
+describe('deploy/integrations/fluent-bit: an existing pipeline, read through a layout', () => {
+  // The Talos audit-logging policy's pipeline (existing-pipeline.conf) and the audit: section that reads
+  // what it writes (existing-pipeline-vigil.yaml): the layout is derived here from the pipeline itself.
+  const config = parseFluentBit(read('fluent-bit', 'existing-pipeline.conf'));
+  const only = (name: string) => {
+    const found = config.filter((s) => s.name === name);
+    expect(found, name).toHaveLength(1);
+    return found[0];
+  };
+  const [service, input, filter, output] = [only('SERVICE'), only('INPUT'), only('FILTER'), only('OUTPUT')];
+  const vigil = rec(parse(read('fluent-bit', 'existing-pipeline-vigil.yaml')), 'existing-pipeline-vigil.yaml');
+  const section = auditConfig.parse(vigil['audit']);
+  const layout = toLayout(section.victoriaLogs.layout);
+  const uri = new URL(value(output, 'URI'), 'http://victorialogs');
+  /** Keys the modify filter adds, as Fluent Bit's `Add key value`. */
+  const added = new Map(values(filter, 'Add').map((entry) => [entry.split(/\s+/)[0] ?? '', entry.split(/\s+/).slice(1).join(' ')]));
+
+  it('tail of the audit log, JSON-parsed, a modify filter, one http output of json_lines to /insert/jsonline', () => {
+    expect(value(input, 'Name')).toBe('tail');
+    expect(value(filter, 'Name')).toBe('modify');
+    expect(tagMatches(value(filter, 'Match'), value(input, 'Tag'))).toBe(true);
+    expect(value(output, 'Name')).toBe('http');
+    expect(tagMatches(value(output, 'Match'), value(input, 'Tag'))).toBe(true);
+    expect(value(output, 'Format')).toBe('json_lines');
+    expect(uri.pathname).toBe('/insert/jsonline');
+    // Never a cut record: a long line is read whole.
+    expect(value(input, 'Skip_Long_Lines')).toMatch(/^(off|false)$/i);
+  });
+
+  it('the stream filter is the labels the filter adds, each one of the stream fields', () => {
+    const streamFields = (uri.searchParams.get('_stream_fields') ?? '').split(',');
+    expect(Object.keys(layout.streamFilter).length).toBeGreaterThan(0);
+    for (const [label, wanted] of Object.entries(layout.streamFilter)) {
+      expect(streamFields, label).toContain(label);
+      expect(added.get(label), label).toBe(wanted);
+    }
+    // Stream fields an audit event never has at the top level (namespace, pod) are simply absent.
+    for (const field of streamFields) expect(['stream', 'cluster', 'namespace', 'pod']).toContain(field);
+  });
+
+  it("the time: the parser's Time_Key decides what Fluent Bit's date is, hence whether _time is the event's time", () => {
+    const parser = parseFluentBit(read('fluent-bit', value(service, 'Parsers_File'))).find((p) => p.name === 'PARSER' && value(p, 'Name') === value(input, 'Parser'));
+    const timeKey = values(parser, 'Time_Key')[0];
+    const dateKey = values(output, 'json_date_key')[0] ?? 'date';
+    const timeField = uri.searchParams.get('_time_field');
+    expect(timeField === null || timeField === dateKey).toBe(true);
+    // _time is the event's stageTimestamp only when the parser took the record's time from it and
+    // the output's date key is the _time_field; otherwise it is when the line was read or arrived.
+    const timeIsTheEvents = timeKey === 'stageTimestamp' && timeField === dateKey;
+    expect(layout.time).toBe(timeIsTheEvents ? '_time' : 'stageTimestamp');
+    expect(layout.timeSkewMs).toBeGreaterThanOrEqual(60 * 60_000);
+  });
+
+  it('the cluster: the field the filter adds, else one name for the tenant', () => {
+    if (added.has('cluster')) expect(layout.cluster).toEqual({ field: 'cluster' });
+    else expect(layout.cluster).toHaveProperty('value');
+    expect(uri.searchParams.get('extra_fields')).toBeNull();
+  });
+
+  it('the tenant and the VictoriaLogs the audit subgraph reads', () => {
+    const headers = Object.fromEntries(values(output, 'Header').map((h) => [h.split(/\s+/)[0], h.split(/\s+/).slice(1).join(' ')]));
+    expect(headers).toEqual({ AccountID: String(section.victoriaLogs.accountId), ProjectID: String(section.victoriaLogs.projectId) });
+    const victoriaLogs = new URL(section.victoriaLogs.url ?? '');
+    expect(value(output, 'Host')).toBe(victoriaLogs.hostname);
+    expect(value(output, 'Port')).toBe(victoriaLogs.port);
   });
 });
 

@@ -25,6 +25,7 @@ import { PULLED_SOURCES } from '@vigil/subgraph-cluster/kube/pulled-source-specs
 import { complianceConfig, complianceOverrides } from '@vigil/subgraph-compliance/config';
 import { hostsConfig, hostsOverrides } from '@vigil/subgraph-hosts/config';
 import { isRecord, listOrEmpty, rec, str, type Rec } from './support/shape.js';
+import { compiledEntry, ENTRY_POINTS, type EntryName } from '../build.js';
 
 /**
  * deploy/kubernetes is applied to clusters this repository never sees, so each overlay is rendered
@@ -515,10 +516,15 @@ const isSection = (name: string): name is SectionName => Object.hasOwn(SECTIONS,
 /** Every variable some Vigil service reads (lib/src/config.ts: nothing else reads process.env). */
 const KNOWN_ENV = new Set(['VIGIL_CONFIG', 'VIGIL_PORT', ...vigilOverrides.map((o) => o.env), ...baseOverrides.map((o) => o.env), ...Object.values(SECTIONS).flatMap((s) => s.overrides.map((o) => o.env))]);
 
-/** Which source file a Vigil container runs, from its command: `node --import tsx <entry>`. */
+/**
+ * Which source file a Vigil container runs, from its command: `node dist/<name>.mjs`, the image's
+ * compiled entry (build.ts), built from ENTRY_POINTS[name]. No tsx: the image has none.
+ */
 function entryOf(container: Rec): string | undefined {
   const command = listOrEmpty(container['command'], 'command').map((c) => str(c, 'command'));
-  return command[0] === 'node' && command[1] === '--import' && command[2] === 'tsx' && command.length === 4 ? command[3] : undefined;
+  if (command.length !== 2 || command[0] !== 'node') return undefined;
+  const entry = Object.entries(ENTRY_POINTS).find(([name]) => compiledEntry(name as EntryName) === command[1]);
+  return entry?.[1];
 }
 
 const tmp = mkdtempSync(join(tmpdir(), 'vigil-deploy-'));
@@ -562,7 +568,7 @@ function configProblems(overlay: string, objects: KubeObject[]): string[] {
       try {
         if (component === 'stack' || component === 'gateway') {
           const expectedEntry = component === 'stack' ? npmStartEntry() : 'gateway/src/index.ts';
-          if (entry !== expectedEntry) problems.push(`${where}: runs ${entry ?? '(not node --import tsx <entry>)'}, expected ${expectedEntry}`);
+          if (entry !== expectedEntry) problems.push(`${where}: runs ${entry ?? '(not node dist/<name>.mjs)'}, expected ${expectedEntry}`);
           // The gateway's own process checks what gateway/src/index.ts checks; the stack checks everything.
           const config = component === 'gateway' ? loadVigilConfig(loadEnv, [{ env: 'VIGIL_PORT', path: ['gateway', 'port'] }], gatewayProcessConfig) : loadVigilConfig(loadEnv);
           checkPort(where, container, config.gateway.port, problems);
@@ -573,7 +579,7 @@ function configProblems(overlay: string, objects: KubeObject[]): string[] {
           if (component === 'stack') problems.push(...inClusterProblems(where, config.cluster));
         } else if (isSection(component)) {
           const expectedEntry = `subgraphs/${component}/src/index.ts`;
-          if (entry !== expectedEntry) problems.push(`${where}: runs ${entry ?? '(not node --import tsx <entry>)'}, expected ${expectedEntry}`);
+          if (entry !== expectedEntry) problems.push(`${where}: runs ${entry ?? '(not node dist/<name>.mjs)'}, expected ${expectedEntry}`);
           const { schema, overrides } = SECTIONS[component];
           const config = rec(loadConfig({ schema, env: loadEnv, overrides: [...baseOverrides, ...overrides, { env: 'VIGIL_PORT', path: [component, 'port'] }] }), 'config');
           checkPort(where, container, rec(config[component], component)['port'], problems);

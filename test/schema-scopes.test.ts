@@ -46,5 +46,9 @@ describe('every field of the supergraph declares who may read it', () => {
     };
     expect(scopes('Mutation.refreshHost')).toContainEqual([['admin']]);
     for (const name of ['Query.auditEvents', 'SecurityEvent.raw', 'AuditEvent.verb']) expect(scopes(name)).toContainEqual([['analyst']]);
+    // Who did what, from every source that names an identity.
+    for (const name of ['Query.identities', 'Query.identity', 'Identity.activity', 'Identity.securityEvents', 'Identity.alerts', 'IdentityEdge.count']) {
+      expect(scopes(name), name).toContainEqual([['analyst']]);
+    }
   });
 });

@@ -49,6 +49,18 @@ export type StartParams = {
    * synchronous writes) into this file, instead of discarding every record (level silent).
    */
   logFile?: string;
+  /**
+   * `audit.victoriaLogs.url`: the VictoriaLogs the audit subgraph reads (tenant 0/0, the config's
+   * default, for a caller with every tenant). @default unset: audit fields answer UPSTREAM_UNAVAILABLE
+   */
+  victoriaLogsUrl?: string;
+  /**
+   * How the gateway executes subscriptions: 'shared' (the default: one upstream subscription and one
+   * execution per event for subscribers of the same scope), 'unshared' (`gateway.subscriptions.share:
+   * false`: one of each per subscriber) or 'runtime' (Hive Gateway's own execution, as before Vigil's
+   * fan-out; see GatewayOptions.subscriptionExecution). @default 'shared'
+   */
+  subscriptions?: 'shared' | 'unshared' | 'runtime';
 } & ({ localHostId: string | null; redis?: RedisParams; fleet?: undefined } | { fleet: FleetParams; localHostId?: undefined; redis?: undefined });
 
 /** `gateway.auth` of a benchmark stack; sent over IPC like the signing secret. */

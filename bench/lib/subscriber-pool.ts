@@ -43,12 +43,25 @@ export class SubscriberPool<T> {
 
   open(count: number): void {
     for (let i = 0; i < count; i++) {
+      // Indices continue across calls (openPaced opens in batches).
+      const index = this.clients.length;
       const client = createVigilClient({ url: this.options.gatewayUrl, wsUrl: this.options.gatewayWsUrl, headers: this.options.headers });
       const iterator = this.options.subscribe(client)[Symbol.asyncIterator]();
       this.clients.push(client);
       this.iterators.push(iterator);
       this.seen.push(new Set());
-      this.loops.push(this.consume(i, iterator));
+      this.loops.push(this.consume(index, iterator));
+    }
+  }
+
+  /**
+   * As open(), in batches with a pause between them: thousands of connections opened in one tick
+   * overflow the gateway's listen backlog (511 by default) and wait out SYN retries instead.
+   */
+  async openPaced(count: number, batch = 250, pauseMs = 100): Promise<void> {
+    for (let opened = 0; opened < count; opened += batch) {
+      this.open(Math.min(batch, count - opened));
+      if (opened + batch < count) await new Promise((resolve) => setTimeout(resolve, pauseMs));
     }
   }
 

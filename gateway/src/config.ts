@@ -50,6 +50,28 @@ export const trustedDocumentsConfig = z
   .strict();
 // --- end protection ---
 
+/**
+ * `gateway.subscriptions:` how subscriptions are executed and delivered (subscriptions/*). A
+ * subscriber that falls behind is ended with a reason (graphql-ws: close code 4413; SSE: a last
+ * RATE_LIMITED error event) and resumes with `after:`.
+ */
+export const subscriptionsConfig = z
+  .object({
+    /**
+     * Subscribers with the same document, variables and authorisation scope (roles and tenants of the
+     * verified identity) share one upstream subscription and one execution per event. @default true
+     */
+    share: z.boolean().default(true),
+    /** Operations one graphql-ws connection may have running at once; more are refused with RATE_LIMITED. @default 100 */
+    maxPerConnection: count.min(1).default(100),
+    /** Events waiting at the gateway for one subscriber before it is ended as too slow. @default 1000 */
+    maxQueuedEvents: count.min(1).default(1000),
+    /** Bytes unsent in one subscriber's socket before it is ended as too slow. @default 4194304 (4 MiB) */
+    maxBufferedBytes: count.min(65_536).default(4_194_304),
+  })
+  .strict();
+export type SubscriptionsConfig = z.infer<typeof subscriptionsConfig>;
+
 /** The `gateway:` section of the Vigil config. */
 export const gatewayConfig = z
   .object({
@@ -67,6 +89,7 @@ export const gatewayConfig = z
     limits: limitsConfig.prefault({}),
     cors: corsConfig.prefault({}),
     trustedDocuments: trustedDocumentsConfig.prefault({}),
+    subscriptions: subscriptionsConfig.prefault({}),
   })
   .strict();
 export type GatewayConfig = z.infer<typeof gatewayConfig>;

@@ -5,7 +5,6 @@ import { listen } from '@vigil/lib/listen';
 import { createGatewayRuntime, getGraphQLWSOptions } from '@graphql-hive/gateway-runtime';
 import transportHttp from '@graphql-mesh/transport-http';
 import transportWs from '@graphql-mesh/transport-ws';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { useServer, type Extra } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { systemClock, type Clock } from '@vigil/lib/clock';
@@ -21,8 +20,10 @@ import { IDENTITY_CONTEXT_KEY, useAccessLog } from './plugins/use-access-log.js'
 import { createGatewayMetrics } from './plugins/use-metrics.js';
 import { WS_IDENTITY_CONTEXT_KEY, useSubgraphSigning, wsSignatureContextKey } from './plugins/use-subgraph-signing.js';
 import { checkSubgraphs } from './readiness.js';
-import type { ProtectionConfig } from './config.js';
+import { subscriptionsConfig, type ProtectionConfig, type SubscriptionsConfig } from './config.js';
 import { protection } from './plugins/protection.js';
+import { connectionLimit } from './subscriptions/connection-limit.js';
+import { useSharedSubscriptions } from './subscriptions/use-shared-subscriptions.js';
 
 export interface GatewayOptions {
   port: number;
@@ -41,6 +42,15 @@ export interface GatewayOptions {
   clock?: Clock;
   /** Operation limits, CORS, trusted documents (plugins/protection.ts). @default gateway config defaults */
   protection?: ProtectionConfig;
+  /** Sharing and delivery limits of subscriptions (subscriptions/*). @default gateway config defaults */
+  subscriptions?: SubscriptionsConfig;
+  /**
+   * Who executes subscriptions: Vigil's fan-out (subscriptions/use-shared-subscriptions.ts), or,
+   * for benchmarks of what it replaces, Hive Gateway's own execution (one upstream subscription and
+   * execution per subscriber, no delivery limits, and the retention bench/subscription-retention.ts
+   * shows). @default 'fan-out'
+   */
+  subscriptionExecution?: 'fan-out' | 'runtime';
 }
 
 /** Where every subgraph serves graphql-ws, relative to its URL. */
@@ -70,6 +80,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const urlToSubgraph = new Map(Object.entries(options.subgraphUrls).map(([name, url]) => [new URL(url).origin, name]));
   const subgraphByUrl = (url: string) => urlToSubgraph.get(new URL(url).origin) ?? 'unknown';
   const shield = protection(options.protection, options.development);
+  const subscriptions = options.subscriptions ?? subscriptionsConfig.parse({});
 
   const gateway = createGatewayRuntime({
     ...shield.runtime,
@@ -78,7 +89,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     maskedErrors: !options.development,
     graphiql: options.development ? { title: 'Vigil GraphiQL', subscriptionsProtocol: 'WS' } : false,
     // GraphiQL with its scripts and styles inline: security tools often run where no CDN is reachable.
-    renderGraphiQL,
+    // Loaded on the first page view only: the module is a 10 MB string literal, about 30 MB of heap
+    // that production (no GraphiQL) and an idle stack never need.
+    renderGraphiQL: async (graphiqlOptions) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(graphiqlOptions),
     landingPage: false,
     healthCheckEndpoint: '/healthz',
     transports: { http: transportHttp, ws: transportWs },
@@ -116,6 +129,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       useIdentityExpiry({ clock }),
       useAccessLog({ logger: logger.child({ channel: 'access' }) }),
       metrics.plugin(subgraphByUrl),
+      // Last: it takes over executing subscriptions once every plugin above has seen the subscriber.
+      ...(options.subscriptionExecution === 'runtime' ? [] : [useSharedSubscriptions({ ...subscriptions, observer: metrics.subscriptionObserver })]),
     ],
   });
 
@@ -178,9 +193,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     socket: ctx.extra?.socket,
     [IDENTITY_CONTEXT_KEY]: ctx.extra ? socketIdentity.get(ctx.extra.socket) : undefined,
   }));
+  const perConnection = connectionLimit(subscriptions.maxPerConnection, () => metrics.refusedSubscriptions.inc({ reason: 'maxPerConnection' }));
   const wsCleanup = useServer(
     {
       ...wsOptions,
+      onSubscribe: (ctx, id, payload) => perConnection(ctx) ?? wsOptions.onSubscribe?.(ctx, id, payload),
       onConnect: async (ctx) => {
         const result = await authenticator.authenticate(credentialsFromParams(ctx.connectionParams));
         if (!result.ok) {

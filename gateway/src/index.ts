@@ -15,5 +15,6 @@ await runService('gateway', () => loadVigilConfig(process.env, [{ env: 'VIGIL_PO
     authenticator: createAuthenticator(config.gateway.auth, config.tenants, { development: config.env === 'development' }),
     metricsToken: config.gateway.auth.metricsToken,
     protection: config.gateway,
+    subscriptions: config.gateway.subscriptions,
   }),
 );

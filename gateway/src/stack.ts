@@ -16,7 +16,7 @@ import { createClusterRuntime, type ClusterRuntime } from '@vigil/subgraph-clust
 import { createComplianceRuntime } from '@vigil/subgraph-compliance/runtime';
 import { createHostsRuntime, type HostsRuntime } from '@vigil/subgraph-hosts/runtime';
 import type { ReportProbe } from '@vigil/subgraph-hosts/probe-pipeline';
-import { startGateway, type RunningGateway } from './gateway.js';
+import { startGateway, type GatewayOptions, type RunningGateway } from './gateway.js';
 import type { VigilConfig } from './stack-config.js';
 
 export interface StackOptions {
@@ -30,6 +30,8 @@ export interface StackOptions {
   probe?: ReportProbe;
   /** The wall clock of every store and evaluator. @default systemClock */
   clock?: Clock;
+  /** Benchmarks only: see GatewayOptions.subscriptionExecution. @default 'fan-out' */
+  subscriptionExecution?: GatewayOptions['subscriptionExecution'];
 }
 
 export interface RunningStack {
@@ -79,7 +81,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const servers = [
     serve('hosts', hosts.definition, config.hosts.port),
     serve('cluster', cluster.definition, config.cluster.port),
-    serve('audit', createAuditRuntime(config.audit, shared('audit')).definition, config.audit.port),
+    serve('audit', createAuditRuntime(config.audit, shared('audit'), config.cluster.name).definition, config.audit.port),
     // Compliance reads evidence through the gateway, whose port is known only once it listens.
     serve('compliance', createComplianceRuntime(config.compliance, shared('compliance'), () => gatewayUrl, complianceKey).definition, config.compliance.port),
     serve('alerts', createAlertsRuntime(config.alerts, alertLog).definition, config.alerts.port),
@@ -100,6 +102,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       authenticator,
       metricsToken: config.gateway.auth.metricsToken,
       protection: config.gateway,
+      subscriptions: config.gateway.subscriptions,
+      ...(options.subscriptionExecution ? { subscriptionExecution: options.subscriptionExecution } : {}),
       clock,
     });
     gatewayUrl = gateway.url;

@@ -2,7 +2,8 @@
  * How Kubernetes audit events (audit.k8s.io/v1 Event) are stored in VictoriaLogs — the one definition
  * shared by everything that writes them (`/insert/jsonline`: the cluster subgraph's audit-webhook
  * forwarder, test fixtures) and everything that reads them (the audit subgraph's LogsQL). It lives in
- * lib so that neither subgraph imports the other.
+ * lib so that neither subgraph imports the other. The audit subgraph also reads records other shippers
+ * wrote (Fluent Bit's own layout), described per tenant in its config: subgraphs/audit/src/sources/victorialogs/layout.ts.
  *
  * Writers send each Event as one JSON line, serialised with JSON.stringify, with `auditIngestParams()`.
  * VictoriaLogs then:

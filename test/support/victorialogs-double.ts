@@ -7,7 +7,7 @@ import { applyPipes, formatRfc3339Nano, LogsQLError, matches, parseLogsQL, parse
  * built by ./install-victorialogs.sh); a double is kept only where a fault must be injected — a timeout, a
  * 5xx, a stream cut short — which the real server cannot be made to produce (those tests use small
  * fault servers of their own, e.g. subgraphs/audit/test/victorialogs.int.test.ts). Still on this double,
- * to be moved: subgraphs/audit/test/entities.int.test.ts and gateway/test/stack.e2e.test.ts; the unit test
+ * to be moved: gateway/test/stack.e2e.test.ts; the unit test
  * subgraphs/audit/test/logsql.test.ts uses its LogsQL parser (./victorialogs-logsql.ts) offline.
  *
  * A protocol-faithful VictoriaLogs double for integration tests (DESIGN §8): the real HTTP paths and

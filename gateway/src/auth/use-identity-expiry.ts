@@ -36,25 +36,49 @@ export function useIdentityExpiry(options: { clock?: Clock } = {}): GatewayPlugi
   };
 }
 
-async function* untilExpiry(source: AsyncIterable<ExecutionResult>, remainingMs: number): AsyncGenerator<ExecutionResult> {
-  const expired = { done: 'expired' as const };
-  let timer: NodeJS.Timeout | undefined;
-  const expiry = new Promise<typeof expired>((resolve) => {
-    timer = setTimeout(() => resolve(expired), Math.max(0, remainingMs));
-  });
+/**
+ * The source until the token expires, then one UNAUTHENTICATED result and the end. Not an async
+ * generator: a generator's return() waits for the `await` it is suspended in, i.e. for the next
+ * event or the expiry, so a client unsubscribing from a quiet stream would leave the upstream
+ * open until then. Here return() ends the source at once.
+ */
+function untilExpiry(source: AsyncIterable<ExecutionResult>, remainingMs: number): AsyncIterableIterator<ExecutionResult> {
   const iterator = source[Symbol.asyncIterator]();
-  try {
-    for (;;) {
-      const next = await Promise.race([iterator.next(), expiry]);
-      if (next === expired) {
-        yield { errors: [new VigilError('UNAUTHENTICATED', TOKEN_EXPIRED_MESSAGE)] };
-        return;
-      }
-      if (next.done) return;
-      yield next.value;
-    }
-  } finally {
+  let expire: () => void = () => undefined;
+  const expiry = new Promise<'expired'>((resolve) => {
+    expire = () => resolve('expired');
+  });
+  const timer = setTimeout(expire, Math.max(0, remainingMs));
+  let finished = false;
+  const finish = async (): Promise<void> => {
+    if (finished) return;
+    finished = true;
     clearTimeout(timer);
     await iterator.return?.();
-  }
+  };
+  const stream: AsyncIterableIterator<ExecutionResult> = {
+    async next() {
+      if (finished) return { done: true, value: undefined };
+      const next = await Promise.race([iterator.next(), expiry]);
+      if (next === 'expired') {
+        if (finished) return { done: true, value: undefined };
+        await finish();
+        return { done: false, value: { errors: [new VigilError('UNAUTHENTICATED', TOKEN_EXPIRED_MESSAGE)] } };
+      }
+      if (next.done) await finish();
+      return next;
+    },
+    async return() {
+      await finish();
+      return { done: true, value: undefined };
+    },
+    async throw(error: unknown) {
+      await finish();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return stream;
+    },
+  };
+  return stream;
 }

@@ -1,14 +1,17 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { GatewayConfigBase } from '@graphql-hive/gateway-runtime';
 import { z } from 'zod';
 
 type PersistedDocumentsOption = GatewayConfigBase<Record<string, never>>['persistedDocuments'];
 
-/** What codegen's client preset writes (codegen.ts, `persistedDocuments: true`): `sha256:<hex>` → document text. */
-export const PERSISTED_DOCUMENTS_PATH = join(dirname(createRequire(import.meta.url).resolve('@vigil/sdk/index')), '__generated__', 'persisted-documents.json');
+/**
+ * What codegen's client preset writes (codegen.ts, `persistedDocuments: true`): `sha256:<hex>` → document text.
+ * A literal URL relative to this file, not a package resolution, so that the compiled gateway
+ * (build.ts) finds the copy it ships beside itself.
+ */
+export const PERSISTED_DOCUMENTS_PATH = fileURLToPath(new URL('../../../sdk/src/__generated__/persisted-documents.json', import.meta.url));
 
 const manifest = z.record(z.string().regex(/^sha256:[0-9a-f]{64}$/, 'sha256: and a hex digest'), z.string().min(1));
 

@@ -1,6 +1,7 @@
 import type { GatewayPlugin } from '@graphql-hive/gateway-runtime';
 import { Kind, type DocumentNode } from 'graphql';
 import { Counter, Histogram, Registry, collectDefaultMetrics, Gauge } from 'prom-client';
+import type { GroupObserver } from '../subscriptions/fan-out.js';
 
 /**
  * Prometheus metrics for the gateway: process defaults, operations by type and outcome, and
@@ -29,7 +30,59 @@ export function createGatewayMetrics() {
     registers: [registry],
   });
 
+  const upstreamSubscriptions = new Counter({
+    name: 'vigil_gateway_subgraph_subscriptions_total',
+    help: 'Subscriptions the gateway opened to each subgraph (one per shared group of subscribers).',
+    labelNames: ['subgraph'] as const,
+    registers: [registry],
+  });
+  const subscriptionEvents = new Counter({
+    name: 'vigil_gateway_subscription_events_total',
+    help: 'Subscription events executed (once per group of subscribers sharing an upstream subscription).',
+    registers: [registry],
+  });
+  const subscriptionDeliveries = new Counter({
+    name: 'vigil_gateway_subscription_deliveries_total',
+    help: 'Subscription results handed to subscribers (events x subscribers).',
+    registers: [registry],
+  });
+  const slowSubscribers = new Counter({
+    name: 'vigil_gateway_subscription_slow_subscribers_total',
+    help: 'Subscribers ended because they fell behind (gateway.subscriptions.maxQueuedEvents / maxBufferedBytes), by transport.',
+    labelNames: ['transport'] as const,
+    registers: [registry],
+  });
+  const refusedSubscriptions = new Counter({
+    name: 'vigil_gateway_subscriptions_refused_total',
+    help: 'graphql-ws operations refused by a per-connection limit, by the setting.',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  const subscriptionGroups = new Gauge({
+    name: 'vigil_gateway_subscription_groups',
+    help: 'Open shared subscriptions: groups of subscribers with one upstream subscription and one execution per event.',
+    registers: [registry],
+  });
+  const subscriptionObserver: GroupObserver = {
+    opened() {
+      subscriptionGroups.inc();
+    },
+    closed() {
+      subscriptionGroups.dec();
+    },
+    executed(members) {
+      subscriptionEvents.inc();
+      subscriptionDeliveries.inc(members);
+    },
+    slow(transport) {
+      slowSubscribers.inc({ transport });
+    },
+  };
+
   const plugin = (subgraphByUrl: (url: string) => string): GatewayPlugin => ({
+    onSubgraphExecute({ subgraphName, executionRequest }) {
+      if (executionRequest.operationType === 'subscription') upstreamSubscriptions.inc({ subgraph: subgraphName });
+    },
     onExecute({ args }) {
       const type = operationType(args.document);
       return {
@@ -50,7 +103,7 @@ export function createGatewayMetrics() {
     },
   });
 
-  return { registry, plugin, subscriptions };
+  return { registry, plugin, subscriptions, subscriptionObserver, refusedSubscriptions };
 }
 
 function operationType(document: DocumentNode): string {

@@ -18,6 +18,15 @@ export type AlertSubject =
     }
   | { type: 'KubeObject'; cluster: string; namespace: string; kind: string; name: string; displayName: string };
 
+/**
+ * The label naming the Kubernetes identity (`user.username`) an alert is attributed to, on alerts of
+ * sources AUDIT (the audit rules: the request's user) and CLUSTER (Falco's Kubernetes audit source:
+ * `ka.user.name`). On HOSTS alerts a `user` label is a Unix account, not an identity.
+ */
+export const KUBERNETES_USER_LABEL = 'user';
+/** Alert sources whose `user` label is a Kubernetes identity. */
+export const KUBERNETES_USER_SOURCES: readonly AlertSource[] = ['AUDIT', 'CLUSTER'];
+
 export interface NewAlert {
   source: AlertSource;
   severity: Severity;

@@ -3,6 +3,7 @@ import type { AlertLog } from '@vigil/lib/alerts/alert-log';
 import type { Alert } from '@vigil/lib/alerts/alert';
 import type { Identity } from '@vigil/lib/identity';
 import { tenantFilter, type TenantFilter } from '@vigil/lib/tenancy';
+import { createIdentityAlertLoaders, type IdentityAlertPage } from './identity-alerts.js';
 
 export interface AlertsDeps {
   log: AlertLog;
@@ -14,6 +15,8 @@ export interface AlertsContext {
   alertById: DataLoader<string, Alert | null>;
   /** Whether the caller's tenants cover the alert's subject (queries, references and every subscription event). */
   visible(alert: Alert): boolean;
+  /** Identity.alerts: the caller's alerts attributed to a Kubernetes identity, one log walk per page shape for all identities. */
+  alertsForIdentity(username: string, first: number, after: string | null): Promise<IdentityAlertPage>;
 }
 
 /**
@@ -35,6 +38,7 @@ export function createAlertsContext(deps: AlertsDeps, identity: Identity | null)
   return {
     deps,
     visible,
+    alertsForIdentity: createIdentityAlertLoaders(deps.log, visible),
     alertById: new DataLoader(async (ids) => (await deps.log.get(ids)).map((alert) => (alert && visible(alert) ? alert : null))),
   };
 }

@@ -6,12 +6,13 @@ import { toResolverMap } from '@vigil/lib/resolver-map';
 import type { Resolvers } from './__generated__/resolvers-types.js';
 import { createAlertsContext, type AlertsContext, type AlertsDeps } from './context.js';
 import { Alert, AlertSubjectRef } from './resolvers/alert.js';
+import { Identity } from './resolvers/identity.js';
 import { Query } from './resolvers/query.js';
 import { Subscription } from './resolvers/subscription.js';
 
 const typeDefs = parse(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
 
-export const resolvers: Resolvers = { Query, Subscription, Alert, AlertSubjectRef };
+export const resolvers: Resolvers = { Query, Subscription, Alert, AlertSubjectRef, Identity };
 
 /** The alerts subgraph, ready to serve; the alert log is created by the caller and closed by it. */
 export function createAlertsSubgraph(deps: AlertsDeps): SubgraphDefinition<AlertsContext> {

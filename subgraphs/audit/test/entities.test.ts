@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { entitiesOf, executeSubgraph } from '../../../test/support/execute-subgraph.js';
 import { createAuditSubgraph } from '../src/server.js';
-import type { AuditFilter, AuditLogSource, AuditPage } from '../src/sources/victorialogs/audit-log-source.js';
+import type { AuditFilter, AuditHistogramResult, AuditLogSource, AuditPage, AuditStatsResult } from '../src/sources/victorialogs/audit-log-source.js';
 
 // CONVENTIONS §11 for the audit subgraph, without a network: Identity and KubeObject references
 // resolve on the schema itself, and the filters they hand the source port. The LogsQL those filters
@@ -13,6 +13,27 @@ class RecordingSource implements AuditLogSource {
   async search(filter: AuditFilter, page: { first: number; after?: string }): Promise<AuditPage> {
     this.searches.push({ filter, ...page });
     return { events: [], cursors: [], hasNextPage: false, endCursor: null };
+  }
+  async stats(): Promise<AuditStatsResult> {
+    throw new Error('not used here');
+  }
+  async histogram(): Promise<AuditHistogramResult> {
+    throw new Error('not used here');
+  }
+  async identities(): Promise<never> {
+    throw new Error('not used here');
+  }
+  async identitySummaries(): Promise<never> {
+    throw new Error('not used here');
+  }
+  async identityVerbs(): Promise<never> {
+    throw new Error('not used here');
+  }
+  async identityResources(): Promise<never> {
+    throw new Error('not used here');
+  }
+  async coverage(): Promise<never> {
+    throw new Error('not used here');
   }
 }
 
@@ -51,7 +72,7 @@ describe('audit _entities', () => {
     expect(source.searches).toHaveLength(0);
   });
 
-  it('KubeObject.auditTrail searches by resource (kind mapped: Pod → pods), namespace and name', async () => {
+  it('KubeObject.auditTrail searches its own cluster by resource (kind mapped: Pod → pods), namespace and name', async () => {
     const source = new RecordingSource();
     const result = await executeSubgraph(createAuditSubgraph({ source, clusterName: 'prod' }), TRAIL, {
       representations: [
@@ -59,6 +80,7 @@ describe('audit _entities', () => {
         { __typename: 'KubeObject', cluster: 'prod', namespace: '', kind: 'ClusterRoleBinding', name: 'cluster-admin' },
         { __typename: 'KubeObject', cluster: 'prod', namespace: 'shop', kind: 'Ingress', name: 'front' },
         { __typename: 'KubeObject', cluster: 'prod', namespace: 'shop', kind: 'Widget', name: 'w' },
+        { __typename: 'KubeObject', cluster: 'staging', namespace: 'shop', kind: 'Pod', name: 'web-1' },
       ],
     });
     expect(entitiesOf<{ kind: string; auditTrail: unknown }>(result).map((o) => [o.kind, o.auditTrail])).toEqual([
@@ -66,15 +88,19 @@ describe('audit _entities', () => {
       ['ClusterRoleBinding', { edges: [], pageInfo: { hasNextPage: false } }],
       ['Ingress', { edges: [], pageInfo: { hasNextPage: false } }],
       ['Widget', { edges: [], pageInfo: { hasNextPage: false } }],
+      ['Pod', { edges: [], pageInfo: { hasNextPage: false } }],
     ]);
+    // This subgraph's own cluster (prod) also takes records that carry no cluster, as AuditEvent.object places them there.
+    const prod = { clusters: ['prod'], orNoCluster: true };
     expect(source.searches).toEqual([
-      { filter: { resource: 'pods', namespace: 'shop', name: 'web-1' }, first: 7 },
+      { filter: { resources: ['pods'], namespaces: ['shop'], names: ['web-1'], ...prod }, first: 7 },
       // Cluster-scoped: no namespace condition at all (an empty one would match nothing).
-      { filter: { resource: 'clusterrolebindings', name: 'cluster-admin' }, first: 7 },
+      { filter: { resources: ['clusterrolebindings'], names: ['cluster-admin'], ...prod }, first: 7 },
       // Irregular plural from the table, not kind + "s".
-      { filter: { resource: 'ingresses', namespace: 'shop', name: 'front' }, first: 7 },
+      { filter: { resources: ['ingresses'], namespaces: ['shop'], names: ['front'], ...prod }, first: 7 },
       // Unknown kinds fall back to the API server's default plural.
-      { filter: { resource: 'widgets', namespace: 'shop', name: 'w' }, first: 7 },
+      { filter: { resources: ['widgets'], namespaces: ['shop'], names: ['w'], ...prod }, first: 7 },
+      { filter: { resources: ['pods'], namespaces: ['shop'], names: ['web-1'], clusters: ['staging'] }, first: 7 },
     ]);
   });
 

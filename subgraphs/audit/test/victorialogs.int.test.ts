@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../test/support/free-port.js';
 import { startVictoriaLogs, type VictoriaLogsServer } from '../../../test/support/victorialogs.js';
 import { auditIngestParams } from '@vigil/lib/audit-log-format';
-import { VictoriaLogsAuditLogSource, type AuditEvent, type AuditFilter } from '../src/sources/victorialogs/audit-log-source.js';
+import { VictoriaLogsAuditLogSource, type AuditEvent, type AuditFilter, type AuditGroupKey } from '../src/sources/victorialogs/audit-log-source.js';
 import { VictoriaLogsClient } from '../src/sources/victorialogs/client.js';
 import { buildAuditQuery } from '../src/sources/victorialogs/logsql.js';
 import { parseRfc3339Nanos } from '../src/sources/victorialogs/timestamps.js';
@@ -22,9 +22,12 @@ type RawEvent = {
   stage: string;
   verb: string;
   stageTimestamp: string;
+  level?: string;
   user: { username: string; groups?: string[] };
+  impersonatedUser?: { username: string };
   sourceIPs?: string[];
-  objectRef?: { resource?: string; namespace?: string; name?: string; apiVersion?: string };
+  userAgent?: string;
+  objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string; apiGroup?: string; apiVersion?: string };
   responseStatus?: { code?: number };
 };
 
@@ -62,6 +65,7 @@ const hostileRecord: RawEvent = {
   auditID: '00000000-hostile-0000-000000000000',
   stageTimestamp: '2024-10-29T13:00:00.000001Z',
   user: { username: HELD_USER, groups: [HELD_NAMESPACE, 'system:authenticated'] },
+  impersonatedUser: { username: 'ops-admin' },
   objectRef: { resource: 'pods', namespace: HELD_NAMESPACE, name: 'x', apiVersion: 'v1' },
 };
 
@@ -137,7 +141,7 @@ describe('storage convention', () => {
 
 describe('search', () => {
   it('maps a stored record to an audit event', async () => {
-    const page = await source.search({ user: 'system:serviceaccount:wareville:job-runner-sa' }, { first: 10 });
+    const page = await source.search({ users: ['system:serviceaccount:wareville:job-runner-sa'] }, { first: 10 });
     expect(page.hasNextPage).toBe(false);
     expect(page.events).toEqual([
       {
@@ -173,27 +177,41 @@ describe('search', () => {
   });
 
   it('maps a forbidden request, a subresource and several source IPs', async () => {
-    const [forbidden] = (await source.search({ responseCode: 403, resource: 'secrets' }, { first: 5 })).events;
+    const [forbidden] = (await source.search({ responseCodes: [403], resources: ['secrets'] }, { first: 5 })).events;
     expect(forbidden).toMatchObject({ auditId: 'a02486f1-3a7c-4bca-8bcb-9019fa43dac4', responseCode: 403, responseReason: 'Forbidden', decision: 'forbid' });
     // An empty annotation value is not stored, so it is not returned.
     expect(forbidden?.annotations).toEqual({ 'authorization.k8s.io/decision': 'forbid' });
-    const [exec] = (await source.search({ name: 'morality-checker', verb: 'create' }, { first: 1 })).events;
+    const [exec] = (await source.search({ names: ['morality-checker'], verbs: ['create'] }, { first: 1 })).events;
     expect(exec).toMatchObject({ subresource: 'exec', stage: 'ResponseComplete', responseCode: 101 });
-    const [watch] = (await source.search({ verb: 'watch' }, { first: 1 })).events;
+    const [watch] = (await source.search({ verbs: ['watch'] }, { first: 1 })).events;
     expect(watch).toMatchObject({ sourceIps: ['192.168.130.11', '10.217.0.1'], apiGroup: 'build.openshift.io', namespace: null, cluster: 'openshift' });
   });
 
   const cases: [string, AuditFilter, (event: RawEvent) => boolean][] = [
-    ['user', { user: 'mayor-malware' }, (e) => e.user.username === 'mayor-malware'],
-    ['verb', { verb: 'list' }, (e) => e.verb === 'list'],
-    ['resource', { resource: 'secrets' }, (e) => e.objectRef?.resource === 'secrets'],
-    ['namespace', { namespace: 'kube-system' }, (e) => e.objectRef?.namespace === 'kube-system'],
-    ['name', { name: 'morality-checker' }, (e) => e.objectRef?.name === 'morality-checker'],
-    ['response code', { responseCode: 403 }, (e) => e.responseStatus?.code === 403],
-    ['group', { userGroups: 'system:masters' }, (e) => e.user.groups?.includes('system:masters') === true],
-    ['source IP (second of two)', { sourceIp: '10.217.0.1' }, (e) => e.sourceIPs?.includes('10.217.0.1') === true],
-    ['cluster', { cluster: 'openshift' }, (e) => openshift.includes(e)],
-    ['user and verb', { user: 'mayor-malware', verb: 'create' }, (e) => e.user.username === 'mayor-malware' && e.verb === 'create'],
+    ['user', { users: ['mayor-malware'] }, (e) => e.user.username === 'mayor-malware'],
+    ['verb', { verbs: ['list'] }, (e) => e.verb === 'list'],
+    ['resource', { resources: ['secrets'] }, (e) => e.objectRef?.resource === 'secrets'],
+    ['namespace', { namespaces: ['kube-system'] }, (e) => e.objectRef?.namespace === 'kube-system'],
+    ['name', { names: ['morality-checker'] }, (e) => e.objectRef?.name === 'morality-checker'],
+    ['response code', { responseCodes: [403] }, (e) => e.responseStatus?.code === 403],
+    ['group', { userGroups: ['system:masters'] }, (e) => e.user.groups?.includes('system:masters') === true],
+    ['source IP (second of two)', { sourceIps: ['10.217.0.1'] }, (e) => e.sourceIPs?.includes('10.217.0.1') === true],
+    ['cluster', { clusters: ['openshift'] }, (e) => openshift.includes(e)],
+    ['user and verb', { users: ['mayor-malware'], verbs: ['create'] }, (e) => e.user.username === 'mayor-malware' && e.verb === 'create'],
+    ['any of two verbs', { verbs: ['create', 'delete'] }, (e) => e.verb === 'create' || e.verb === 'delete'],
+    ['any of two groups', { userGroups: ['system:masters', 'system:serviceaccounts'] }, (e) => (e.user.groups ?? []).some((g) => g === 'system:masters' || g === 'system:serviceaccounts')],
+    ['any of two source IPs', { sourceIps: ['10.217.0.1', '10.244.120.126'] }, (e) => (e.sourceIPs ?? []).some((ip) => ip === '10.217.0.1' || ip === '10.244.120.126')],
+    ['API group', { apiGroups: ['rbac.authorization.k8s.io'] }, (e) => e.objectRef?.apiGroup === 'rbac.authorization.k8s.io'],
+    ['subresource', { subresources: ['exec'] }, (e) => e.objectRef?.subresource === 'exec'],
+    ['4xx and 5xx', { responseCodeClasses: [4, 5] }, (e) => (e.responseStatus?.code ?? 0) >= 400],
+    ['1xx or 403', { responseCodeClasses: [1], responseCodes: [403] }, (e) => e.responseStatus?.code === 403 || ((e.responseStatus?.code ?? 0) >= 100 && (e.responseStatus?.code ?? 0) < 200)],
+    ['2xx', { responseCodeClasses: [2] }, (e) => (e.responseStatus?.code ?? 0) >= 200 && (e.responseStatus?.code ?? 0) < 300],
+    ['user agent prefix', { userAgentPrefixes: ['kubectl/v1.29'] }, (e) => e.userAgent?.startsWith('kubectl/v1.29') === true],
+    ['no service accounts', { excludeServiceAccounts: true }, (e) => !e.user.username.startsWith('system:serviceaccount:')],
+    ['level', { levels: ['Metadata'] }, (e) => e.level === 'Metadata'],
+    ['stages', { stages: ['RequestReceived', 'ResponseStarted'] }, (e) => e.stage === 'RequestReceived' || e.stage === 'ResponseStarted'],
+    ['impersonated user', { impersonatedUsers: ['ops-admin'] }, (e) => e.impersonatedUser?.username === 'ops-admin'],
+    ['cluster or none', { clusters: ['minikube'], orNoCluster: true }, (e) => !openshift.includes(e)],
   ];
 
   it.each(cases)('by %s returns exactly the matching events, newest first', async (_name, filter, predicate) => {
@@ -218,11 +236,11 @@ describe('search', () => {
       'a02486f1-3a7c-4bca-8bcb-9019fa43dac4/ResponseComplete',
     ]);
     expect((await searchAll({ from, to })).map(key)).toEqual(expected);
-    expect((await searchAll({ from, to, verb: 'get' })).map(key)).toEqual(['7fc89d4f-a2e2-4223-b25e-a46f05fce881/ResponseComplete']);
+    expect((await searchAll({ from, to, verbs: ['get'] })).map(key)).toEqual(['7fc89d4f-a2e2-4223-b25e-a46f05fce881/ResponseComplete']);
   });
 
   it('sends exactly the query it built', async () => {
-    const filter = { user: HELD_USER, namespace: 'x | delete' };
+    const filter = { users: [HELD_USER], namespaces: ['x | delete'] };
     await source.search(filter, { first: 3 });
     expect(sentQueries.at(-1)).toBe(buildAuditQuery(filter, { limit: 4 }));
   });
@@ -232,11 +250,11 @@ describe('hostile filter values', () => {
   it.each(HOSTILE_STRINGS.map((value) => [JSON.stringify(value).slice(0, 40), value]))(
     '%s matches only a record holding exactly that value',
     async (_label, value) => {
-      const byUser = await source.search({ user: value }, { first: 5 });
-      const byNamespace = await source.search({ namespace: value }, { first: 5 });
-      const byGroup = await source.search({ userGroups: value }, { first: 5 });
-      const bySourceIp = await source.search({ sourceIp: value }, { first: 5 });
-      const byVerb = await source.search({ verb: value }, { first: 5 });
+      const byUser = await source.search({ users: [value] }, { first: 5 });
+      const byNamespace = await source.search({ namespaces: [value] }, { first: 5 });
+      const byGroup = await source.search({ userGroups: [value] }, { first: 5 });
+      const bySourceIp = await source.search({ sourceIps: [value] }, { first: 5 });
+      const byVerb = await source.search({ verbs: [value] }, { first: 5 });
       expect(byUser.events.map(key)).toEqual(value === HELD_USER ? [key(hostileRecord)] : []);
       expect(byNamespace.events.map(key)).toEqual(value === HELD_NAMESPACE ? [key(hostileRecord)] : []);
       expect(byGroup.events.map(key)).toEqual(value === HELD_NAMESPACE ? [key(hostileRecord)] : []);
@@ -246,13 +264,13 @@ describe('hostile filter values', () => {
   );
 
   it('finds the record holding hostile values, as itself', async () => {
-    const [event] = (await source.search({ user: HELD_USER, namespace: HELD_NAMESPACE, userGroups: HELD_NAMESPACE }, { first: 2 })).events;
+    const [event] = (await source.search({ users: [HELD_USER], namespaces: [HELD_NAMESPACE], userGroups: [HELD_NAMESPACE] }, { first: 2 })).events;
     expect(event).toMatchObject({ auditId: hostileRecord.auditID, user: HELD_USER, namespace: HELD_NAMESPACE, userGroups: [HELD_NAMESPACE, 'system:authenticated'] });
   });
 
   it('refuses an empty value without querying (VictoriaLogs would match every record lacking the field)', async () => {
     const sent = sentQueries.length;
-    await expect(source.search({ user: '' }, { first: 1 })).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
+    await expect(source.search({ users: [''] }, { first: 1 })).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
     expect(sentQueries.length).toBe(sent);
   });
 });
@@ -264,18 +282,52 @@ describe('hostile filter values', () => {
  * holds exactly it. Its own tenant keeps these rows out of the other tests.
  */
 describe('quoting fuzz: hostile literals against decoys', () => {
-  const FIELDS = ['user', 'userGroups', 'verb', 'resource', 'namespace', 'name', 'sourceIp', 'cluster'] as const;
+  const FIELDS = ['user', 'userGroups', 'impersonatedUser', 'verb', 'apiGroup', 'resource', 'subresource', 'namespace', 'name', 'sourceIp', 'userAgent', 'cluster'] as const;
   type Field = (typeof FIELDS)[number];
   const NEUTRAL: Record<Field, string> = {
     user: 'fuzz-user',
     userGroups: 'fuzz-group',
+    impersonatedUser: 'fuzz-impersonated',
     verb: 'fuzz-verb',
+    apiGroup: 'fuzz.example.com',
     resource: 'fuzz-resource',
+    subresource: 'fuzz-subresource',
     namespace: 'fuzz-namespace',
     name: 'fuzz-name',
     sourceIp: '10.0.0.1',
+    userAgent: 'fuzz-agent',
     cluster: 'fuzz-cluster',
   };
+  /** The filter on each field: a list of exact values, but for the user agent, of beginnings. */
+  const FILTER_KEY = {
+    user: 'users',
+    userGroups: 'userGroups',
+    impersonatedUser: 'impersonatedUsers',
+    verb: 'verbs',
+    apiGroup: 'apiGroups',
+    resource: 'resources',
+    subresource: 'subresources',
+    namespace: 'namespaces',
+    name: 'names',
+    sourceIp: 'sourceIps',
+    userAgent: 'userAgentPrefixes',
+    cluster: 'clusters',
+  } as const satisfies Record<Field, keyof AuditFilter>;
+  /** Whether a row holding `held` in the field matches a filter on `literal` there. */
+  const matches = (field: Field, held: string, literal: string) => (field === 'userAgent' ? held.startsWith(literal) : held === literal);
+  /** The group fields that read the fuzzed fields (userGroups and impersonatedUser are not groupable). */
+  const GROUP_KEY = {
+    user: 'user',
+    verb: 'verb',
+    apiGroup: 'apiGroup',
+    resource: 'resource',
+    subresource: 'subresource',
+    namespace: 'namespace',
+    name: 'name',
+    sourceIp: 'sourceIp',
+    userAgent: 'userAgent',
+    cluster: 'cluster',
+  } as const satisfies Partial<Record<Field, AuditGroupKey>>;
 
   function decoys(value: string): string[] {
     const chars = [...value];
@@ -312,16 +364,27 @@ describe('quoting fuzz: hostile literals against decoys', () => {
   type FuzzRow = { id: string; field: Field; value: string };
   const rows: FuzzRow[] = values.flatMap((value, index) => FIELDS.map((field) => ({ id: `fuzz-${String(index)}-${field}`, field, value })));
 
+  const heldIn = (row: FuzzRow, field: Field) => (row.field === field ? row.value : NEUTRAL[field]);
+
   /** The row's one field holds the value; every other field its neutral value. Arrays hold it beside another element. */
   function record(row: FuzzRow): object {
-    const held = (field: Field) => (row.field === field ? row.value : NEUTRAL[field]);
+    const held = (field: Field) => heldIn(row, field);
     return {
       ...minikubeEvent(4),
       auditID: row.id,
       verb: held('verb'),
       user: { username: held('user'), groups: [held('userGroups'), 'system:authenticated'] },
+      impersonatedUser: { username: held('impersonatedUser') },
       sourceIPs: ['192.0.2.1', held('sourceIp')],
-      objectRef: { resource: held('resource'), namespace: held('namespace'), name: held('name'), apiVersion: 'v1' },
+      userAgent: held('userAgent'),
+      objectRef: {
+        resource: held('resource'),
+        subresource: held('subresource'),
+        namespace: held('namespace'),
+        name: held('name'),
+        apiGroup: held('apiGroup'),
+        apiVersion: 'v1',
+      },
       // Written as a field (not extra_fields, which cannot carry a comma): still a stream field.
       cluster: held('cluster'),
     };
@@ -347,11 +410,15 @@ describe('quoting fuzz: hostile literals against decoys', () => {
       const seen = {
         user: event?.user,
         userGroups: event?.userGroups[0],
+        impersonatedUser: event?.impersonatedUser,
         verb: event?.verb,
+        apiGroup: event?.apiGroup,
         resource: event?.resource,
+        subresource: event?.subresource,
         namespace: event?.namespace,
         name: event?.name,
         sourceIp: event?.sourceIps[1],
+        userAgent: event?.userAgent,
         cluster: event?.cluster,
       } satisfies Record<Field, unknown>;
       expect(seen[row.field], `${row.id} ${JSON.stringify(row.value).slice(0, 60)}`).toBe(row.value);
@@ -360,10 +427,47 @@ describe('quoting fuzz: hostile literals against decoys', () => {
 
   it.each(HOSTILE_STRINGS.map((value) => [JSON.stringify(value).slice(0, 40), value]))('%s: each field filter finds exactly its own row', async (_label, value) => {
     for (const field of FIELDS) {
-      const expected = rows.filter((row) => row.field === field && row.value === value).map((row) => row.id);
-      expect(expected).toHaveLength(1);
-      const found = (await searchAll({ [field]: value }, 1000, fuzzSource)).map((event) => event.auditId);
-      expect(found, `${field} = ${JSON.stringify(value).slice(0, 60)}`).toEqual(expected);
+      const expected = rows.filter((row) => matches(field, heldIn(row, field), value)).map((row) => row.id);
+      expect(expected.length, field).toBeGreaterThanOrEqual(1);
+      if (field !== 'userAgent') expect(expected).toHaveLength(1);
+      const found = (await searchAll({ [FILTER_KEY[field]]: [value] }, 1000, fuzzSource)).map((event) => event.auditId);
+      expect(found.sort(), `${field} = ${JSON.stringify(value).slice(0, 60)}`).toEqual(expected.sort());
+    }
+  });
+
+  it.each(HOSTILE_STRINGS.map((value, index) => [JSON.stringify(value).slice(0, 40), value, HOSTILE_STRINGS[(index + 1) % HOSTILE_STRINGS.length] ?? '']))(
+    '%s: a list of it and the next literal finds exactly the rows of either',
+    async (_label, value, next) => {
+      for (const field of FIELDS) {
+        const expected = rows.filter((row) => matches(field, heldIn(row, field), value) || matches(field, heldIn(row, field), next)).map((row) => row.id);
+        const found = (await searchAll({ [FILTER_KEY[field]]: [value, next] }, 1000, fuzzSource)).map((event) => event.auditId);
+        expect(found.sort(), `${field} in [${JSON.stringify(value).slice(0, 30)}, ${JSON.stringify(next).slice(0, 30)}]`).toEqual(expected.sort());
+      }
+    },
+  );
+
+  it('counts every literal and decoy under exactly its own value, in every groupable field', async () => {
+    for (const [field, key] of Object.entries(GROUP_KEY) as [keyof typeof GROUP_KEY, AuditGroupKey][]) {
+      const expected = new Map<string, number>();
+      for (const row of rows) {
+        const held = heldIn(row, field);
+        expected.set(held, (expected.get(held) ?? 0) + 1);
+      }
+      // The other address of each record's sourceIPs is a group too.
+      if (field === 'sourceIp') expected.set('192.0.2.1', rows.length);
+      const { groups, total } = await fuzzSource.stats({}, { groupBy: [key], top: 1000 });
+      expect(groups.length, field).toBe(expected.size);
+      expect(new Map(groups.map((group) => [group.values[key], group.count])), field).toEqual(expected);
+      expect(total, field).toBe(field === 'sourceIp' ? rows.length * 2 : rows.length);
+    }
+  });
+
+  it.each(HOSTILE_STRINGS.map((value) => [JSON.stringify(value).slice(0, 40), value]))('%s: counted by its own filter, it is one group of one', async (_label, value) => {
+    for (const [field, key] of Object.entries(GROUP_KEY) as [keyof typeof GROUP_KEY, AuditGroupKey][]) {
+      if (field === 'userAgent' || field === 'sourceIp') continue;
+      const { groups, total } = await fuzzSource.stats({ [FILTER_KEY[field]]: [value] }, { groupBy: [key], top: 5 });
+      expect(groups, field).toEqual([{ values: { [key]: value }, count: 1 }]);
+      expect(total).toBe(1);
     }
   });
 });
@@ -392,7 +496,7 @@ describe('pagination', () => {
   it('pages through a filtered result too', async () => {
     const expected = newestFirst(defaultTenantEvents.filter((e) => e.user.username === 'mayor-malware'));
     expect(expected.length).toBe(7);
-    expect((await searchAll({ user: 'mayor-malware' }, 2)).map(key)).toEqual(expected);
+    expect((await searchAll({ users: ['mayor-malware'] }, 2)).map(key)).toEqual(expected);
   });
 
   it('keeps events with equal timestamps apart across pages', async () => {
@@ -435,7 +539,7 @@ describe('pagination', () => {
     for (const [index, cursor] of page.cursors.entries()) {
       expect((await source.search({}, { first: 3, after: cursor })).events.map(key)).toEqual(all.slice(index + 1, index + 4));
     }
-    expect(await source.search({ user: 'nobody' }, { first: 4 })).toEqual({ events: [], cursors: [], hasNextPage: false, endCursor: null });
+    expect(await source.search({ users: ['nobody'] }, { first: 4 })).toEqual({ events: [], cursors: [], hasNextPage: false, endCursor: null });
   });
 
   it('refuses a malformed cursor and an out-of-range page size', async () => {
@@ -462,10 +566,18 @@ describe('tenants', () => {
     await victoriaLogs.flush();
 
     expect((await tenantSource.search({}, { first: 10 })).events.map((event) => event.auditId)).toEqual(['tenant-12-34']);
-    expect((await source.search({ user: 'tenant-user' }, { first: 10 })).events).toEqual([]);
-    expect((await tenantSource.search({ user: 'mayor-malware' }, { first: 10 })).events).toEqual([]);
+    expect((await source.search({ users: ['tenant-user'] }, { first: 10 })).events).toEqual([]);
+    expect((await tenantSource.search({ users: ['mayor-malware'] }, { first: 10 })).events).toEqual([]);
     const other = new VictoriaLogsAuditLogSource(client.forTenant({ accountId: 12, projectId: 35 }));
     expect((await other.search({}, { first: 10 })).events).toEqual([]);
+
+    // Counts and histograms read through the same per-tenant client: never another tenant's events.
+    expect(await tenantSource.stats({}, { groupBy: ['user'], top: 10 })).toEqual({ groups: [{ values: { user: 'tenant-user' }, count: 1 }], total: 1 });
+    expect((await source.stats({ users: ['tenant-user'] }, { groupBy: ['user'], top: 10 })).total).toBe(0);
+    expect(await other.stats({}, { groupBy: [], top: 1 })).toEqual({ groups: [], total: 0 });
+    const range = { from: new Date('2024-10-29T00:00:00Z'), to: new Date('2024-10-30T00:00:00Z') };
+    expect((await tenantSource.histogram(range, { stepSeconds: 86_400 })).total).toBe(1);
+    expect((await other.histogram(range, { stepSeconds: 86_400 })).buckets).toEqual([{ start: '2024-10-29T00:00:00.000Z', count: 0 }]);
   });
 });
 

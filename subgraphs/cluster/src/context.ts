@@ -1,8 +1,8 @@
 import DataLoader from 'dataloader';
 import type { Identity } from '@vigil/lib/identity';
 import { tenantFilter } from '@vigil/lib/tenancy';
-import type { KubeObjectRef, SecurityEvent, SecurityEventStore } from './store/security-event-store.js';
-import { resourceKey } from './store/security-event-store.js';
+import type { KubeObjectRef, SecurityEvent, SecurityEventStore, SecuritySource } from './store/security-event-store.js';
+import { MAX_PAGE_SIZE, resourceKey } from './store/security-event-store.js';
 import type { SourceStateRecord } from './models.js';
 
 export interface ClusterDeps {
@@ -19,6 +19,11 @@ export interface ClusterContext {
   eventsById: DataLoader<string, SecurityEvent | null>;
   eventsForResource: (ref: KubeObjectRef, limit: number) => Promise<SecurityEvent[]>;
   eventsForHost: (hostname: string, limit: number) => Promise<SecurityEvent[]>;
+  /**
+   * The caller's clusters' events attributed to a Kubernetes identity, newest first, at most `limit`,
+   * of the `sources` given (all when null). Batched per (limit, sources) over every identity of a response.
+   */
+  eventsForIdentity: (username: string, limit: number, sources: readonly SecuritySource[] | null) => Promise<SecurityEvent[]>;
   /** Open findings per vulnerability id, batched. */
   vulnerabilityFindings: DataLoader<string, SecurityEvent[]>;
   clusterNames: readonly string[];
@@ -31,6 +36,7 @@ export function createClusterContextFactory(deps: ClusterDeps) {
   return async (request: { identity: Identity | null }): Promise<ClusterContext> => {
     const byResource = new Map<number, DataLoader<KubeObjectRef, SecurityEvent[], string>>();
     const byHost = new Map<number, DataLoader<string, SecurityEvent[]>>();
+    const byIdentity = new Map<string, DataLoader<string, SecurityEvent[]>>();
     // Tenancy: every read below keeps only events of the caller's clusters, so lists, entity
     // references (SecurityEvent, Vulnerability, KubeObject, Host) and counts agree.
     const tenants = tenantFilter(request.identity);
@@ -59,6 +65,19 @@ export function createClusterContextFactory(deps: ClusterDeps) {
           byHost.set(limit, loader);
         }
         return loader.load(hostname);
+      },
+      eventsForIdentity: (username, limit, sources) => {
+        const key = `${String(limit)} ${sources === null ? '*' : [...new Set(sources)].sort().join(',')}`;
+        let loader = byIdentity.get(key);
+        if (!loader) {
+          // Filtering after the store's limit would leave pages short: read as far as the store lets one read, then filter.
+          const narrowed = sources !== null || !tenants.unrestricted;
+          const fetch = narrowed ? MAX_PAGE_SIZE : limit;
+          const keep = (event: SecurityEvent) => (sources === null || sources.includes(event.source)) && tenants.cluster(event.cluster);
+          loader = new DataLoader(async (names) => (await deps.store.forIdentities(names, fetch)).map((events) => events.filter(keep).slice(0, limit)));
+          byIdentity.set(key, loader);
+        }
+        return loader.load(username);
       },
     };
   };

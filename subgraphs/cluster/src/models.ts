@@ -27,3 +27,6 @@ export interface SourceStateRecord {
   lastSync: string | null;
   error: string | null;
 }
+export interface IdentityRef {
+  username: string;
+}

@@ -22,8 +22,9 @@ export interface ClusterRuntime {
 
 export function createClusterRuntime(config: ClusterConfig, shared: SharedServices): ClusterRuntime {
   const redis = shared.redisUrl ? createRedis(shared.redisUrl, shared.logger, 'cluster') : null;
+  const prefix = keyPrefix(shared.namespace, 'cluster');
   const store: SecurityEventStore = redis
-    ? new RedisSecurityEventStore(redis, { prefix: keyPrefix(shared.namespace, 'cluster'), retentionDays: config.retentionDays, now: shared.clock })
+    ? new RedisSecurityEventStore(redis, { prefix, retentionDays: config.retentionDays, now: shared.clock })
     : new MemorySecurityEventStore({ retentionDays: config.retentionDays, now: shared.clock });
   const falco = falcoIngestRouter({
     store,
@@ -35,7 +36,17 @@ export function createClusterRuntime(config: ClusterConfig, shared: SharedServic
     ...(config.falco.token ? { token: config.falco.token } : {}),
     logger: shared.logger.child({ component: 'falco-ingest' }),
   });
-  const audit = createK8sAuditIntake({ config: config.audit, cluster: config.name, store, publisher: shared.publisher, logger: shared.logger.child({ component: 'k8s-audit-ingest' }) });
+  const audit = createK8sAuditIntake({
+    config: config.audit,
+    cluster: config.name,
+    store,
+    publisher: shared.publisher,
+    // The delivery ledger and rule state beside the security events: what was acknowledged is remembered durably.
+    redis,
+    prefix,
+    clock: shared.clock,
+    logger: shared.logger.child({ component: 'k8s-audit-ingest' }),
+  });
 
   // Kubeconfig errors (missing file, unknown context) surface at start, as configuration errors do.
   const kubeClusters = config.kubernetes

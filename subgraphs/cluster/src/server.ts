@@ -8,7 +8,7 @@ import type { Resolvers } from './__generated__/resolvers-types.js';
 import { createClusterContextFactory, type ClusterContext, type ClusterDeps } from './context.js';
 import { Query } from './resolvers/query.js';
 import { AffectedPackage, AuditDetails, KubeBenchDetails, KyvernoPolicyDetails, SecurityEventDetails, TrivyVulnerabilityDetails } from './resolvers/details.js';
-import { FalcoDetails, Host, KubeObject, SecurityEvent } from './resolvers/security-event.js';
+import { FalcoDetails, Host, Identity, KubeObject, SecurityEvent } from './resolvers/security-event.js';
 import { Cluster, Vulnerability } from './resolvers/vulnerability.js';
 
 const typeDefs = parse(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
@@ -28,6 +28,7 @@ export const resolvers: Resolvers = {
   KubeBenchDetails,
   KubeObject,
   Host,
+  Identity,
   Vulnerability,
   Cluster,
   JSON,

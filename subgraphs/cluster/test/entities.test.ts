@@ -21,6 +21,7 @@ class CountingStore implements SecurityEventStore {
   readonly getCalls: string[][] = [];
   readonly forResourcesCalls: { refs: KubeObjectRef[]; limit: number }[] = [];
   readonly forHostsCalls: { hostnames: string[]; limit: number }[] = [];
+  readonly forIdentitiesCalls: { usernames: string[]; limit: number }[] = [];
   readonly listCalls: number[] = [];
   constructor(private readonly inner: SecurityEventStore) {}
   record(event: NormalisedSecurityEvent) {
@@ -41,6 +42,10 @@ class CountingStore implements SecurityEventStore {
   forHosts(hostnames: readonly string[], limitPerHost: number) {
     this.forHostsCalls.push({ hostnames: [...hostnames], limit: limitPerHost });
     return this.inner.forHosts(hostnames, limitPerHost);
+  }
+  forIdentities(usernames: readonly string[], limitPerIdentity: number) {
+    this.forIdentitiesCalls.push({ usernames: [...usernames], limit: limitPerIdentity });
+    return this.inner.forIdentities(usernames, limitPerIdentity);
   }
   resolve(keys: readonly string[], at: string) {
     return this.inner.resolve(keys, at);

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import express from 'express';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { NewAlert } from '@vigil/lib/alerts/alert';
 import { MemoryAlertLog } from '@vigil/lib/alerts/memory-alert-log';
 import { AlertPublisher } from '@vigil/lib/alerts/publisher';
 import { auditIngestParams } from '@vigil/lib/audit-log-format';
@@ -18,8 +19,10 @@ import { VictoriaLogsClient } from '../../audit/src/sources/victorialogs/client.
 import { clusterAuditConfig } from '../src/config-audit.js';
 import { AUDIT_SIGNATURE_HEADER, createK8sAuditIntake, type K8sAuditIntake } from '../src/http/k8s-audit-ingest.js';
 import { ForwardError, VictoriaLogsJsonLineSink } from '../src/sources/k8s-audit/victorialogs-forwarder.js';
+import { MemorySecurityEventStore } from '../src/store/memory-security-event-store.js';
 import { RedisSecurityEventStore } from '../src/store/redis-security-event-store.js';
 import type { SecurityEvent, SecurityEventStore } from '../src/store/security-event-store.js';
+import { manualClock } from './k8s-audit-rule-stores.contract.js';
 
 // Samples: test/fixtures/k8s-audit/README.md (copied from the shared fixtures; sources in SOURCES.md).
 // Forwarded records land in a real VictoriaLogs (test/support/victorialogs.ts), whose retention covers the
@@ -37,6 +40,7 @@ const HMAC_SECRET = 'an-hmac-secret-of-at-least-32-characters';
 // Fixture times are from 2018 to 2025. The store's clock is fixed just after them and its retention
 // reaches back past the oldest, so no record expires while the test looks, whatever today's date is.
 const STORE_NOW = new Date('2026-01-01T00:00:00Z');
+const MINUTE = 60_000;
 const RETENTION_DAYS = 365 * 10;
 
 const minikube = jsonLines('audit-log_minikube_k8s-1.29.jsonl');
@@ -93,12 +97,30 @@ interface Harness {
   /** The same Redis data through another connection: what another process would read. */
   peer: RedisSecurityEventStore;
   alerts: MemoryAlertLog;
+  /** The clock of the delivery ledger and the alert rules (the store's is fixed at STORE_NOW). */
+  clock: ReturnType<typeof manualClock>;
+  /** Another replica: its own intake and connections, the same Redis data and cluster. */
+  replica(): Promise<{ url: string; intake: K8sAuditIntake }>;
 }
 
-async function start(
-  config: Record<string, unknown> = {},
-  options: { wrapStore?: (store: RedisSecurityEventStore) => SecurityEventStore } = {},
-): Promise<Harness> {
+interface StartOptions {
+  wrapStore?: (store: RedisSecurityEventStore) => SecurityEventStore;
+  /** Raise alerts through this instead (to inject faults). */
+  wrapPublisher?: (publisher: AlertPublisher) => AlertPublisher;
+}
+
+async function listen(router: express.Router): Promise<string> {
+  const app = express();
+  app.use(router);
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  servers.push(server);
+  const { port } = server.address() as AddressInfo;
+  return `http://127.0.0.1:${port}/ingest/k8s-audit`;
+}
+
+async function start(config: Record<string, unknown> = {}, options: StartOptions = {}): Promise<Harness> {
   const prefix = `${redisServer.uniquePrefix()}:`;
   const writer = createRedis(redisServer.url, logger, 'test-writer');
   const reader = createRedis(redisServer.url, logger, 'test-reader');
@@ -106,24 +128,33 @@ async function start(
   const store = new RedisSecurityEventStore(writer, { prefix, retentionDays: RETENTION_DAYS, now: () => STORE_NOW });
   const peer = new RedisSecurityEventStore(reader, { prefix, retentionDays: RETENTION_DAYS, now: () => STORE_NOW });
   const alerts = new MemoryAlertLog({ maxLength: 1000 });
+  const clock = manualClock(STORE_NOW.getTime());
   const cluster = `c-${randomUUID().slice(0, 8)}`;
-  const intake = createK8sAuditIntake({
-    // Through the real config model: defaults and coercion as in production.
-    config: clusterAuditConfig.parse({ token: TOKEN, ...config, forward: { victoriaLogsUrl: victoriaLogs.url, flushMs: 60_000, ...(config['forward'] as object) } }),
-    cluster,
-    store: options.wrapStore ? options.wrapStore(store) : store,
-    publisher: new AlertPublisher(alerts, logger),
-    logger,
-  });
-  intakes.push(intake);
-  const app = express();
-  app.use(intake.router);
-  const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  servers.push(server);
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/ingest/k8s-audit`, cluster, intake, store, peer, alerts };
+  // Through the real config model: defaults and coercion as in production.
+  const parsed = clusterAuditConfig.parse({ token: TOKEN, ...config, forward: { victoriaLogsUrl: victoriaLogs.url, flushMs: 60_000, ...(config['forward'] as object) } });
+  const publisher = new AlertPublisher(alerts, logger);
+  const intakeOn = (redis: Redis, eventStore: SecurityEventStore) => {
+    const intake = createK8sAuditIntake({
+      config: parsed,
+      cluster,
+      store: eventStore,
+      publisher: options.wrapPublisher ? options.wrapPublisher(publisher) : publisher,
+      redis,
+      prefix,
+      clock,
+      logger,
+    });
+    intakes.push(intake);
+    return intake;
+  };
+  const intake = intakeOn(writer, options.wrapStore ? options.wrapStore(store) : store);
+  const replica = async () => {
+    const other = createRedis(redisServer.url, logger, 'test-replica');
+    clients.push(other);
+    const otherIntake = intakeOn(other, new RedisSecurityEventStore(other, { prefix, retentionDays: RETENTION_DAYS, now: () => STORE_NOW }));
+    return { url: await listen(otherIntake.router), intake: otherIntake };
+  };
+  return { url: await listen(intake.router), cluster, intake, store, peer, alerts, clock, replica };
 }
 
 interface Answer {
@@ -152,7 +183,7 @@ const alertsOf = (log: MemoryAlertLog) => log.listNewestFirst({ limit: 100 });
 /** Everything the audit subgraph finds for a cluster, through its own source and LogsQL, once what VictoriaLogs received is searchable. */
 async function auditSubgraphSees(cluster: string): Promise<StoredAuditEvent[]> {
   await victoriaLogs.flush();
-  const page = await new VictoriaLogsAuditLogSource(vlClient).search({ cluster }, { first: 1000 });
+  const page = await new VictoriaLogsAuditLogSource(vlClient).search({ clusters: [cluster] }, { first: 1000 });
   return page.events;
 }
 
@@ -172,7 +203,7 @@ describe('POST /ingest/k8s-audit', () => {
     const h = await start();
     const answer = await post(h.url, webhookBody(BATCH));
     expect(answer.status).toBe(200);
-    expect(answer.body).toEqual({ accepted: 11, stored: 7, duplicates: 0, ignored: 4, alerts: 3, queued: 11 });
+    expect(answer.body).toEqual({ accepted: 11, stored: 7, duplicates: 0, ignored: 4, redelivered: 0, alerts: 4, queued: 11 });
 
     // Read right after the answer, through another connection: durable when acknowledged.
     const events = await storedEvents(h.peer);
@@ -195,15 +226,17 @@ describe('POST /ingest/k8s-audit', () => {
     expect(exec?.map((e) => e.dedupKey)).toEqual([`k8s-audit/${h.cluster}/927fcde7-74e5-4a57-af53-dceacefaf47c`]);
   });
 
-  it('raises alerts for the RBAC changes and the secret read by a person, none for the service account', async () => {
+  it('raises alerts for the RBAC changes, the secret read by a person and the exec (once for its two stages), none for the service account', async () => {
     const h = await start();
     await post(h.url, webhookBody(BATCH));
     const alerts = await alertsOf(h.alerts);
-    expect(alerts.map((a) => [a.rule, a.severity, a.labels?.['auditId']]).sort()).toEqual(
+    expect(alerts.map((a) => [a.rule, a.severity, a.labels?.['auditId'], a.labels?.['stage']]).sort()).toEqual(
       [
-        ['k8s-audit: RBAC change', 'HIGH', '31416919-e3a2-4a39-bd0b-1f6ee055a0a8'],
-        ['k8s-audit: RBAC change', 'HIGH', 'c97244c7-4aec-4714-946a-8204d00ecdca'],
-        ['k8s-audit: Secret read by a user', 'HIGH', '0b4c2f8e-derived-user-secret-get'],
+        ['k8s-audit: RBAC change', 'HIGH', '31416919-e3a2-4a39-bd0b-1f6ee055a0a8', 'ResponseComplete'],
+        ['k8s-audit: RBAC change', 'HIGH', 'c97244c7-4aec-4714-946a-8204d00ecdca', 'ResponseComplete'],
+        ['k8s-audit: Secret read by a person', 'HIGH', '0b4c2f8e-derived-user-secret-get', 'ResponseComplete'],
+        // The session opened (ResponseStarted) and closed (ResponseComplete) in this batch: one alert, at the opening.
+        ['k8s-audit: Pod exec, attach or port-forward', 'MEDIUM', '927fcde7-74e5-4a57-af53-dceacefaf47c', 'ResponseStarted'],
       ].sort(),
     );
     const [stored] = await h.peer.forResources([{ cluster: h.cluster, namespace: '', kind: 'ClusterRoleBinding', name: 'some-reader-binding' }], 1);
@@ -215,11 +248,11 @@ describe('POST /ingest/k8s-audit', () => {
         'minikube-user create /apis/rbac.authorization.k8s.io/v1/clusterrolebindings (ClusterRole/cluster-admin → User/minikube); response 201; from 192.168.99.1',
       occurredAt: '2018-10-26T14:26:34.238Z',
       subject: { type: 'KubeObject', cluster: h.cluster, namespace: '', kind: 'ClusterRoleBinding', name: 'some-reader-binding', displayName: 'ClusterRoleBinding/some-reader-binding' },
-      labels: { cluster: h.cluster, user: 'minikube-user', verb: 'create', securityEventId: stored?.[0]?.id, count: '1' },
+      labels: { cluster: h.cluster, auditRule: 'rbacChange', user: 'minikube-user', verb: 'create', securityEventId: stored?.[0]?.id, count: '1' },
     });
-    const secret = alerts.find((a) => a.rule === 'k8s-audit: Secret read by a user');
+    const secret = alerts.find((a) => a.rule === 'k8s-audit: Secret read by a person');
     expect(secret).toMatchObject({
-      title: 'Secret read: alice@example.com get secrets wareville/pull-creds',
+      title: 'Secret read by a person: alice@example.com get secrets wareville/pull-creds',
       subject: { type: 'KubeObject', namespace: 'wareville', kind: 'Secret', name: 'pull-creds', displayName: 'wareville/pull-creds' },
     });
     // The service account's read of the same secret is stored (INFO) but alerts nobody.
@@ -234,18 +267,207 @@ describe('POST /ingest/k8s-audit', () => {
     }
     // A pod create is not of interest: accepted, forwarded, not a security event.
     expect(results).toEqual([
-      { accepted: 1, stored: 0, duplicates: 0, ignored: 1, alerts: 0, queued: 1 },
-      { accepted: 1, stored: 0, duplicates: 0, ignored: 1, alerts: 0, queued: 1 },
+      { accepted: 1, stored: 0, duplicates: 0, ignored: 1, redelivered: 0, alerts: 0, queued: 1 },
+      { accepted: 1, stored: 0, duplicates: 0, ignored: 1, redelivered: 0, alerts: 0, queued: 1 },
     ]);
   });
 
-  it('counts a redelivered batch on the stored events (same auditIDs) and alerts again', async () => {
-    const h = await start();
-    await post(h.url, webhookBody([rbacBinding]));
-    const again = await post(h.url, webhookBody([rbacBinding]));
-    expect(again.body).toMatchObject({ stored: 0, duplicates: 1, alerts: 1 });
-    expect((await storedEvents(h.peer)).map((e) => e.count)).toEqual([2]);
-    expect(await alertsOf(h.alerts)).toHaveLength(2);
+  describe('redelivery', () => {
+    /** A record no other test posts: the person's secret read under another auditID. */
+    const another = (id: string) => ({ ...userSecretGet, auditID: `0b4c2f8e-derived-${id}` });
+
+    it('a batch delivered again after its 200 is neither counted, alerted nor forwarded again, by this replica or another', async () => {
+      const h = await start();
+      expect((await post(h.url, webhookBody(BATCH))).body).toMatchObject({ stored: 7, alerts: 4, queued: 11 });
+      const again = await post(h.url, webhookBody(BATCH));
+      expect(again).toMatchObject({ status: 200, body: { accepted: 11, stored: 0, duplicates: 0, ignored: 0, redelivered: 11, alerts: 0, queued: 0 } });
+      // Another process sharing the Redis: the ledger is durable and shared.
+      const replica = await h.replica();
+      expect((await post(replica.url, webhookBody(BATCH))).body).toMatchObject({ redelivered: 11, alerts: 0, queued: 0 });
+      // A proxy that re-batches: old records, a repeat within the batch, and one new record.
+      const mixed = await post(h.url, webhookBody([rbacBinding, rbacBinding, another('redelivery'), userSecretGet]));
+      expect(mixed.body).toEqual({ accepted: 4, stored: 1, duplicates: 0, ignored: 0, redelivered: 3, alerts: 1, queued: 1 });
+
+      expect((await storedEvents(h.peer)).map((e) => e.count)).toEqual(Array(8).fill(1));
+      const alerts = await alertsOf(h.alerts);
+      expect(alerts.map((a) => `${a.rule}/${a.labels?.['auditId']}`).sort()).toEqual([...new Set(alerts.map((a) => `${a.rule}/${a.labels?.['auditId']}`))].sort());
+      expect(alerts).toHaveLength(5);
+      await Promise.all([h.intake.forwarder?.flush(), replica.intake.forwarder?.flush()]);
+      const seen = await auditSubgraphSees(h.cluster);
+      expect(seen.map(key).sort()).toEqual([...BATCH, another('redelivery')].map(key).sort());
+    });
+
+    it('is remembered for the window, then a delivery is new again (the in-memory ledger, by its clock)', async () => {
+      const clock = manualClock(STORE_NOW.getTime());
+      const alerts = new MemoryAlertLog({ maxLength: 100 });
+      const store = new MemorySecurityEventStore({ retentionDays: RETENTION_DAYS, now: () => STORE_NOW });
+      const intake = createK8sAuditIntake({
+        config: clusterAuditConfig.parse({ token: TOKEN, redelivery: { windowSeconds: 60 } }),
+        cluster: 'embedded',
+        store,
+        publisher: new AlertPublisher(alerts, logger),
+        clock,
+        logger,
+      });
+      intakes.push(intake);
+      const url = await listen(intake.router);
+      expect((await post(url, webhookBody([rbacBinding]))).body).toMatchObject({ stored: 1, alerts: 1 });
+      clock.advance(59_000);
+      expect((await post(url, webhookBody([rbacBinding]))).body).toMatchObject({ redelivered: 1, alerts: 0 });
+      clock.advance(1_000);
+      // Past the window: counted on the stored event (same auditID) and alerted again.
+      expect((await post(url, webhookBody([rbacBinding]))).body).toMatchObject({ duplicates: 1, redelivered: 0, alerts: 1 });
+      expect((await storedEvents(store)).map((e) => e.count)).toEqual([2]);
+    });
+
+    it('a retry after a failed store loses nothing and counts nothing twice', async () => {
+      let calls = 0;
+      const h = await start({}, {
+        wrapStore: (store) => {
+          const record = store.record.bind(store);
+          store.record = async (event) => {
+            calls += 1;
+            if (calls === 3) throw new Error('redis down');
+            return record(event);
+          };
+          return store;
+        },
+      });
+      const failed = await post(h.url, webhookBody(BATCH));
+      expect(failed).toMatchObject({ status: 503, body: { error: 'could not store the events; retry later' } });
+      expect(failed.headers.get('retry-after')).toBe('1');
+      expect((await storedEvents(h.peer)).length).toBe(2);
+      expect(await alertsOf(h.alerts)).toEqual([]);
+
+      const retry = await post(h.url, webhookBody(BATCH));
+      // The two stored by the failed attempt are not stored (counted) again.
+      expect(retry).toMatchObject({ status: 200, body: { accepted: 11, stored: 7, duplicates: 0, ignored: 4, redelivered: 0, alerts: 4, queued: 11 } });
+      expect(calls).toBe(3 + 5);
+      expect((await storedEvents(h.peer)).map((e) => e.count)).toEqual(Array(7).fill(1));
+      await h.intake.forwarder?.flush();
+      expect((await auditSubgraphSees(h.cluster)).map(key).sort()).toEqual(BATCH.map(key).sort());
+      // Alerts for events the failed attempt stored still carry their event.
+      const alerts = await alertsOf(h.alerts);
+      expect(alerts.every((a) => a.labels?.['stage'] === 'ResponseStarted' || a.labels?.['securityEventId'] !== undefined)).toBe(true);
+    });
+
+    it('a retry after failed alerts raises only the alerts not raised yet', async () => {
+      let raised = 0;
+      const h = await start({}, {
+        wrapPublisher: (publisher) => {
+          const real = publisher.raise.bind(publisher);
+          const wrapped = new AlertPublisher(new MemoryAlertLog(), logger);
+          wrapped.raise = async (alert: NewAlert) => {
+            raised += 1;
+            if (raised === 3) throw new Error('alert log down');
+            return real(alert);
+          };
+          return wrapped;
+        },
+      });
+      const failed = await post(h.url, webhookBody(BATCH));
+      expect(failed).toMatchObject({ status: 503, body: { error: 'events stored, but raising alerts failed; retry later' } });
+      expect(failed.headers.get('retry-after')).toBe('1');
+      expect(await alertsOf(h.alerts)).toHaveLength(2);
+      const retry = await post(h.url, webhookBody(BATCH));
+      expect(retry).toMatchObject({ status: 200, body: { stored: 7, duplicates: 0, alerts: 2, redelivered: 0 } });
+      const alerts = await alertsOf(h.alerts);
+      expect(alerts).toHaveLength(4);
+      expect(new Set(alerts.map((a) => a.labels?.['auditId'])).size).toBe(4);
+      expect((await storedEvents(h.peer)).map((e) => e.count)).toEqual(Array(7).fill(1));
+    });
+
+    it('a batch whose records another request is processing is answered 429, and its retry is a redelivery', async () => {
+      let release = () => {};
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let entered = () => {};
+      const inStore = new Promise<void>((resolve) => (entered = resolve));
+      const h = await start({ retryAfterSeconds: 3 }, {
+        wrapStore: (store) => {
+          const record = store.record.bind(store);
+          store.record = async (event) => {
+            entered();
+            await gate;
+            return record(event);
+          };
+          return store;
+        },
+      });
+      const first = post(h.url, webhookBody([rbacBinding]));
+      await inStore;
+      // A proxy timed out and sent the batch again, to another replica.
+      const replica = await h.replica();
+      const concurrent = await post(replica.url, webhookBody([rbacBinding, rbacBinding133]));
+      expect(concurrent).toMatchObject({ status: 429, body: { error: 'records of this batch are being processed by another request; retry after 3 s' } });
+      expect(concurrent.headers.get('retry-after')).toBe('3');
+      release();
+      expect((await first).status).toBe(200);
+      expect((await post(replica.url, webhookBody([rbacBinding, rbacBinding133]))).body).toMatchObject({ stored: 1, redelivered: 1, alerts: 1 });
+      expect((await storedEvents(h.peer)).map((e) => e.count)).toEqual([1, 1]);
+    });
+
+    it('an exec alerts when the session opens; its closing record, later, is stored without a second alert', async () => {
+      const h = await start();
+      const [opened, closed] = [minikube[5] ?? {}, minikube[7] ?? {}];
+      expect((await post(h.url, webhookBody([opened]))).body).toMatchObject({ stored: 0, ignored: 1, alerts: 1 });
+      expect((await post(h.url, webhookBody([closed]))).body).toMatchObject({ stored: 1, alerts: 0 });
+      const [alert] = await alertsOf(h.alerts);
+      expect(alert).toMatchObject({ rule: 'k8s-audit: Pod exec, attach or port-forward', labels: { stage: 'ResponseStarted' } });
+      // The session was still open: no security event to point at yet.
+      expect(alert?.labels?.['securityEventId']).toBeUndefined();
+    });
+  });
+
+  describe('alert rules on intake', () => {
+    /** The minikube log's secrets list refused with 403, as another request each time. */
+    const denied = (n: number, tag: string) => Array.from({ length: n }, (_, i) => ({ ...(minikube[1] ?? {}), auditID: `a02486f1-${tag}-${i}` }));
+
+    it('API failure rate: 401/403 responses reaching the threshold within the window raise one alert per window', async () => {
+      const h = await start({ rules: { apiFailureRate: { threshold: 5 } } });
+      expect((await post(h.url, webhookBody(denied(4, 'a')))).body).toMatchObject({ alerts: 0 });
+      h.clock.advance(MINUTE);
+      expect((await post(h.url, webhookBody(denied(1, 'b')))).body).toMatchObject({ alerts: 1 });
+      expect((await post(h.url, webhookBody(denied(10, 'c')))).body).toMatchObject({ alerts: 0 });
+      // A redelivered batch does not count again.
+      expect((await post(h.url, webhookBody(denied(10, 'c')))).body).toMatchObject({ redelivered: 10, alerts: 0 });
+      expect(await alertsOf(h.alerts)).toMatchObject([
+        { rule: 'k8s-audit: API failure rate', severity: 'MEDIUM', labels: { cluster: h.cluster, failures: '5', requests: '5', threshold: '5', windowSeconds: '300' } },
+      ]);
+      h.clock.advance(10 * MINUTE);
+      expect((await post(h.url, webhookBody(denied(5, 'd')))).body).toMatchObject({ alerts: 1 });
+    });
+
+    it('silence: raised once when a cluster stops sending (once between replicas), resolved when it sends again', async () => {
+      const h = await start({ rules: { silence: { minutes: 15 } } });
+      await post(h.url, webhookBody([rbacBinding]));
+      h.clock.advance(15 * MINUTE);
+      expect(await h.intake.evaluator.checkSilence()).toBe(1);
+      expect(await h.intake.evaluator.checkSilence()).toBe(0);
+      const replica = await h.replica();
+      expect(await replica.intake.evaluator.checkSilence()).toBe(0);
+      h.clock.advance(5 * MINUTE);
+      expect((await post(replica.url, webhookBody([rbacBinding133]))).body).toMatchObject({ alerts: 2 });
+      const alerts = await alertsOf(h.alerts);
+      expect(alerts.filter((a) => a.rule === 'k8s-audit: No audit events').map((a) => [a.severity, a.labels?.['state'], a.labels?.['cluster']])).toEqual([
+        ['INFO', 'resolved', h.cluster],
+        ['HIGH', 'firing', h.cluster],
+      ]);
+    });
+
+    it('anonymous request allowed: alerted though it is no security event', async () => {
+      const h = await start();
+      const anonymous = JSON.parse(fixture('falco-trace-fixtures/anonymous_creates_namespace_foo.json')) as Record<string, unknown>;
+      expect((await post(h.url, webhookBody([anonymous]))).body).toMatchObject({ stored: 0, ignored: 1, alerts: 1 });
+      expect(await alertsOf(h.alerts)).toMatchObject([
+        {
+          rule: 'k8s-audit: Anonymous request allowed',
+          severity: 'HIGH',
+          title: 'Anonymous request allowed: system:anonymous create namespaces foo',
+          subject: { type: 'KubeObject', cluster: h.cluster, namespace: '', kind: 'Namespace', name: 'foo' },
+          labels: { user: 'system:anonymous' },
+        },
+      ]);
+    });
   });
 
   describe('authentication', () => {
@@ -287,7 +509,9 @@ describe('POST /ingest/k8s-audit', () => {
       expect(malformed).toMatchObject({ status: 401, body: { error: `malformed ${AUDIT_SIGNATURE_HEADER}: expected sha256=<64 hex digits>` } });
       const neither = await post(h.url, body, {});
       expect(neither.body).toEqual({ error: `missing credentials: send a bearer token or an ${AUDIT_SIGNATURE_HEADER} signature` });
-      expect((await storedEvents(h.peer)).map((e) => e.count)).toEqual([2]);
+      // The compressed post was the same record again: a redelivery, not counted twice.
+      expect(compressed.body).toMatchObject({ redelivered: 1, stored: 0 });
+      expect((await storedEvents(h.peer)).map((e) => e.count)).toEqual([1]);
     });
   });
 
@@ -367,6 +591,8 @@ describe('POST /ingest/k8s-audit', () => {
     });
     const answer = await post(h.url, webhookBody(BATCH));
     expect(answer).toMatchObject({ status: 503, body: { error: 'could not store the events; retry later' } });
+    // The API server's webhook retries a 503 only when it carries Retry-After (apiserver DefaultShouldRetry).
+    expect(answer.headers.get('retry-after')).toBe('1');
     expect(await alertsOf(h.alerts)).toEqual([]);
     expect(h.intake.forwarder?.stats().buffered).toBe(0);
   });
@@ -387,7 +613,7 @@ describe('forwarding to VictoriaLogs', () => {
       ['ResponseStarted', '2024-10-29T12:21:44.214173Z', 101],
     ]);
     // The pre-v1 (2018, no apiVersion) record too, with the fields the audit subgraph filters on.
-    const byUser = await new VictoriaLogsAuditLogSource(vlClient).search({ cluster: h.cluster, user: 'minikube-user', verb: 'create' }, { first: 10 });
+    const byUser = await new VictoriaLogsAuditLogSource(vlClient).search({ clusters: [h.cluster], users: ['minikube-user'], verbs: ['create'] }, { first: 10 });
     expect(byUser.events).toMatchObject([
       { auditId: 'c97244c7-4aec-4714-946a-8204d00ecdca', resource: 'clusterrolebindings', name: 'some-reader-binding', cluster: h.cluster, decision: 'allow' },
     ]);
@@ -421,7 +647,7 @@ describe('forwarding to VictoriaLogs', () => {
     const sink = new VictoriaLogsJsonLineSink({ baseUrl: victoriaLogs.url, timeoutMs: 5_000, tenant });
     await sink.ingest([rbacBinding], auditIngestParams({ cluster }));
     await victoriaLogs.flush();
-    const inTenant = await new VictoriaLogsAuditLogSource(vlClient.forTenant(tenant)).search({ cluster }, { first: 10 });
+    const inTenant = await new VictoriaLogsAuditLogSource(vlClient.forTenant(tenant)).search({ clusters: [cluster] }, { first: 10 });
     expect(inTenant.events.map(key)).toEqual([key(rbacBinding)]);
     expect(await auditSubgraphSees(cluster)).toEqual([]);
 

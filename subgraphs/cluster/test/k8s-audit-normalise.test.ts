@@ -4,9 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Severity } from '@vigil/lib/alerts/alert';
 import { parseAuditEventList, type AuditEvent } from '../src/sources/k8s-audit/audit-event.js';
+import { auditRulesConfig } from '../src/config-audit.js';
+import { matchRequestRules, type RequestRuleId } from '../src/sources/k8s-audit/rules.js';
 import {
   actorKind,
-  auditAlertRule,
   kindOfResource,
   normaliseAuditEvent,
   type AuditEventType,
@@ -19,6 +20,10 @@ const FIXTURES = fileURLToPath(new URL('./fixtures/k8s-audit/', import.meta.url)
 const fixture = (name: string) => readFileSync(join(FIXTURES, name), 'utf8');
 const lines = (name: string) => fixture(name).split('\n').filter((line) => line.trim() !== '');
 const CLUSTER = 'prod-eu-1';
+const RULES = auditRulesConfig.parse({});
+
+/** The per-request alert rules (rules.ts, default config) an occurrence fires. */
+const alertRules = (event: NormalisedAuditEvent): RequestRuleId[] => matchRequestRules({ cluster: CLUSTER, details: event.details }, RULES).map((m) => m.rule);
 
 function allFixtureFiles(dir = FIXTURES): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
@@ -282,20 +287,21 @@ describe('severity and alert rules', () => {
   it('a secret read by a service account is INFO and raises no alert', () => {
     const event = normaliseOne(derived(MINIKUBE, SA_SECRET_GET, {}));
     expect(event).toMatchObject({ eventType: 'Secret read', severity: 'INFO', details: { actor: 'SERVICE_ACCOUNT' } });
-    expect(auditAlertRule(event)).toBeNull();
+    expect(alertRules(event)).toEqual([]);
   });
 
   // Derived from the ServiceAccount secret get: only the user changes.
   it.each([
-    ['a person', person, 'USER'],
-    ['a member of system:masters', { username: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] }, 'USER'],
-    ['anonymous', { username: 'system:anonymous', groups: ['system:unauthenticated'] }, 'ANONYMOUS'],
-    ['an unknown system: name', { username: 'system:something-else', groups: [] }, 'USER'],
-  ] as const)('a secret read by %s is HIGH and alerts', (_who, user, actor) => {
+    ['a person', person, 'USER', ['secretReadByPerson']],
+    ['a member of system:masters', { username: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] }, 'USER', ['secretReadByPerson']],
+    // Not a person (system:*): anonymous alerts as an anonymous request allowed; an unknown system: name not at all.
+    ['anonymous', { username: 'system:anonymous', groups: ['system:unauthenticated'] }, 'ANONYMOUS', ['anonymousAllowed']],
+    ['an unknown system: name', { username: 'system:something-else', groups: [] }, 'USER', []],
+  ] as const)('a secret read by %s is HIGH', (_who, user, actor, rules) => {
     const event = normaliseOne(derived(MINIKUBE, SA_SECRET_GET, { user }));
     expect(event).toMatchObject({ eventType: 'Secret read', severity: 'HIGH', details: { actor } });
     expect(event.title).toBe(`Secret read: ${user.username} get secrets wareville/pull-creds`);
-    expect(auditAlertRule(event)).toBe('Secret read by a user');
+    expect(alertRules(event)).toEqual(rules);
   });
 
   it.each([
@@ -304,7 +310,7 @@ describe('severity and alert rules', () => {
   ])('a secret read by %s (a control-plane component) is INFO and raises no alert', (_who, user) => {
     const event = normaliseOne(derived(MINIKUBE, SA_SECRET_GET, { user }));
     expect(event).toMatchObject({ severity: 'INFO', details: { actor: 'SYSTEM_COMPONENT' } });
-    expect(auditAlertRule(event)).toBeNull();
+    expect(alertRules(event)).toEqual([]);
   });
 
   it('a person impersonating a service account is still a person', () => {
@@ -312,21 +318,21 @@ describe('severity and alert rules', () => {
       derived(MINIKUBE, SA_SECRET_GET, { user: person, impersonatedUser: { username: 'system:serviceaccount:wareville:job-runner-sa' } }),
     );
     expect(event.title).toBe('Secret read: alice@example.com (as system:serviceaccount:wareville:job-runner-sa) get secrets wareville/pull-creds');
-    expect(auditAlertRule(event)).toBe('Secret read by a user');
+    expect(alertRules(event)).toEqual(['secretReadByPerson']);
   });
 
   it('a secret list that was forbidden is a Forbidden request (MEDIUM), not a secret read', () => {
     const event = normaliseOne(eventsOf('event_secrets_list_forbidden_403.json')[0] as AuditEvent);
     expect(event.severity).toBe('MEDIUM');
-    expect(auditAlertRule(event)).toBeNull();
+    expect(alertRules(event)).toEqual([]);
   });
 
   it('every RBAC change alerts; a failed one is INFO and does not', () => {
     const [binding] = eventsOf('falco-trace-fixtures/attach_cluster_admin_role.json');
-    expect(auditAlertRule(normaliseOne(binding as AuditEvent))).toBe('RBAC change');
+    expect(alertRules(normaliseOne(binding as AuditEvent))).toEqual(['rbacChange']);
     const conflict = normaliseOne({ ...(binding as AuditEvent), responseStatus: { code: 409, reason: 'AlreadyExists' } });
     expect(conflict).toMatchObject({ eventType: 'RBAC change', severity: 'INFO' });
-    expect(auditAlertRule(conflict)).toBeNull();
+    expect(alertRules(conflict)).toEqual([]);
     // A role deleted is an RBAC change, not a plain delete.
     const deleted = normaliseOne({ ...(binding as AuditEvent), verb: 'delete', responseStatus: { code: 200 } });
     expect(deleted).toMatchObject({ eventType: 'RBAC change', severity: 'HIGH' });
@@ -339,11 +345,11 @@ describe('severity and alert rules', () => {
   it.each([
     ['attach', 'Pod attach'],
     ['portforward', 'Pod port-forward'],
-  ] as const)('pods/%s is MEDIUM', (subresource, eventType) => {
+  ] as const)('pods/%s is MEDIUM and alerts as interactive pod access', (subresource, eventType) => {
     const exec = eventsOf('event_pod_exec.json')[0] as AuditEvent;
     const event = normaliseOne({ ...exec, objectRef: { ...exec.objectRef, subresource }, requestURI: `/api/v1/namespaces/wareville/pods/morality-checker/${subresource}?container=c1` });
     expect(event).toMatchObject({ eventType, severity: 'MEDIUM', details: { command: [], container: 'c1' } });
-    expect(auditAlertRule(event)).toBeNull();
+    expect(alertRules(event)).toEqual(['podExec']);
   });
 
   it('401: an unauthenticated client (the record has "user":{})', () => {

@@ -14,6 +14,8 @@ import {
   type SecuritySource,
   type VulnerabilityIdFilter,
 } from '../src/store/security-event-store.js';
+import { auditEventSchema } from '../src/sources/k8s-audit/audit-event.js';
+import { auditDetails } from '../src/sources/k8s-audit/normalise.js';
 
 export interface StoreUnderTest {
   store: SecurityEventStore;
@@ -27,6 +29,7 @@ export type MakeStore = (options: { retentionDays: number; now: () => Date }) =>
 const NOW = Date.parse('2025-06-01T12:00:00.000Z');
 const MINUTE = 60_000;
 const DAY = 86_400_000;
+const MAX_PAGE = 500;
 const at = (minutesAgo: number) => new Date(NOW - minutesAgo * MINUTE).toISOString();
 
 interface OccurrenceSpec {
@@ -73,6 +76,30 @@ function occurrence(spec: OccurrenceSpec): NormalisedSecurityEvent {
     },
     raw: { output, nested: { list: [1, 'two', null] } },
   };
+}
+
+/**
+ * An occurrence attributed to a Kubernetes identity: from Falco's Kubernetes audit source (`ka.user.name`)
+ * or from the API server's audit webhook (`user.username`).
+ */
+function attributed(spec: { key: string; at: string; user: string; via: 'falco' | 'webhook'; cluster?: string }): NormalisedSecurityEvent {
+  const base = occurrence({ key: spec.key, at: spec.at, category: 'AUDIT', hostname: null, ...(spec.cluster ? { cluster: spec.cluster } : {}) });
+  if (spec.via === 'falco' && 'outputFields' in base.details) {
+    return { ...base, details: { ...base.details, source: 'k8s_audit', outputFields: { 'ka.user.name': spec.user, 'ka.verb': 'get' } } };
+  }
+  const event = auditEventSchema.parse({
+    level: 'Metadata',
+    auditID: spec.key,
+    stage: 'ResponseComplete',
+    requestURI: '/api/v1/namespaces/default/secrets/db',
+    verb: 'get',
+    user: { username: spec.user, groups: ['system:authenticated'] },
+    objectRef: { resource: 'secrets', namespace: 'default', name: 'db', apiVersion: 'v1' },
+    responseStatus: { code: 200 },
+    requestReceivedTimestamp: spec.at,
+    stageTimestamp: spec.at,
+  });
+  return { ...base, source: 'K8S_AUDIT', details: auditDetails(event) };
 }
 
 interface VulnerabilitySpec {
@@ -417,6 +444,30 @@ export function securityEventStoreContract(name: string, make: MakeStore) {
         expect(byHost.map((events) => events.map((e) => e.id))).toEqual([[host, w2], [], [ids[4], ids[3]]]);
         expect(await store.forResources([], 3)).toEqual([]);
         expect(await store.forHosts(['node-1'], 0)).toEqual([[]]);
+      }));
+
+    it('answers forIdentities per username in one call, newest first, limited; a syscall event’s Unix user is no identity', () =>
+      withStore(async ({ store }, clock) => {
+        const id = async (event: NormalisedSecurityEvent) => (await store.record(event)).event.id;
+        const aliceFalco = await id(attributed({ key: 'k8saudit/alice/exec', at: at(10), user: 'alice', via: 'falco' }));
+        const aliceWebhook = await id(attributed({ key: 'audit/prod/a-1', at: at(5), user: 'alice', via: 'webhook' }));
+        // Falco's syscall rules print user.name: a Unix account that happens to be called alice.
+        const unix = occurrence({ key: 'shell/alice', at: at(3) });
+        if ('outputFields' in unix.details) unix.details.outputFields = { ...unix.details.outputFields, 'user.name': 'alice' };
+        await store.record(unix);
+        const bob = await id(attributed({ key: 'audit/prod/b-1', at: at(2), user: 'bob', via: 'webhook' }));
+        const aliceStaging = await id(attributed({ key: 'k8saudit/staging/alice', at: at(1), user: 'alice', via: 'falco', cluster: 'staging' }));
+        // A repeat stays one event, moved to its newest time.
+        const again = await id(attributed({ key: 'k8saudit/alice/exec', at: at(0), user: 'alice', via: 'falco' }));
+        expect(again).toBe(aliceFalco);
+        const byIdentity = await store.forIdentities(['alice', 'bob', 'nobody', 'alice'], 2);
+        expect(byIdentity.map((events) => events.map((e) => e.id))).toEqual([[aliceFalco, aliceStaging], [bob], [], [aliceFalco, aliceStaging]]);
+        expect((await store.forIdentities(['alice'], 10))[0]?.map((e) => e.id)).toEqual([aliceFalco, aliceStaging, aliceWebhook]);
+        expect(await store.forIdentities(['alice'], 0)).toEqual([[]]);
+        await expect(store.forIdentities(['alice'], MAX_PAGE + 1)).rejects.toBeInstanceOf(VigilError);
+        // Retention applies to the identity index as to every other.
+        clock.now = NOW + 31 * DAY;
+        expect(await store.forIdentities(['alice', 'bob'], 10)).toEqual([[], []]);
       }));
 
     it('moves an event to its new host when a repeat reports another hostname', () =>

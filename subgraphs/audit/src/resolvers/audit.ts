@@ -1,15 +1,19 @@
-import { VigilError, badInput } from '@vigil/lib/errors';
+import { badInput } from '@vigil/lib/errors';
 import type {
   ResolversTypes,
-  AuditEventFilter,
   AuditEventResolvers,
   IdentityResolvers,
   KubeObjectResolvers,
   QueryResolvers,
 } from '../__generated__/resolvers-types.js';
-import type { AuditContext } from '../context.js';
+import { sourceOf, type AuditContext } from '../context.js';
+import { checkedTop, groupKeysOf, levelOf, toAuditFilter } from '../filter-input.js';
 import { kindOfResource, resourceOfKind } from '../kinds.js';
-import type { AuditFilter } from '../sources/victorialogs/audit-log-source.js';
+import type { AuditFilter, AuditStatsGroup as SourceGroup } from '../sources/victorialogs/audit-log-source.js';
+import { bucketCount, parseStep } from '../sources/victorialogs/histogram.js';
+
+/** auditHistogram without `from`: this long before its end. */
+const DEFAULT_HISTOGRAM_RANGE_MS = 24 * 60 * 60 * 1000;
 
 async function search(
   context: AuditContext,
@@ -17,45 +21,63 @@ async function search(
   first: number | null | undefined,
   after: string | null | undefined,
 ): Promise<ResolversTypes['AuditEventConnection']> {
-  const source = context.source();
-  if (!source) {
-    throw new VigilError('UPSTREAM_UNAVAILABLE', 'No VictoriaLogs is configured: set audit.victoriaLogs.url or VICTORIALOGS_URL.');
-  }
-  const page = await source.search(filter, { first: first ?? 50, ...(after != null ? { after } : {}) });
+  const page = await sourceOf(context).search(filter, { first: first ?? 50, ...(after != null ? { after } : {}) });
   return {
     edges: page.events.map((node, index) => ({ cursor: page.cursors[index] ?? '', node })),
     pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor },
   };
 }
 
-function toFilter(filter: AuditEventFilter | null | undefined): AuditFilter {
-  const out: AuditFilter = {};
-  if (!filter) return out;
-  if (filter.user != null) out.user = filter.user;
-  if (filter.userGroup != null) out.userGroups = filter.userGroup;
-  if (filter.verb != null) out.verb = filter.verb;
-  if (filter.resource != null) out.resource = filter.resource;
-  if (filter.namespace != null) out.namespace = filter.namespace;
-  if (filter.name != null) out.name = filter.name;
-  if (filter.responseCode != null) out.responseCode = filter.responseCode;
-  if (filter.sourceIp != null) out.sourceIp = filter.sourceIp;
-  if (filter.from != null) out.from = parseDate('filter.from', filter.from);
-  if (filter.to != null) out.to = parseDate('filter.to', filter.to);
-  return out;
-}
-
-function parseDate(name: string, value: string): Date {
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw badInput(`${name}: "${value.slice(0, 40)}" is not an ISO-8601 date-time`);
-  return date;
+function toGroup({ values, count }: SourceGroup): ResolversTypes['AuditStatsGroup'] {
+  const code = values.responseCode;
+  return {
+    count,
+    user: values.user == null ? null : { username: values.user },
+    verb: values.verb ?? null,
+    resource: values.resource ?? null,
+    subresource: values.subresource ?? null,
+    apiGroup: values.apiGroup ?? null,
+    namespace: values.namespace ?? null,
+    name: values.name ?? null,
+    responseCode: code != null && /^\d{1,3}$/.test(code) ? Number(code) : null,
+    sourceIp: values.sourceIp ?? null,
+    userAgent: values.userAgent ?? null,
+    cluster: values.cluster ?? null,
+    level: levelOf(values.level),
+  };
 }
 
 export const Query: QueryResolvers = {
-  auditEvents: (_parent, { filter, first, after }, context) => search(context, toFilter(filter), first, after),
+  auditEvents: (_parent, { filter, first, after }, context) => search(context, toAuditFilter(filter), first, after),
+
+  auditStats: async (_parent, { filter, groupBy, top }, context) => {
+    const auditFilter = toAuditFilter(filter);
+    const keys = groupKeysOf(groupBy);
+    const limit = checkedTop(top);
+    const { groups, total } = await sourceOf(context).stats(auditFilter, { groupBy: keys, top: limit });
+    return { groupBy: [...new Set(groupBy)], groups: groups.map(toGroup), total };
+  },
+
+  auditHistogram: async (_parent, { filter, step }, context) => {
+    const auditFilter = toAuditFilter(filter);
+    const stepSeconds = parseStep(step);
+    if (stepSeconds === undefined) {
+      throw badInput(`step: ${JSON.stringify(step.slice(0, 20))} is not a step: write a whole number of s, m, h or d (30s, 1m, 5m, 1h, 1d), at most 3650d`);
+    }
+    const to = auditFilter.to ?? context.clock();
+    const from = auditFilter.from ?? new Date(to.getTime() - DEFAULT_HISTOGRAM_RANGE_MS);
+    if (from.getTime() > to.getTime()) throw badInput('filter.from: must not be after filter.to (now, when not given)');
+    // Before anything is asked of VictoriaLogs: a step too small for the range is the caller's to fix.
+    bucketCount({ from, to, stepSeconds });
+    const { buckets, total } = await sourceOf(context).histogram({ ...auditFilter, from, to }, { stepSeconds });
+    return { from: from.toISOString(), to: to.toISOString(), stepSeconds, total, buckets };
+  },
 };
 
 export const AuditEvent: AuditEventResolvers = {
   user: (event) => ({ username: event.user }),
+  impersonatedUser: (event) => (event.impersonatedUser ? { username: event.impersonatedUser } : null),
+  level: (event) => levelOf(event.level),
   object: (event, _args, { deps }) => {
     const kind = event.resource ? kindOfResource(event.resource) : null;
     if (!kind || !event.name) return null;
@@ -66,7 +88,7 @@ export const AuditEvent: AuditEventResolvers = {
 export const Identity: IdentityResolvers = {
   __resolveReference: (ref) => ({ username: ref.username }),
   isServiceAccount: (identity) => identity.username.startsWith('system:serviceaccount:'),
-  auditEvents: (identity, { first, after }, context) => search(context, { user: identity.username }, first, after),
+  auditEvents: (identity, { first, after }, context) => search(context, { users: [identity.username] }, first, after),
 };
 
 export const KubeObject: KubeObjectResolvers = {
@@ -74,7 +96,14 @@ export const KubeObject: KubeObjectResolvers = {
   auditTrail: (object, { first, after }, context) =>
     search(
       context,
-      { resource: resourceOfKind(object.kind), name: object.name, ...(object.namespace ? { namespace: object.namespace } : {}) },
+      {
+        resources: [resourceOfKind(object.kind)],
+        names: [object.name],
+        ...(object.namespace ? { namespaces: [object.namespace] } : {}),
+        clusters: [object.cluster],
+        // AuditEvent.object places an event without a cluster in this subgraph's own: its trail must find it there.
+        ...(object.cluster === context.deps.clusterName ? { orNoCluster: true } : {}),
+      },
       first,
       after,
     ),

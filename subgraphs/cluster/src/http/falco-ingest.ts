@@ -1,11 +1,12 @@
 import { timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { AlertSubject, NewAlert } from '@vigil/lib/alerts/alert';
+import { KUBERNETES_USER_LABEL, type AlertSubject, type NewAlert } from '@vigil/lib/alerts/alert';
 import type { AlertPublisher } from '@vigil/lib/alerts/publisher';
 import { describeError } from '@vigil/lib/errors';
 import type { Logger } from '@vigil/lib/logger';
 import { FALCO_METRICS_RULE, falcoMediaType, parseFalcoBody, type FalcoPriority } from '../sources/falco/falco-event.js';
 import { falcoPriorityAtLeast, normaliseFalcoEvent, type NormalisedFalcoEvent } from '../sources/falco/normalise.js';
+import { kubernetesUserOf } from '../sources/identity.js';
 import type { NormalisedSecurityEvent, SecurityEvent, SecurityEventStore } from '../store/security-event-store.js';
 import { DEFAULT_MAX_IN_FLIGHT, DEFAULT_RETRY_AFTER_SECONDS, inFlightLimit } from './in-flight-limit.js';
 import { bodyErrors, decodeUtf8, digest, presentedToken } from './intake-common.js';
@@ -147,6 +148,7 @@ async function ingest(deps: FalcoIngestDeps, req: Request, res: Response): Promi
  */
 export function falcoAlert(occurrence: NormalisedFalcoEvent, stored: SecurityEvent): NewAlert {
   const subject = alertSubject(occurrence);
+  const user = kubernetesUserOf(occurrence);
   const where = subject ? ` ${subject.type === 'Host' ? 'on' : 'in'} ${subject.displayName}` : '';
   return {
     source: 'CLUSTER',
@@ -161,6 +163,8 @@ export function falcoAlert(occurrence: NormalisedFalcoEvent, stored: SecurityEve
       falcoPriority: occurrence.details.priority,
       securityEventId: stored.id,
       count: String(stored.count),
+      // Who did it, when Falco's Kubernetes audit source says so (never a syscall event's Unix user).
+      ...(user === null ? {} : { [KUBERNETES_USER_LABEL]: user }),
     },
   };
 }

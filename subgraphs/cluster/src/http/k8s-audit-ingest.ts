@@ -1,14 +1,22 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { AlertSubject, NewAlert } from '@vigil/lib/alerts/alert';
 import type { AlertPublisher } from '@vigil/lib/alerts/publisher';
+import { systemClock, type Clock } from '@vigil/lib/clock';
 import { describeError } from '@vigil/lib/errors';
 import type { Logger } from '@vigil/lib/logger';
-import type { ClusterAuditConfig } from '../config-audit.js';
-import { parseAuditEventList } from '../sources/k8s-audit/audit-event.js';
-import { auditAlertRule, normaliseAuditEvent, type NormalisedAuditEvent } from '../sources/k8s-audit/normalise.js';
+import type { Redis } from '@vigil/lib/redis';
+import type { AuditRulesConfig, ClusterAuditConfig } from '../config-audit.js';
+import { parseAuditEventList, type AuditDetails, type AuditEvent } from '../sources/k8s-audit/audit-event.js';
+import { MemoryDeliveryLedger, type ClaimResult, type DeliveryLedger } from '../sources/k8s-audit/delivery-ledger.js';
+import { auditDetails, normaliseAuditEvent, type NormalisedAuditEvent } from '../sources/k8s-audit/normalise.js';
+import { RedisDeliveryLedger } from '../sources/k8s-audit/redis-delivery-ledger.js';
+import { RedisAuditRuleState } from '../sources/k8s-audit/redis-rule-state.js';
+import { requestRuleAlert } from '../sources/k8s-audit/rule-alerts.js';
+import { AuditRuleEvaluator } from '../sources/k8s-audit/rule-evaluator.js';
+import { MemoryAuditRuleState } from '../sources/k8s-audit/rule-state.js';
+import { matchRequestRules, recordKey, type RequestRuleMatch } from '../sources/k8s-audit/rules.js';
 import { VictoriaLogsAuditForwarder, VictoriaLogsJsonLineSink } from '../sources/k8s-audit/victorialogs-forwarder.js';
-import type { SecurityEvent, SecurityEventStore } from '../store/security-event-store.js';
+import { securityEventId, type SecurityEvent, type SecurityEventStore } from '../store/security-event-store.js';
 import { DEFAULT_RETRY_AFTER_SECONDS, inFlightLimit } from './in-flight-limit.js';
 import { bodyErrors, decodeUtf8, digest, presentedToken } from './intake-common.js';
 
@@ -25,28 +33,41 @@ export interface K8sAuditIngestDeps {
   maxBodyBytes: number;
   /** Requests processed at once; more are answered 429. */
   maxInFlight: number;
-  /** @default 1 */
+  /** Retry-After on 429 and 503 answers. @default 1 */
   retryAfterSeconds?: number;
   /** Accepted as `Authorization: Bearer <token>` (or as the Basic-auth password). */
   token?: string;
   /** Accepted as `X-Vigil-Audit-Signature: sha256=<hex HMAC-SHA256(hmacSecret, body)>`. */
   hmacSecret?: string;
-  /** Receives every accepted record (all stages) for VictoriaLogs; null: no forwarding. */
+  /** Receives every new record (all stages) for VictoriaLogs; null: no forwarding. */
   forwarder: Pick<VictoriaLogsAuditForwarder, 'enqueue'> | null;
+  /** Which records were acknowledged already (redelivery), which are being processed, which rule fired for which request. */
+  ledger: DeliveryLedger;
+  /** The per-request alert rules (rules.ts). */
+  rules: AuditRulesConfig;
+  /** The failure-rate and silence rules. */
+  evaluator: Pick<AuditRuleEvaluator, 'observe'>;
+  /** The time records are counted at (failure rate) and clusters heard from (silence). @default systemClock */
+  clock?: Clock;
   logger: Logger;
 }
 
-/** What a 200 reports: accepted = stored + duplicates + ignored. */
+/** What a 200 reports: accepted = stored + duplicates + ignored + redelivered. */
 export interface K8sAuditIngestResult {
   accepted: number;
-  /** New security events. */
+  /** New security events (including those an earlier, failed delivery of the same records stored). */
   stored: number;
-  /** Records delivered before (same auditID): counted on the stored event. */
+  /** Records whose security event was stored already (same auditID) though the ledger had not seen them: counted on it. */
   duplicates: number;
-  /** Records that are not security events (other stages, requests not of interest); still forwarded. */
+  /** New records that are not security events (other stages, requests not of interest); still forwarded. */
   ignored: number;
+  /**
+   * Records (auditID + stage) acknowledged before, or repeated within this batch: not counted, alerted
+   * or forwarded again.
+   */
+  redelivered: number;
   alerts: number;
-  /** Records queued for VictoriaLogs (all of them when forwarding is on); delivered best effort, after this answer. */
+  /** Records queued for VictoriaLogs (the new ones, when forwarding is on); delivered best effort, after this answer. */
   queued: number;
 }
 
@@ -54,9 +75,16 @@ export interface K8sAuditIngestResult {
  * `POST /ingest/k8s-audit`: the API server's audit webhook backend (--audit-webhook-config-file), one
  * EventList per request. Order of checks: credentials (401), in-flight limit (429 + Retry-After),
  * Content-Type (415), size (413, after decompression), HMAC signature when that is the credential
- * (401), body (400 naming the problem; nothing stored unless every item is valid), then every record of
- * interest is recorded in the store before the 200, so what was acknowledged is durable, and alerts are
- * raised. Failures to store or alert answer 503: the API server retries the whole batch.
+ * (401), body (400 naming the problem; nothing stored unless every item is valid). Then:
+ * 1. the delivery ledger claims the batch's records (auditID + stage) and the rule firings they match:
+ *    records acknowledged before are skipped (redelivered); records another request is processing
+ *    right now make the whole batch 429 + Retry-After (it comes back once that request is done);
+ * 2. every new record of interest is recorded in the store (durable before the 200);
+ * 3. the alert rules fire (rules.ts: once per request and rule; rule-evaluator.ts: failure rate, silence);
+ * 4. the ledger marks the records done, the 200 is sent, the new records are forwarded to VictoriaLogs.
+ * A failure in 1-3 answers 503 with Retry-After (the API server's webhook retries a 503 only when it
+ * carries one) and leaves in the ledger what was done: the retry neither counts a stored event again
+ * nor raises an alert that was raised, and loses nothing.
  * Mount it before any app-wide body parser: it reads the raw body itself (to bound and verify it).
  *
  * Authentication (DESIGN §6): the API server's webhook kubeconfig can present a bearer token (`token:`),
@@ -81,6 +109,12 @@ export interface K8sAuditIntakeDeps {
   cluster: string;
   store: SecurityEventStore;
   publisher: AlertPublisher;
+  /** The subgraph's Redis: the delivery ledger and rule state live there, shared by replicas. null/unset: in memory. */
+  redis?: Redis | null;
+  /** Key prefix in Redis (`vigil:cluster:`). @default vigil:cluster: */
+  prefix?: string;
+  /** @default systemClock */
+  clock?: Clock;
   logger: Logger;
   /** For tests. @default globalThis.fetch */
   fetch?: typeof fetch;
@@ -90,13 +124,18 @@ export interface K8sAuditIntake {
   router: express.Router;
   /** null when `forward.victoriaLogsUrl` is unset. */
   forwarder: VictoriaLogsAuditForwarder | null;
-  /** Flushes the forwarder once. Call after the HTTP server has drained, before closing Redis. */
+  ledger: DeliveryLedger;
+  /** The failure-rate and silence rules; its silence timer runs from creation until stop(). */
+  evaluator: AuditRuleEvaluator;
+  /** Stops the silence timer and flushes the forwarder once. Call after the HTTP server has drained, before closing Redis. */
   stop(): Promise<void>;
 }
 
-/** The webhook route and its VictoriaLogs forwarder, built from the `cluster.audit` config. */
+/** The webhook route, its delivery ledger, alert rules and VictoriaLogs forwarder, built from the `cluster.audit` config. */
 export function createK8sAuditIntake(deps: K8sAuditIntakeDeps): K8sAuditIntake {
   const { config, logger } = deps;
+  const clock = deps.clock ?? systemClock;
+  const prefix = deps.prefix ?? 'vigil:cluster:';
   const forward = config.forward;
   const forwarder =
     forward.victoriaLogsUrl === undefined
@@ -117,6 +156,18 @@ export function createK8sAuditIntake(deps: K8sAuditIntakeDeps): K8sAuditIntake {
   if (config.token === undefined && config.hmacSecret === undefined) {
     logger.warn(`${K8S_AUDIT_PATH} accepts unauthenticated requests: set cluster.audit.token (VIGIL_AUDIT_WEBHOOK_TOKEN) or cluster.audit.hmacSecret`);
   }
+  const windowMs = config.redelivery.windowSeconds * 1000;
+  const ledger: DeliveryLedger = deps.redis
+    ? new RedisDeliveryLedger(deps.redis, { prefix, windowMs, clock })
+    : new MemoryDeliveryLedger({ windowMs, maxEntries: config.redelivery.maxEntries, clock });
+  const evaluator = new AuditRuleEvaluator({
+    state: deps.redis ? new RedisAuditRuleState(deps.redis, { prefix, clock }) : new MemoryAuditRuleState({ clock }),
+    config: config.rules,
+    publisher: deps.publisher,
+    clock,
+    logger: logger.child({ component: 'k8s-audit-rules' }),
+  });
+  evaluator.start();
   const router = k8sAuditIngestRouter({
     store: deps.store,
     publisher: deps.publisher,
@@ -127,9 +178,22 @@ export function createK8sAuditIntake(deps: K8sAuditIntakeDeps): K8sAuditIntake {
     ...(config.token === undefined ? {} : { token: config.token }),
     ...(config.hmacSecret === undefined ? {} : { hmacSecret: config.hmacSecret }),
     forwarder,
+    ledger,
+    rules: config.rules,
+    evaluator,
+    clock,
     logger,
   });
-  return { router, forwarder, stop: async () => forwarder?.stop() };
+  return {
+    router,
+    forwarder,
+    ledger,
+    evaluator,
+    stop: async () => {
+      await evaluator.stop();
+      await forwarder?.stop();
+    },
+  };
 }
 
 /**
@@ -195,6 +259,15 @@ function checkContentType(req: Request, res: Response, next: NextFunction) {
   res.status(415).json({ error: `unsupported Content-Type "${contentType ?? ''}": send application/json` });
 }
 
+/** One distinct record of a batch, with what the rules found in it. */
+interface BatchRecord {
+  event: AuditEvent;
+  details: AuditDetails;
+  key: string;
+  matches: RequestRuleMatch[];
+  normalised: NormalisedAuditEvent | null;
+}
+
 async function ingest(deps: K8sAuditIngestDeps, req: Request, res: Response): Promise<void> {
   const bytes: unknown = req.body;
   const body = Buffer.isBuffer(bytes) ? decodeUtf8(bytes) : '';
@@ -209,87 +282,144 @@ async function ingest(deps: K8sAuditIngestDeps, req: Request, res: Response): Pr
     return;
   }
 
-  const result: K8sAuditIngestResult = { accepted: parsed.events.length, stored: 0, duplicates: 0, ignored: 0, alerts: 0, queued: 0 };
-  const toAlert: { occurrence: NormalisedAuditEvent; stored: SecurityEvent; rule: string }[] = [];
-  try {
-    // In order, one at a time: only records of interest reach the store (a small part of a batch).
-    for (const auditEvent of parsed.events) {
-      const normalised = normaliseAuditEvent(auditEvent, { cluster: deps.cluster });
-      if (normalised === null) {
-        result.ignored += 1;
-        continue;
-      }
-      const { event, isNew } = await deps.store.record(normalised);
-      if (isNew) result.stored += 1;
-      else result.duplicates += 1;
-      const rule = auditAlertRule(normalised);
-      if (rule !== null) toAlert.push({ occurrence: normalised, stored: event, rule });
+  const { cluster, logger } = deps;
+  const clock = deps.clock ?? systemClock;
+  const retryAfter = String(deps.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS);
+  const unavailable = (error: string) => res.status(503).set('Retry-After', retryAfter).json({ error });
+  const result: K8sAuditIngestResult = { accepted: parsed.events.length, stored: 0, duplicates: 0, ignored: 0, redelivered: 0, alerts: 0, queued: 0 };
+
+  // Distinct records in order; a repeat within the batch is a redelivery of its first.
+  const records: BatchRecord[] = [];
+  const byKey = new Set<string>();
+  for (const event of parsed.events) {
+    const details = auditDetails(event);
+    const key = recordKey(details);
+    if (byKey.has(key)) {
+      result.redelivered += 1;
+      continue;
     }
-  } catch (error) {
-    deps.logger.error({ err: describeError(error), recorded: result.stored + result.duplicates }, 'k8s audit ingest: storing failed');
-    res.status(503).json({ error: 'could not store the events; retry later' });
+    byKey.add(key);
+    records.push({ event, details, key, matches: matchRequestRules({ cluster, details }, deps.rules), normalised: null });
+  }
+  const ruleKeys = new Set(records.flatMap((r) => r.matches.map((m) => m.onceKey)));
+  const keys = [...records.map((r) => r.key), ...ruleKeys];
+  if (keys.length === 0) {
+    res.status(200).json(result);
     return;
   }
 
+  // 1. Claim.
+  const owner = randomUUID();
+  let claims: Map<string, ClaimResult>;
   try {
-    for (const item of toAlert) {
-      await deps.publisher.raise(auditAlert(item.occurrence, item.stored, item.rule));
+    const results = await deps.ledger.claim(cluster, keys, owner);
+    claims = new Map(keys.map((key, i) => [key, results[i] ?? { state: 'busy' }]));
+  } catch (error) {
+    logger.error({ err: describeError(error) }, 'k8s audit ingest: the delivery ledger failed');
+    unavailable('could not check the batch against earlier deliveries; retry later');
+    return;
+  }
+  const claimedKeys = keys.filter((key) => claims.get(key)?.state === 'claimed');
+  const recordedBefore = new Set(claimedKeys.filter((key) => isRecorded(claims.get(key))));
+  const recordedNow = new Set<string>();
+  const fired = new Set<string>();
+  /** Leaves what this attempt did in the ledger and frees the rest for the retry. */
+  const settleFailed = () =>
+    deps.ledger
+      .settle(cluster, {
+        done: [...fired],
+        recorded: claimedKeys.filter((key) => recordedBefore.has(key) || recordedNow.has(key)),
+        released: claimedKeys.filter((key) => !fired.has(key) && !recordedBefore.has(key) && !recordedNow.has(key)),
+      })
+      .catch((error: unknown) => logger.error({ err: describeError(error) }, 'k8s audit ingest: could not record the progress of a failed batch'));
+
+  if (keys.some((key) => claims.get(key)?.state === 'busy')) {
+    await settleFailed();
+    res
+      .status(429)
+      .set('Retry-After', retryAfter)
+      .json({ error: `records of this batch are being processed by another request; retry after ${retryAfter} s` });
+    return;
+  }
+  const fresh = records.filter((r) => claims.get(r.key)?.state === 'claimed');
+  result.redelivered += records.length - fresh.length;
+
+  // 2. Store. In order, one at a time: only records of interest reach the store (a small part of a batch).
+  const stored = new Map<string, SecurityEvent>();
+  try {
+    for (const record of fresh) {
+      record.normalised = normaliseAuditEvent(record.event, { cluster });
+      if (record.normalised === null) {
+        result.ignored += 1;
+      } else if (recordedBefore.has(record.key)) {
+        // An earlier delivery stored it, then failed: not counted again.
+        result.stored += 1;
+      } else {
+        const { event, isNew } = await deps.store.record(record.normalised);
+        recordedNow.add(record.key);
+        stored.set(record.key, event);
+        if (isNew) result.stored += 1;
+        else result.duplicates += 1;
+      }
+    }
+  } catch (error) {
+    logger.error({ err: describeError(error), recorded: recordedNow.size }, 'k8s audit ingest: storing failed');
+    await settleFailed();
+    unavailable('could not store the events; retry later');
+    return;
+  }
+
+  // 3. Alert.
+  try {
+    const toFire = fresh.flatMap((record) => record.matches.filter((m) => claims.get(m.onceKey)?.state === 'claimed').map((match) => ({ record, match })));
+    // Events an earlier delivery stored: read back for the alert's labels (one batch).
+    const missing = [...new Set(toFire.filter(({ record }) => record.normalised !== null && !stored.has(record.key)).map(({ record }) => record))];
+    const readBack = missing.length === 0 ? [] : await deps.store.get(missing.map((r) => securityEventId(r.normalised?.dedupKey ?? '')));
+    missing.forEach((record, i) => {
+      const event = readBack[i];
+      if (event) stored.set(record.key, event);
+    });
+    for (const { record, match } of toFire) {
+      // An exec's ResponseStarted and ResponseComplete in one batch: one alert.
+      if (fired.has(match.onceKey)) continue;
+      await deps.publisher.raise(requestRuleAlert(match, { cluster, details: record.details }, stored.get(record.key) ?? null));
+      fired.add(match.onceKey);
       result.alerts += 1;
     }
+    result.alerts += await deps.evaluator.observe(
+      cluster,
+      fresh.map((r) => r.details),
+      clock().getTime(),
+    );
   } catch (error) {
-    // The events are stored; a 2xx would lose the alert for good. The retry counts the records once
-    // more (a redelivery) and raises the alert: a duplicate page beats a missing one.
-    deps.logger.error({ err: describeError(error), raised: result.alerts }, 'k8s audit ingest: raising alerts failed');
-    res.status(503).json({ error: 'events stored, but raising alerts failed; retry later' });
+    // Stored, not all alerted: a 2xx would lose the alerts for good. The retry raises only the rest.
+    logger.error({ err: describeError(error), raised: result.alerts }, 'k8s audit ingest: raising alerts failed');
+    await settleFailed();
+    unavailable('events stored, but raising alerts failed; retry later');
     return;
   }
 
-  // Only once the batch is acknowledged: a batch answered 503 comes back and is forwarded then.
-  if (deps.forwarder !== null) {
-    deps.forwarder.enqueue(parsed.events);
-    result.queued = parsed.events.length;
+  // 4. Acknowledge.
+  try {
+    await deps.ledger.settle(cluster, {
+      done: [...fresh.map((r) => r.key), ...fired],
+      recorded: [],
+      // Rule keys of records that were not new: nothing fired for them here.
+      released: claimedKeys.filter((key) => ruleKeys.has(key) && !fired.has(key)),
+    });
+  } catch (error) {
+    // Everything the 2xx promises is done (stored, alerted); only the memory of it failed. A 503 would make
+    // the retry count and alert all of it again; a 200 risks that only if the batch is delivered again.
+    logger.error({ err: describeError(error) }, 'k8s audit ingest: could not mark the batch delivered; a redelivery would be counted again');
   }
-  deps.logger.debug({ ...result }, 'k8s audit ingest accepted');
+  if (deps.forwarder !== null && fresh.length > 0) {
+    deps.forwarder.enqueue(fresh.map((r) => r.event));
+    result.queued = fresh.length;
+  }
+  logger.debug({ ...result }, 'k8s audit ingest accepted');
   res.status(200).json(result);
 }
 
-/** The alert for one audit record, pointing at the stored event: what a pager needs without joins. */
-export function auditAlert(occurrence: NormalisedAuditEvent, stored: SecurityEvent, rule: string): NewAlert {
-  const d = occurrence.details;
-  const subject = alertSubject(occurrence);
-  const binding = d.roleRef === null ? '' : ` (${d.roleRef}${d.subjects.length > 0 ? ` → ${d.subjects.join(', ')}` : ''})`;
-  const description = [
-    `${d.user || 'unauthenticated'}${d.impersonatedUser === null ? '' : ` as ${d.impersonatedUser}`} ${d.verb} ${d.requestUri}${binding}`,
-    `response ${d.responseCode ?? 'unknown'}`,
-    d.sourceIps.length > 0 ? `from ${d.sourceIps.join(', ')}` : null,
-    d.userAgent === null ? null : `user agent ${d.userAgent}`,
-    d.reason === null ? null : d.reason,
-  ]
-    .filter((part) => part !== null)
-    .join('; ');
-  return {
-    source: 'AUDIT',
-    severity: occurrence.severity,
-    title: occurrence.title,
-    rule: `k8s-audit: ${rule}`,
-    description,
-    ...(subject ? { subject } : {}),
-    occurredAt: occurrence.occurredAt,
-    labels: {
-      cluster: occurrence.cluster,
-      auditId: d.auditId,
-      user: d.user,
-      verb: d.verb,
-      securityEventId: stored.id,
-      count: String(stored.count),
-    },
-  };
+function isRecorded(claim: ClaimResult | undefined): boolean {
+  return claim?.state === 'claimed' && claim.recorded;
 }
-
-function alertSubject(event: NormalisedAuditEvent): AlertSubject | undefined {
-  const { resource } = event;
-  if (!resource) return undefined;
-  const displayName = resource.namespace === '' ? `${resource.kind}/${resource.name}` : `${resource.namespace}/${resource.name}`;
-  return { type: 'KubeObject', ...resource, displayName };
-}
-

@@ -2,6 +2,7 @@ import { badInput } from '@vigil/lib/errors';
 import type {
   FalcoDetailsResolvers,
   HostResolvers,
+  IdentityResolvers,
   KubeObjectResolvers,
   SecurityEventResolvers,
 } from '../__generated__/resolvers-types.js';
@@ -43,4 +44,10 @@ export const KubeObject: KubeObjectResolvers = {
 export const Host: HostResolvers = {
   __resolveReference: (ref) => ({ id: ref.id }),
   securityEvents: (host, { first }, { eventsForHost }) => eventsForHost(host.id, nestedLimit(first)),
+};
+
+export const Identity: IdentityResolvers = {
+  // Any username resolves: an identity without attributed events has an empty list.
+  __resolveReference: (ref) => ({ username: ref.username }),
+  securityEvents: (identity, { first, sources }, { eventsForIdentity }) => eventsForIdentity(identity.username, nestedLimit(first), sources ?? null),
 };

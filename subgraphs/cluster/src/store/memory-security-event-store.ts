@@ -30,6 +30,7 @@ import {
   type VulnerabilityIdFilter,
   type VulnerabilityIdPage,
 } from './security-event-store.js';
+import { kubernetesUserOf } from '../sources/identity.js';
 
 /** Sweeping is O(n); once a minute is plenty for a retention measured in days. */
 const SWEEP_INTERVAL_MS = 60_000;
@@ -43,6 +44,7 @@ export class MemorySecurityEventStore implements SecurityEventStore {
   private readonly events = new Map<string, SecurityEvent>();
   private readonly byResource = new Map<string, Set<string>>();
   private readonly byHost = new Map<string, Set<string>>();
+  private readonly byIdentity = new Map<string, Set<string>>();
   private readonly byVulnerability = new Map<string, Set<string>>();
   /** For list(): the counterparts of Redis' per-source, per-severity and per-cluster indexes. */
   private readonly bySource = new Map<string, Set<string>>();
@@ -87,6 +89,8 @@ export class MemorySecurityEventStore implements SecurityEventStore {
       this.events.set(id, event);
       if (event.resource) addTo(this.byResource, resourceKey(event.resource), id);
       if (event.hostname !== null) addTo(this.byHost, event.hostname, id);
+      const identity = kubernetesUserOf(event);
+      if (identity !== null) addTo(this.byIdentity, identity, id);
       const vulnerabilityId = vulnerabilityIdOf(event);
       if (vulnerabilityId !== null) addTo(this.byVulnerability, vulnerabilityId, id);
       addTo(this.bySource, event.source, id);
@@ -121,6 +125,11 @@ export class MemorySecurityEventStore implements SecurityEventStore {
   async forHosts(hostnames: readonly string[], limitPerHost: number): Promise<SecurityEvent[][]> {
     validateLimit('limitPerHost', limitPerHost);
     return hostnames.map((hostname) => this.newest(this.byHost.get(hostname), limitPerHost));
+  }
+
+  async forIdentities(usernames: readonly string[], limitPerIdentity: number): Promise<SecurityEvent[][]> {
+    validateLimit('limitPerIdentity', limitPerIdentity);
+    return usernames.map((username) => this.newest(this.byIdentity.get(username), limitPerIdentity));
   }
 
   async resolve(dedupKeys: readonly string[], at: string): Promise<SecurityEvent[]> {
@@ -237,6 +246,8 @@ export class MemorySecurityEventStore implements SecurityEventStore {
     this.events.delete(id);
     if (event.resource) removeFrom(this.byResource, resourceKey(event.resource), id);
     if (event.hostname !== null) removeFrom(this.byHost, event.hostname, id);
+    const identity = kubernetesUserOf(event);
+    if (identity !== null) removeFrom(this.byIdentity, identity, id);
     const vulnerabilityId = vulnerabilityIdOf(event);
     if (vulnerabilityId !== null) removeFrom(this.byVulnerability, vulnerabilityId, id);
     removeFrom(this.bySource, event.source, id);

@@ -34,11 +34,12 @@ import {
   type VulnerabilityIdFilter,
   type VulnerabilityIdPage,
 } from './security-event-store.js';
+import { kubernetesUserOf } from '../sources/identity.js';
 
 /**
  * Atomic merge of one occurrence (Lua runs without interleaving, so two writers never lose a count).
  * KEYS: 1 event hash, 2 vulnerability index (written only when ARGV[8] is set), 3..#KEYS-3 indexes of
- * event ids for this occurrence (time, resource, host, per-vulnerability), and last the source,
+ * event ids for this occurrence (time, resource, host, per-vulnerability, identity), and last the source,
  * severity and cluster indexes of this occurrence (in that order).
  * ARGV: 1 id, 2 doc JSON, 3 occurredAt ms, 4 now ms, 5 retention ms, 6 host index key or '',
  * 7 per-vulnerability index key or '', 8 vulnerability id or '', 9 count increment (1; 0 for a
@@ -173,9 +174,10 @@ interface IndexEntry {
  * - `<prefix>event:<id>`: hash {doc (JSON of the newest occurrence), first, last (ms), count, host,
  *   vuln, resolved (ms, only while resolved)}, TTL = retention;
  * - `<prefix>events:by-last-seen`: sorted set id → lastSeen ms, the listing order;
- * - `<prefix>events:by-resource:<cluster>/<ns>/<kind>/<name>`, `<prefix>events:by-host:<hostname>` and
- *   `<prefix>events:by-vulnerability:<vulnerabilityId>`: the same per object, per host and per Trivy
- *   vulnerability id, for the batched lookups;
+ * - `<prefix>events:by-resource:<cluster>/<ns>/<kind>/<name>`, `<prefix>events:by-host:<hostname>`,
+ *   `<prefix>events:by-vulnerability:<vulnerabilityId>` and `<prefix>events:by-identity:<username>`: the
+ *   same per object, per host, per Trivy vulnerability id and per Kubernetes identity, for the batched
+ *   lookups (the identity never changes for an event: it is part of its dedup key);
  * - `<prefix>events:by-source:<source>`, `<prefix>events:by-severity:<severity>` and
  *   `<prefix>events:by-cluster:<cluster>`: the same per source, severity and cluster, for list();
  * - `<prefix>vulnerabilities:by-last-seen`: sorted set vulnerability id → newest lastSeen of its events;
@@ -214,6 +216,8 @@ export class RedisSecurityEventStore implements SecurityEventStore {
     if (input.resource) keys.push(this.resourceKey(input.resource));
     if (hostKey !== '') keys.push(hostKey);
     if (vulnerabilityKey !== '') keys.push(vulnerabilityKey);
+    const identity = kubernetesUserOf(input);
+    if (identity !== null) keys.push(this.identityKey(identity));
     // Last, in this order: the script reads them by position.
     keys.push(this.sourceKey(input.source), this.severityKey(input.severity), this.clusterKey(input.cluster));
     const args = [
@@ -278,6 +282,14 @@ export class RedisSecurityEventStore implements SecurityEventStore {
     return this.newestPerIndex(
       hostnames.map((h) => this.hostKey(h)),
       limitPerHost,
+    );
+  }
+
+  async forIdentities(usernames: readonly string[], limitPerIdentity: number): Promise<SecurityEvent[][]> {
+    validateLimit('limitPerIdentity', limitPerIdentity);
+    return this.newestPerIndex(
+      usernames.map((username) => this.identityKey(username)),
+      limitPerIdentity,
     );
   }
 
@@ -514,6 +526,10 @@ export class RedisSecurityEventStore implements SecurityEventStore {
 
   private vulnerabilityKey(vulnerabilityId: string): string {
     return `${this.prefix}events:by-vulnerability:${escapeSegment(vulnerabilityId)}`;
+  }
+
+  private identityKey(username: string): string {
+    return `${this.prefix}events:by-identity:${escapeSegment(username)}`;
   }
 
   private sourceKey(source: SecuritySource): string {

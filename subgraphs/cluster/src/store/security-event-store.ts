@@ -146,6 +146,13 @@ export interface SecurityEventStore {
   forResources(refs: readonly KubeObjectRef[], limitPerResource: number): Promise<SecurityEvent[][]>;
   /** For Host.securityEvents: one batch for N hosts, newest first per host. */
   forHosts(hostnames: readonly string[], limitPerHost: number): Promise<SecurityEvent[][]>;
+  /**
+   * For Identity.securityEvents: one batch for N Kubernetes usernames, newest first per identity: the
+   * events `kubernetesUserOf` (sources/identity.ts) attributes to each. That identity is part of both
+   * attributed sources' dedup keys (an audit request's auditID, Falco's `ka.user.name`), so it never
+   * changes for an event.
+   */
+  forIdentities(usernames: readonly string[], limitPerIdentity: number): Promise<SecurityEvent[][]>;
 
   /**
    * Marks the events of these dedup keys resolved at `at` (ISO-8601): a finding that left its report

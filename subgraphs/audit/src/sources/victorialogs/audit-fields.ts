@@ -1,5 +1,6 @@
 import { ANNOTATIONS_PREFIX, AUDIT_FIELDS, AUDIT_MSG_FIELD } from '@vigil/lib/audit-log-format';
 import type { VictoriaLogsRow } from './client.js';
+import { timeFieldOf, VIGIL_LAYOUT, type AuditLayout } from './layout.js';
 
 /**
  * Reading audit events back out of VictoriaLogs. How they are stored (field names, `_time_field`,
@@ -14,7 +15,10 @@ const DECISION_ANNOTATION = 'authorization.k8s.io/decision';
 
 export type AuditEvent = {
   auditId: string;
-  /** When this stage was recorded (`stageTimestamp`), RFC 3339 with up to nanoseconds, as VictoriaLogs prints `_time`. */
+  /**
+   * When this stage was recorded (`stageTimestamp`), RFC 3339: as VictoriaLogs prints `_time` (up to
+   * nanoseconds), or as the API server wrote it (six fractional digits) in a layout that keeps it a field.
+   */
   time: string;
   requestReceivedAt: string | null;
   stage: string;
@@ -40,13 +44,13 @@ export type AuditEvent = {
   cluster: string | null;
 };
 
-/** Maps one row of `/select/logsql/query` output to an audit event. Throws on a row that is not an audit record. */
-export function toAuditEvent(record: Readonly<VictoriaLogsRow>): AuditEvent {
+/** Maps one row of `/select/logsql/query` output, stored in `layout`, to an audit event. Throws on a row that is not an audit record. */
+export function toAuditEvent(record: Readonly<VictoriaLogsRow>, layout: AuditLayout = VIGIL_LAYOUT): AuditEvent {
   const annotations = annotationsOf(record);
   const responseCode = optional(record, AUDIT_FIELDS.responseCode);
   return {
     auditId: required(record, AUDIT_FIELDS.auditId),
-    time: required(record, AUDIT_FIELDS.time),
+    time: required(record, timeFieldOf(layout)),
     requestReceivedAt: optional(record, AUDIT_FIELDS.requestReceivedAt),
     stage: required(record, AUDIT_FIELDS.stage),
     level: optional(record, AUDIT_FIELDS.level),
@@ -69,7 +73,7 @@ export function toAuditEvent(record: Readonly<VictoriaLogsRow>): AuditEvent {
     responseReason: optional(record, AUDIT_FIELDS.responseReason),
     decision: annotations[DECISION_ANNOTATION] ?? null,
     annotations,
-    cluster: optional(record, AUDIT_FIELDS.cluster),
+    cluster: 'value' in layout.cluster ? layout.cluster.value : optional(record, layout.cluster.field),
   };
 }
 

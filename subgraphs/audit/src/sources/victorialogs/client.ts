@@ -17,7 +17,28 @@ export type VictoriaLogsClientOptions = {
 
 export type VictoriaLogsRow = Record<string, string>;
 
+/** One sample of a `/select/logsql/stats_query` answer: the group's labels (by-fields) and one stats result. */
+export type VictoriaLogsStatsSample = {
+  /** The stats result's name (`__name__`): `count` for `count() as count`. */
+  name: string;
+  /** The by(...) fields of the group, as stored (a missing value is ""). */
+  labels: Record<string, string>;
+  value: string;
+};
+
+/** One series of a `/select/logsql/hits` answer: bucket start times (RFC 3339) and their counts. */
+export type VictoriaLogsHitsSeries = {
+  fields: Record<string, string>;
+  timestamps: string[];
+  values: number[];
+  total: number;
+};
+
 const QUERY_PATH = 'select/logsql/query';
+const STATS_QUERY_PATH = 'select/logsql/stats_query';
+const HITS_PATH = 'select/logsql/hits';
+/** Stats and hits answers are small (at most 1,000 groups, 10,000 buckets): anything far larger is not an answer. */
+const MAX_JSON_BODY_BYTES = 8 * 1024 * 1024;
 const INGEST_PATH = 'insert/jsonline';
 const MAX_REASON_LENGTH = 500;
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
@@ -88,6 +109,37 @@ export class VictoriaLogsClient {
         signal,
       });
       return await readRows(response, limit);
+    } catch (error) {
+      throw this.#failure(error, signal);
+    }
+  }
+
+  /**
+   * Runs a LogsQL query ending in a `stats` pipe through `/select/logsql/stats_query` (a Prometheus
+   * instant-query vector) and returns its samples. No `time` argument: the queries built here carry
+   * their own absolute time range, and nothing in them is relative to an evaluation time.
+   */
+  async statsQuery(logsql: string): Promise<VictoriaLogsStatsSample[]> {
+    const signal = AbortSignal.timeout(this.#timeoutMs);
+    try {
+      const response = await this.#send(STATS_QUERY_PATH, { method: 'POST', body: new URLSearchParams({ query: logsql }), signal });
+      return parseStatsQuery(await readJson(response));
+    } catch (error) {
+      throw this.#failure(error, signal);
+    }
+  }
+
+  /**
+   * Counts the rows `logsql` selects per `step` bucket through `/select/logsql/hits`. `start` and `end`
+   * (exclusive) frame the buckets; VictoriaLogs widens them to whole steps, so the query itself must
+   * carry the exact time range.
+   */
+  async hits(logsql: string, params: { start: string; end: string; step: string }): Promise<VictoriaLogsHitsSeries[]> {
+    const signal = AbortSignal.timeout(this.#timeoutMs);
+    try {
+      const body = new URLSearchParams({ query: logsql, start: params.start, end: params.end, step: params.step });
+      const response = await this.#send(HITS_PATH, { method: 'POST', body, signal });
+      return parseHits(await readJson(response));
     } catch (error) {
       throw this.#failure(error, signal);
     }
@@ -215,6 +267,71 @@ function parseRow(line: string): VictoriaLogsRow {
   );
 }
 
+/** The whole JSON body, refused past MAX_JSON_BODY_BYTES. */
+async function readJson(response: Response): Promise<unknown> {
+  if (!response.body) throw new VigilError('UPSTREAM_UNAVAILABLE', 'VictoriaLogs returned an empty body');
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of chunksOf(response.body)) {
+    size += chunk.byteLength;
+    if (size > MAX_JSON_BODY_BYTES) throw new VigilError('UPSTREAM_UNAVAILABLE', 'VictoriaLogs returned an answer too large to be one');
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch {
+    throw new VigilError('UPSTREAM_UNAVAILABLE', 'VictoriaLogs returned a body that is not JSON');
+  }
+}
+
+function malformed(what: string): VigilError {
+  return new VigilError('UPSTREAM_UNAVAILABLE', `VictoriaLogs returned a malformed ${what} answer`);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const isString = (value: unknown): value is string => typeof value === 'string';
+const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+
+function stringRecord(value: unknown, what: string): Record<string, string> {
+  if (!isObject(value)) throw malformed(what);
+  // fromEntries defines own properties, so a label named `__proto__` stays a label.
+  return Object.fromEntries(
+    Object.entries(value).map(([name, field]) => {
+      if (typeof field !== 'string') throw malformed(what);
+      return [name, field];
+    }),
+  );
+}
+
+/** `{"status":"success","data":{"resultType":"vector","result":[{"metric":{...},"value":[t,"v"]}]}}` */
+export function parseStatsQuery(body: unknown): VictoriaLogsStatsSample[] {
+  const data = isObject(body) && body['status'] === 'success' ? body['data'] : undefined;
+  if (!isObject(data) || data['resultType'] !== 'vector' || !Array.isArray(data['result'])) throw malformed('stats_query');
+  return data['result'].map((sample: unknown) => {
+    if (!isObject(sample) || !Array.isArray(sample['value'])) throw malformed('stats_query');
+    const { __name__: name, ...labels } = stringRecord(sample['metric'], 'stats_query');
+    const value: unknown = sample['value'][1];
+    if (name === undefined || typeof value !== 'string') throw malformed('stats_query');
+    return { name, labels, value };
+  });
+}
+
+/** `{"hits":[{"fields":{...},"timestamps":["..."],"values":[n],"total":n}]}` */
+export function parseHits(body: unknown): VictoriaLogsHitsSeries[] {
+  const hits = isObject(body) ? body['hits'] : undefined;
+  if (!Array.isArray(hits)) throw malformed('hits');
+  return hits.map((series: unknown) => {
+    if (!isObject(series)) throw malformed('hits');
+    const { timestamps, values, total } = series;
+    if (!Array.isArray(timestamps) || !timestamps.every(isString) || !Array.isArray(values) || !values.every(isCount)) throw malformed('hits');
+    if (timestamps.length !== values.length || !isCount(total)) throw malformed('hits');
+    return { fields: stringRecord(series['fields'] ?? {}, 'hits'), timestamps, values, total };
+  });
+}
+
 async function readReason(response: Response): Promise<string> {
   if (!response.body) return response.statusText;
   const decoder = new TextDecoder();
@@ -224,8 +341,19 @@ async function readReason(response: Response): Promise<string> {
     if (text.length > MAX_ERROR_BODY_BYTES) break;
   }
   text += decoder.decode();
-  const reason = truncate(stripRequestEcho(text));
+  const reason = truncate(stripRequestEcho(prometheusError(text) ?? text));
   return reason === '' ? response.statusText : reason;
+}
+
+/** stats_query and stats_query_range answer errors as `{"status":"error","errorType":"422","error":"..."}`. */
+function prometheusError(text: string): string | undefined {
+  if (!text.trimStart().startsWith('{')) return undefined;
+  try {
+    const body: unknown = JSON.parse(text);
+    return isObject(body) && body['status'] === 'error' && typeof body['error'] === 'string' ? body['error'] : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 // VictoriaLogs prefixes errors with `remoteAddr: "..."; requestURI: ...;`: our own address and request,

@@ -34,9 +34,12 @@ import { kindOfResource } from '@vigil/lib/kube-kinds';
  * | Secret write            | any other verb on secrets (create, update, patch)      | LOW      |
  * | (any of the above)      | failed otherwise (404, 409, 422, 5xx…): nothing changed | INFO    |
  *
- * Dedup key: `k8s-audit/<cluster>/<auditID>`. The auditID is unique per request, so a repeat is the
- * webhook delivering the same record again (after a failed or lost answer): its count then says how
- * many times it was delivered, not that the request happened twice.
+ * Which of them raise alerts is not decided here: see rules.ts (named rules with their own config).
+ *
+ * Dedup key: `k8s-audit/<cluster>/<auditID>`. The auditID is unique per request, and the webhook's
+ * delivery ledger (delivery-ledger.ts) keeps a redelivered record from being recorded again, so a
+ * count above 1 means the record came back after the ledger forgot it (past
+ * `cluster.audit.redelivery.windowSeconds`).
  */
 
 export const AUDIT_EVENT_TYPES = {
@@ -124,47 +127,58 @@ export function normaliseAuditEvent(event: AuditEvent, context: { cluster: strin
   };
 }
 
-/**
- * Whether the occurrence raises an alert, and as which rule:
- * - every RBAC change;
- * - a secret read (get/list/watch, succeeded) by a USER or ANONYMOUS actor — not by a service account
- *   or a control-plane component (see `actorKind`).
- */
-export function auditAlertRule(event: NormalisedAuditEvent): 'RBAC change' | 'Secret read by a user' | null {
-  if (event.eventType === AUDIT_EVENT_TYPES.rbacChange && event.severity !== 'INFO') return 'RBAC change';
-  if (event.eventType === AUDIT_EVENT_TYPES.secretRead && (event.details.actor === 'USER' || event.details.actor === 'ANONYMOUS')) {
-    return event.severity === 'INFO' ? null : 'Secret read by a user';
-  }
-  return null;
-}
-
 function classify(d: AuditDetails): { eventType: AuditEventType; severity: Severity } | null {
   if (d.responseCode === 401) return { eventType: AUDIT_EVENT_TYPES.unauthenticated, severity: 'MEDIUM' };
   if (d.responseCode === 403) return { eventType: AUDIT_EVENT_TYPES.forbidden, severity: 'MEDIUM' };
   const action = actionOf(d);
   if (action === null) return null;
-  const failed = d.responseCode !== null && d.responseCode !== 101 && (d.responseCode < 200 || d.responseCode > 299);
-  return { eventType: action.eventType, severity: failed ? 'INFO' : action.severity };
+  return { eventType: action.eventType, severity: succeeded(d) ? action.severity : 'INFO' };
 }
 
 function actionOf(d: AuditDetails): { eventType: AuditEventType; severity: Severity } | null {
-  const { verb, resource, subresource, apiGroup } = d;
-  if (apiGroup === RBAC_GROUP && resource !== null && RBAC_RESOURCES.has(resource) && subresource === null && WRITE_VERBS.has(verb)) {
-    return { eventType: AUDIT_EVENT_TYPES.rbacChange, severity: 'HIGH' };
-  }
-  const core = apiGroup === null;
-  const stream = subresource === null ? undefined : POD_STREAMS[subresource];
-  if (core && resource === 'pods' && stream !== undefined) return { eventType: stream, severity: 'MEDIUM' };
-  if (core && resource === 'secrets' && READ_VERBS.has(verb)) {
+  if (isRbacWrite(d)) return { eventType: AUDIT_EVENT_TYPES.rbacChange, severity: 'HIGH' };
+  const stream = podStreamOf(d);
+  if (stream !== null) return { eventType: stream, severity: 'MEDIUM' };
+  if (isSecretRead(d)) {
     const routine = d.actor === 'SERVICE_ACCOUNT' || d.actor === 'SYSTEM_COMPONENT';
     return { eventType: AUDIT_EVENT_TYPES.secretRead, severity: routine ? 'INFO' : 'HIGH' };
   }
-  if (DELETE_VERBS.has(verb)) return { eventType: AUDIT_EVENT_TYPES.delete, severity: 'LOW' };
-  if (core && resource === 'secrets') return { eventType: AUDIT_EVENT_TYPES.secretWrite, severity: 'LOW' };
+  if (DELETE_VERBS.has(d.verb)) return { eventType: AUDIT_EVENT_TYPES.delete, severity: 'LOW' };
+  if (d.apiGroup === null && d.resource === 'secrets') return { eventType: AUDIT_EVENT_TYPES.secretWrite, severity: 'LOW' };
   return null;
 }
 
-function auditDetails(event: AuditEvent): AuditDetails {
+// The request shapes the normaliser and the alert rules (rules.ts) share, so the two cannot disagree.
+
+/** Whether the request did what it asked: 2xx, 101 (an upgraded exec/attach/portforward stream), or no code recorded. */
+export function succeeded(d: Pick<AuditDetails, 'responseCode'>): boolean {
+  const code = d.responseCode;
+  return code === null || code === 101 || (code >= 200 && code <= 299);
+}
+
+/** create/update/patch/delete/deletecollection of roles, rolebindings, clusterroles, clusterrolebindings. */
+export function isRbacWrite(d: Pick<AuditDetails, 'verb' | 'resource' | 'subresource' | 'apiGroup'>): boolean {
+  return d.apiGroup === RBAC_GROUP && d.resource !== null && RBAC_RESOURCES.has(d.resource) && d.subresource === null && WRITE_VERBS.has(d.verb);
+}
+
+/** get/list/watch of core-group secrets. */
+export function isSecretRead(d: Pick<AuditDetails, 'verb' | 'resource' | 'apiGroup'>): boolean {
+  return d.apiGroup === null && d.resource === 'secrets' && READ_VERBS.has(d.verb);
+}
+
+/** The event type of a pods/exec, pods/attach or pods/portforward request; null for anything else. */
+export function podStreamOf(d: Pick<AuditDetails, 'resource' | 'subresource' | 'apiGroup'>): AuditEventType | null {
+  // hasOwn: a subresource named `constructor` must not find Object.prototype's.
+  if (d.apiGroup !== null || d.resource !== 'pods' || d.subresource === null || !Object.hasOwn(POD_STREAMS, d.subresource)) return null;
+  return POD_STREAMS[d.subresource] ?? null;
+}
+
+/**
+ * The typed details of any audit record, of interest or not, at any stage: what the normaliser and
+ * the alert rules read. A record read back from VictoriaLogs (the forwarded convention keeps every field
+ * but the bodies) gives the same details, so a live tail can feed the same rules.
+ */
+export function auditDetails(event: AuditEvent): AuditDetails {
   const ref = event.objectRef ?? {};
   const user = event.user.username ?? '';
   const groups = event.user.groups ?? [];
@@ -198,14 +212,14 @@ function auditDetails(event: AuditEvent): AuditDetails {
     requestReceivedAt: event.requestReceivedTimestamp,
     stageAt: event.stageTimestamp,
     command: subresource === 'exec' ? (query?.getAll('command') ?? []) : [],
-    container: subresource !== null && subresource in POD_STREAMS ? nonEmpty(query?.get('container')) : null,
+    container: subresource !== null && Object.hasOwn(POD_STREAMS, subresource) ? nonEmpty(query?.get('container')) : null,
     roleRef: binding.roleRef,
     subjects: binding.subjects,
   };
 }
 
 /** The KubeObject a request was about; null for collection requests (list, create without a name yet) and non-resource URLs. */
-function kubeObject(d: AuditDetails, cluster: string): KubeObjectRef | null {
+export function kubeObject(d: AuditDetails, cluster: string): KubeObjectRef | null {
   if (d.resource === null || d.name === null) return null;
   const kind = kindOfResource(d.resource);
   // The API server records a Namespace's own name as its objectRef.namespace; the object is cluster-scoped.
@@ -214,8 +228,13 @@ function kubeObject(d: AuditDetails, cluster: string): KubeObjectRef | null {
 }
 
 function title(eventType: AuditEventType, d: AuditDetails): string {
+  return headline(eventType, d);
+}
+
+/** `<what>: <who> <verb> <target>`, cut to an alert title's 500 characters. */
+export function headline(what: string, d: AuditDetails): string {
   const actor = d.user === '' ? 'an unauthenticated client' : d.impersonatedUser === null ? d.user : `${d.user} (as ${d.impersonatedUser})`;
-  const text = `${eventType}: ${actor} ${d.verb} ${target(d)}`;
+  const text = `${what}: ${actor} ${d.verb} ${target(d)}`;
   return text.length <= 500 ? text : `${text.slice(0, 499)}…`;
 }
 

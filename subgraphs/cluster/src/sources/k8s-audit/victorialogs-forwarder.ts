@@ -5,7 +5,8 @@ import type { AuditEvent } from './audit-event.js';
 import { withoutBodies } from './normalise.js';
 
 /**
- * Forwards every audit record the webhook accepted (all stages, of interest or not) to VictoriaLogs
+ * Forwards every new audit record the webhook accepted (all stages, of interest or not; a redelivered
+ * record is not forwarded again, see the delivery ledger) to VictoriaLogs
  * `/insert/jsonline`, in the storage convention of `@vigil/lib/audit-log-format`, so the audit subgraph
  * can query them.
  *

@@ -1,0 +1,58 @@
+import DataLoader from 'dataloader';
+import { KUBERNETES_USER_LABEL, KUBERNETES_USER_SOURCES, type Alert } from '@vigil/lib/alerts/alert';
+import type { AlertLog } from '@vigil/lib/alerts/alert-log';
+
+/** How many log entries one batch of Identity.alerts may read, as Query.alerts does per page. */
+export const IDENTITY_SCAN_LIMIT = 20_000;
+const BATCH = 500;
+
+/** The Kubernetes identity an alert is attributed to: its `user` label on AUDIT and CLUSTER alerts (see lib/alerts/alert.ts), else null. */
+export function kubernetesUserOfAlert(alert: Alert): string | null {
+  if (!KUBERNETES_USER_SOURCES.includes(alert.source)) return null;
+  const user = alert.labels?.[KUBERNETES_USER_LABEL];
+  return user === undefined || user === '' ? null : user;
+}
+
+export type IdentityAlertPage = { alerts: Alert[]; hasNextPage: boolean };
+
+/**
+ * Identity.alerts for every identity of a response in one walk of the log, newest first: a DataLoader
+ * per (first, after), whose batch reads the log once for all its usernames and stops when each has
+ * one alert more than a page (or the scan limit is reached, which leaves hasNextPage true).
+ */
+export function createIdentityAlertLoaders(log: AlertLog, visible: (alert: Alert) => boolean) {
+  const loaders = new Map<string, DataLoader<string, IdentityAlertPage>>();
+  return (username: string, first: number, after: string | null): Promise<IdentityAlertPage> => {
+    const key = `${String(first)} ${after ?? ''}`;
+    let loader = loaders.get(key);
+    if (!loader) {
+      loader = new DataLoader(async (usernames) => {
+        const wanted = new Map(usernames.map((name) => [name, [] as Alert[]]));
+        let before = after ?? undefined;
+        let scanned = 0;
+        let exhausted = false;
+        const done = () => [...wanted.values()].every((found) => found.length > first);
+        while (!done() && scanned < IDENTITY_SCAN_LIMIT) {
+          const batch = await log.listNewestFirst({ ...(before === undefined ? {} : { before }), limit: BATCH });
+          scanned += batch.length;
+          for (const alert of batch) {
+            const user = kubernetesUserOfAlert(alert);
+            const found = user === null ? undefined : wanted.get(user);
+            if (found && found.length <= first && visible(alert)) found.push(alert);
+          }
+          if (batch.length < BATCH) {
+            exhausted = true;
+            break;
+          }
+          before = batch.at(-1)?.id;
+        }
+        return usernames.map((name) => {
+          const found = wanted.get(name) ?? [];
+          return { alerts: found.slice(0, first), hasNextPage: found.length > first || (!exhausted && scanned >= IDENTITY_SCAN_LIMIT) };
+        });
+      });
+      loaders.set(key, loader);
+    }
+    return loader.load(username);
+  };
+}
