@@ -10,6 +10,10 @@
  * charges each process's wake-up to the path that comes first), so each sees the same moments of
  * a noisy machine; a second auth-off stack shows how far two identical stacks differ (the noise
  * floor of a cross-stack comparison).
+ *
+ * And the query planner (issue 13): a stack like "off" but with `gateway.queryPlanner: rust`
+ * (Hive Router's planner and executor, @graphql-hive/router-runtime), so Hive Gateway's JS planner,
+ * the Rust one and the direct path are measured in the same rounds.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -117,17 +121,20 @@ interface GraphQLBody<T> {
  * the stacks compared for authentication therefore all run development, and "deployed" adds
  * production's settings on top.
  */
-type StackName = 'off' | 'offControl' | 'auth' | 'authLog' | 'deployed';
+type StackName = 'off' | 'offControl' | 'rust' | 'auth' | 'authLog' | 'deployed';
 interface StackSpec {
   env: 'development' | 'production';
   auth: boolean;
   /** Log at info into a file, as production logs (otherwise every record is discarded: pino level silent). */
   log: boolean;
+  /** `gateway.queryPlanner`. @default 'js' */
+  queryPlanner?: 'rust';
   describe: string;
 }
 const STACKS: Record<StackName, StackSpec> = {
   off: { env: 'development', auth: false, log: false, describe: 'development, gateway.auth unset (every caller is the local admin), logs discarded' },
   offControl: { env: 'development', auth: false, log: false, describe: 'a second stack identical to "off" (control)' },
+  rust: { env: 'development', auth: false, log: false, queryPlanner: 'rust', describe: 'as "off", with gateway.queryPlanner: rust (Hive Router\'s query planner, @graphql-hive/router-runtime)' },
   auth: { env: 'development', auth: true, log: false, describe: 'development, gateway.auth.jwt.secret (HS256) + one API key, logs discarded' },
   authLog: { env: 'development', auth: true, log: true, describe: 'as "auth", logging at info into a file as production logs' },
   deployed: { env: 'production', auth: true, log: true, describe: 'production (masked errors, no introspection or suggestions), auth and logs as "authLog"' },
@@ -135,7 +142,7 @@ const STACKS: Record<StackName, StackSpec> = {
 const STACK_NAMES = Object.keys(STACKS) as StackName[];
 
 type Credential = 'none' | 'jwt' | 'apiKey';
-type Path = 'direct' | 'gateway' | 'control' | 'jwt' | 'apiKey' | 'jwtLog' | 'deployed';
+type Path = 'direct' | 'gateway' | 'control' | 'rust' | 'jwt' | 'apiKey' | 'jwtLog' | 'deployed';
 interface PathSpec {
   stack: StackName;
   via: 'direct' | 'gateway';
@@ -146,6 +153,7 @@ const PATH_SPECS: Record<Path, PathSpec> = {
   direct: { stack: 'off', via: 'direct', credential: 'none', label: 'direct (3 signed subgraph requests)' },
   gateway: { stack: 'off', via: 'gateway', credential: 'none', label: 'gateway, auth off' },
   control: { stack: 'offControl', via: 'gateway', credential: 'none', label: 'gateway, auth off, 2nd identical stack' },
+  rust: { stack: 'rust', via: 'gateway', credential: 'none', label: 'gateway, auth off, Rust query planner' },
   jwt: { stack: 'auth', via: 'gateway', credential: 'jwt', label: 'gateway, auth on: HS256 JWT' },
   apiKey: { stack: 'auth', via: 'gateway', credential: 'apiKey', label: 'gateway, auth on: API key' },
   jwtLog: { stack: 'authLog', via: 'gateway', credential: 'jwt', label: 'gateway, HS256 JWT, logs at info' },
@@ -163,6 +171,8 @@ const COMPARISONS: readonly ComparisonSpec[] = [
   { name: 'auth on (API key) vs auth off', of: 'apiKey', against: 'gateway' },
   { name: 'HS256 JWT vs API key, same stack', of: 'jwt', against: 'apiKey' },
   { name: 'control: two identical auth-off stacks', of: 'control', against: 'gateway' },
+  { name: 'Rust query planner vs JS planner, auth off', of: 'rust', against: 'gateway' },
+  { name: 'Rust query planner (auth off) vs direct', of: 'rust', against: 'direct' },
   { name: 'logs at info (access log) vs discarded, JWT', of: 'jwtLog', against: 'jwt' },
   { name: 'production vs development settings, JWT, logs at info', of: 'deployed', against: 'jwtLog' },
   { name: 'gateway as deployed vs direct', of: 'deployed', against: 'direct' },
@@ -192,7 +202,7 @@ type RoundFigures = Summary & { rps: number };
 
 export interface ModeResult {
   concurrency: number;
-  rounds: { round: number; order: Path[]; paths: Record<Path, RoundFigures>; ratioP50: number }[];
+  rounds: { round: number; order: Path[]; paths: Record<Path, RoundFigures>; ratioP50: number; rustRatioP50: number }[];
   paths: Record<Path, PathFigures>;
   /** The auth-off gateway and the direct path (as before the authentication paths were added). */
   gateway: PathFigures;
@@ -201,6 +211,9 @@ export interface ModeResult {
   ratioOfMedianP50: number;
   /** gateway p50 / direct p50 within each round (the variants ran side by side): median and spread. */
   ratioPerRound: { median: number; min: number; max: number };
+  /** The same two ratios for the Rust-planner stack (auth off). */
+  rustRatioOfMedianP50: number;
+  rustRatioPerRound: { median: number; min: number; max: number };
   comparisons: ComparisonResult[];
 }
 
@@ -296,6 +309,7 @@ export async function runGatewayOverhead(options: OverheadOptions, log: Progress
         webhookToken,
         ...(spec.auth ? { auth } : {}),
         ...(logFile === null ? {} : { logFile }),
+        ...(spec.queryPlanner ? { queryPlanner: spec.queryPlanner } : {}),
       });
       register(stack);
       log(`stack "${name}" up in ${info.startMs} ms (pid ${info.pid}); seeding ${options.pods * options.eventsPerPod} Falco events and ${options.alerts} alerts`);
@@ -380,10 +394,10 @@ async function runMode(rounds: number, concurrency: number, log: Progress, round
       return { ...summarize(sample.latencies), rps: sample.elapsedMs > 0 ? (sample.latencies.length / sample.elapsedMs) * 1000 : Number.NaN };
     };
     const paths = Object.fromEntries(PATHS.map((path) => [path, figures(path)])) as Record<Path, RoundFigures>;
-    perRound.push({ round: r, order, paths, ratioP50: paths.gateway.p50 / paths.direct.p50 });
+    perRound.push({ round: r, order, paths, ratioP50: paths.gateway.p50 / paths.direct.p50, rustRatioP50: paths.rust.p50 / paths.direct.p50 });
     log(
       `${label} round ${r}/${rounds}: p50 ms ${PATHS.map((path) => `${path} ${ms(paths[path].p50)}`).join(', ')} (n=${paths.gateway.n}); ` +
-        `gateway/direct ${ratio(paths.gateway.p50 / paths.direct.p50)}, jwt−off ${ms(paths.jwt.p50 - paths.gateway.p50)} ms`,
+        `gateway/direct ${ratio(paths.gateway.p50 / paths.direct.p50)}, rust/direct ${ratio(paths.rust.p50 / paths.direct.p50)}, jwt−off ${ms(paths.jwt.p50 - paths.gateway.p50)} ms`,
     );
   }
   const pathFigures = (path: Path): PathFigures => ({
@@ -395,6 +409,7 @@ async function runMode(rounds: number, concurrency: number, log: Progress, round
   });
   const paths = Object.fromEntries(PATHS.map((path) => [path, pathFigures(path)])) as Record<Path, PathFigures>;
   const ratios = perRound.map((r) => r.ratioP50);
+  const rustRatios = perRound.map((r) => r.rustRatioP50);
   const comparisons = COMPARISONS.map((spec): ComparisonResult => {
     const added = perRound.map((r) => r.paths[spec.of].p50 - r.paths[spec.against].p50);
     return {
@@ -413,6 +428,8 @@ async function runMode(rounds: number, concurrency: number, log: Progress, round
     direct: paths.direct,
     ratioOfMedianP50: paths.gateway.p50 / paths.direct.p50,
     ratioPerRound: { median: median(ratios), ...range(ratios) },
+    rustRatioOfMedianP50: paths.rust.p50 / paths.direct.p50,
+    rustRatioPerRound: { median: median(rustRatios), ...range(rustRatios) },
     comparisons,
   };
 }
@@ -699,13 +716,24 @@ export function overheadTables(result: OverheadResult): string {
     ['l', 'l', 'l', 'r', 'r', 'r', 'r'],
   );
   const ratios = table(
-    ['mode', 'gateway (auth off) / direct, p50', 'per-round range', 'gateway / direct, p99', 'added p50 ms'],
-    modes.map((mode) => [
-      modeName(mode),
-      ratio(mode.ratioOfMedianP50),
-      `${ratio(mode.ratioPerRound.min)} – ${ratio(mode.ratioPerRound.max)}`,
-      ratio(mode.gateway.p99 / mode.direct.p99),
-      ms(mode.gateway.p50 - mode.direct.p50),
+    ['mode', 'query planner', 'gateway (auth off) / direct, p50', 'per-round range', 'gateway / direct, p99', 'added p50 ms'],
+    modes.flatMap((mode) => [
+      [
+        modeName(mode),
+        'JS (Hive Gateway)',
+        ratio(mode.ratioOfMedianP50),
+        `${ratio(mode.ratioPerRound.min)} – ${ratio(mode.ratioPerRound.max)}`,
+        ratio(mode.gateway.p99 / mode.direct.p99),
+        ms(mode.gateway.p50 - mode.direct.p50),
+      ],
+      [
+        modeName(mode),
+        'Rust (Hive Router)',
+        ratio(mode.rustRatioOfMedianP50),
+        `${ratio(mode.rustRatioPerRound.min)} – ${ratio(mode.rustRatioPerRound.max)}`,
+        ratio(mode.paths.rust.p99 / mode.direct.p99),
+        ms(mode.paths.rust.p50 - mode.direct.p50),
+      ],
     ]),
   );
   const signed = (value: number) => (Number.isFinite(value) && value >= 0 ? `+${ms(value)}` : ms(value));

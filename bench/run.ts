@@ -22,6 +22,7 @@ import type { BenchResource, Register } from './lib/resources.js';
 import { retentionJson, retentionTable, runSubscriptionRetention, type RetentionOptions } from './subscription-retention.js';
 import { runSubscriptions, subscriptionsJson, subscriptionsTables, type SubscriptionExecution, type SubscriptionsOptions } from './subscriptions.js';
 import { runStartup, startupJson, startupTable, type StartupOptions } from './startup.js';
+import { routingJson, routingTable, runRouting, type RoutingOptions } from './routing.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = resolve(BENCH_DIR, '..');
@@ -38,7 +39,7 @@ const BENCHMARKS: Benchmark[] = [
     name: 'gateway-overhead',
     describe: 'latency the gateway adds to a 3-subgraph entity query, vs the same requests made directly; auth (JWT, API key) on vs off, access log',
     async run(quick, register) {
-      // Seven paths per round (direct, and the gateway of five stacks: auth off twice, JWT and API key, logs at info, production).
+      // Eight paths per round (direct, and the gateway of six stacks: auth off twice, auth off with the Rust query planner, JWT and API key, logs at info, production).
       const options: OverheadOptions = quick
         ? { rounds: 5, pairsPerRound: 40, maxSecondsPerRound: 4, blockSize: 20, unrecordedPerBlock: 2, warmupPairs: 100, concurrent: { concurrency: 10, requestsPerSegment: 150, maxSecondsPerSegment: 1.5 }, alerts: 50, pods: 5, eventsPerPod: 3, authenticatorCalls: 2000 }
         : { rounds: 7, pairsPerRound: 400, maxSecondsPerRound: 30, blockSize: 20, unrecordedPerBlock: 2, warmupPairs: 600, concurrent: { concurrency: 10, requestsPerSegment: 1500, maxSecondsPerSegment: 4 }, alerts: 50, pods: 5, eventsPerPod: 3, authenticatorCalls: 20_000 };
@@ -93,6 +94,18 @@ const BENCHMARKS: Benchmark[] = [
         : { hosts: 1000, packagesPerHost: 700, loadConcurrency: 16, rounds: 5, sequential: { requestsPerQuery: 100, maxSecondsPerRound: 8 }, concurrent: { concurrency: 10, requestsPerSegment: 300, maxSecondsPerSegment: 4 }, warmupRequests: 100 };
       const result = await runHostsWithPackage(options, progress('hosts-with-package'), register);
       return { table: hostsWithPackageTables(result), json: hostsWithPackageJson(result) };
+    },
+  },
+  {
+    name: 'correlation',
+    describe: "issue 12's cross-source question as one query through the gateway vs the same subgraph requests made directly: 1,000 hosts, 3 clusters, 10,000 findings",
+    async run(quick, register) {
+      const { correlationJson, correlationTable, runCorrelation } = await import('./correlation.js');
+      const options = quick
+        ? { hosts: 1000, clusters: 3, findings: 10_000, rounds: 3, requestsPerRound: 20, maxSecondsPerRound: 20, warmup: 10 }
+        : { hosts: 1000, clusters: 3, findings: 10_000, rounds: 5, requestsPerRound: 60, maxSecondsPerRound: 60, warmup: 20 };
+      const result = await runCorrelation(options, progress('correlation'), register);
+      return { table: correlationTable(result), json: correlationJson(result) };
     },
   },
   {
@@ -157,6 +170,15 @@ const BENCHMARKS: Benchmark[] = [
       const options: StartupOptions = quick ? { rounds: 2, idleSeconds: 5, startTimeoutSeconds: 60 } : { rounds: 5, idleSeconds: 10, startTimeoutSeconds: 60 };
       const result = await runStartup(options, progress('startup'), register);
       return { table: startupTable(result), json: startupJson(result) };
+    },
+  },
+  {
+    name: 'routing',
+    describe: 'alerts through 3 outputs (Alertmanager, Slack, signed webhook) with the webhook down for the first half: delivered once each, none lost or duplicated; delivery lag p50/p99',
+    async run(quick, register) {
+      const options: RoutingOptions = quick ? { alerts: 2000, ratePerSecond: 500, drainTimeoutSeconds: 60 } : { alerts: 10_000, ratePerSecond: 500, drainTimeoutSeconds: 180 };
+      const result = await runRouting(options, progress('routing'), register);
+      return { table: routingTable(result), json: routingJson(result) };
     },
   },
 ];

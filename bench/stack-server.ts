@@ -96,7 +96,7 @@ async function start(params: StartParams): Promise<StackInfo> {
     signing: { secret: params.secret },
     ...(params.fleet ? fleetConfig(params.fleet) : localConfig(params.localHostId, params.redis)),
     ...(params.alertLogMaxLength === undefined ? {} : { alerts: { maxLength: params.alertLogMaxLength } }),
-    gateway: { ...(params.auth ? { auth: authConfig(params.auth) } : {}), subscriptions: { share: params.subscriptions !== 'unshared' } },
+    gateway: { ...(params.auth ? { auth: authConfig(params.auth) } : {}), subscriptions: { share: params.subscriptions !== 'unshared' }, ...(params.queryPlanner ? { queryPlanner: params.queryPlanner } : {}) },
     ...(params.webhookToken === undefined ? {} : { cluster: { falco: { token: params.webhookToken }, audit: { token: params.webhookToken } } }),
     ...(params.victoriaLogsUrl === undefined ? {} : { audit: { victoriaLogs: { url: params.victoriaLogsUrl } } }),
   });

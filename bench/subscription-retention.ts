@@ -16,6 +16,10 @@
  * the same for every event until the subscription closes, so each event's entity fetch stayed:
  * ~10 KB per delivery with subject fields, ~0 without (no entity fetch). Vigil's fan-out executes
  * each event in a context of its own (subscriptions/use-shared-subscriptions.ts).
+ *
+ * A last row runs the fan-out on Hive Router's query planner (`gateway.queryPlanner: rust`), where
+ * the group runs the runtime's own executor once and shares its results: whether the same
+ * retention comes back there (issue 13, item 4).
  */
 import type { DocumentNode } from 'graphql';
 import { AlertRaisedDocument, AlertRaisedWithSubjectDocument } from '@vigil/sdk/index';
@@ -42,6 +46,8 @@ type Document = 'AlertRaised' | 'AlertRaisedWithSubject';
 export interface RetentionRow {
   execution: Execution;
   document: Document;
+  /** `gateway.queryPlanner`. @default 'js' */
+  queryPlanner?: 'rust';
   delivered: number;
   before: MemorySample;
   after: MemorySample;
@@ -57,11 +63,12 @@ export interface RetentionResult {
 }
 
 const LOCAL_HOST_ID = 'bench-local';
-const ROWS: { execution: Execution; document: Document }[] = [
+const ROWS: { execution: Execution; document: Document; queryPlanner?: 'rust' }[] = [
   { execution: 'runtime', document: 'AlertRaisedWithSubject' },
   { execution: 'shared', document: 'AlertRaisedWithSubject' },
   { execution: 'runtime', document: 'AlertRaised' },
   { execution: 'shared', document: 'AlertRaised' },
+  { execution: 'shared', document: 'AlertRaisedWithSubject', queryPlanner: 'rust' },
 ];
 const DOCUMENTS: Record<Document, DocumentNode> = { AlertRaised: AlertRaisedDocument, AlertRaisedWithSubject: AlertRaisedWithSubjectDocument };
 
@@ -69,11 +76,12 @@ export async function runSubscriptionRetention(options: RetentionOptions, log: P
   const rows: RetentionRow[] = [];
   for (const row of ROWS) {
     const credentials = benchCredentials();
-    const { process: stack, info } = await StackProcess.launch(`retention-${row.execution}-${row.document}`, {
+    const { process: stack, info } = await StackProcess.launch(`retention-${row.execution}-${row.document}${row.queryPlanner ? `-${row.queryPlanner}` : ''}`, {
       localHostId: LOCAL_HOST_ID,
       // The log is capped and filled by the warm-up, so its own size does not grow while measuring.
       alertLogMaxLength: 100,
       subscriptions: row.execution,
+      ...(row.queryPlanner ? { queryPlanner: row.queryPlanner } : {}),
       ...credentials.launch,
     });
     register(stack);
@@ -128,7 +136,7 @@ export function retentionTable(result: RetentionResult): string {
     table(
       ['execution', 'document', 'deliveries', 'heap growth', 'per delivery', 'heap after unsubscribe'],
       result.rows.map((row) => [
-        row.execution === 'runtime' ? "Hive Gateway's own (before)" : "Vigil's fan-out",
+        row.execution === 'runtime' ? "Hive Gateway's own (before)" : row.queryPlanner === 'rust' ? "Vigil's fan-out, Rust query planner" : "Vigil's fan-out",
         row.document,
         int(row.delivered),
         kib(row.growthBytes),

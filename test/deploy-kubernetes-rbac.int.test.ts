@@ -11,6 +11,7 @@ import { clusterConfig } from '@vigil/subgraph-cluster/config';
 import { PULLED_SOURCES } from '@vigil/subgraph-cluster/kube/pulled-source-specs';
 import { createClusterRuntime, type ClusterRuntime } from '@vigil/subgraph-cluster/runtime';
 import { startKubeApiDouble, type JsonObject, type KubeApiDouble, type RequestRecord } from './support/kube-api-double.js';
+import { createServiceRegistry } from '@vigil/lib/metrics';
 
 /**
  * The ClusterRole in deploy/kubernetes/base/rbac.yaml, held against what the cluster subgraph really
@@ -102,7 +103,7 @@ describe('the ClusterRole against the requests the cluster subgraph makes', () =
     const kubeconfigPath = join(dir, 'kubeconfig');
     writeFileSync(kubeconfigPath, api.kubeconfig('in-cluster'));
     const config = clusterConfig.parse({ name: 'prod', kubernetes: { kubeconfigPath, contexts: [{ context: 'in-cluster', name: 'prod' }] } });
-    runtime = createClusterRuntime(config, { logger, publisher: new AlertPublisher(new MemoryAlertLog({ maxLength: 100 }), logger), redisUrl: undefined, namespace: 'test', clock: systemClock });
+    runtime = createClusterRuntime(config, { logger, publisher: new AlertPublisher(new MemoryAlertLog({ maxLength: 100 }), logger), redisUrl: undefined, namespace: 'test', clock: systemClock, metrics: createServiceRegistry() });
     await runtime.start();
     // Every source listed and watching: then every kind of request the subgraph makes has been made.
     await waitFor('a list and a watch of every pulled source', () =>

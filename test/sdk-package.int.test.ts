@@ -270,11 +270,11 @@ describe('@vigil/sdk, packed and installed outside the workspace', () => {
 
       const result = JSON.parse(probe) as { statuses: string[]; clusterNames: string[]; refusal: string[] };
       expect(result.statuses.length).toBeGreaterThan(0);
-      for (const status of result.statuses) expect(['PASS', 'FAIL', 'NOT_EVALUATED', 'ERROR']).toContain(status);
+      for (const status of result.statuses) expect(['PASS', 'FAIL', 'NOT_APPLICABLE', 'ERROR', 'WAIVED']).toContain(status);
       expect(result.clusterNames.length).toBeGreaterThan(0);
       expect(result.refusal.join('\n')).toContain('NO_SUCH_FRAMEWORK');
       // The README's examples print what they say they print.
-      expect(controls).toMatch(/^\S+ (PASS|FAIL|NOT_EVALUATED|ERROR): \S/m);
+      expect(controls).toMatch(/^\S+ (PASS|FAIL|NOT_APPLICABLE|ERROR|WAIVED): \S/m);
       expect(failing).toMatch(/^failing: \S/m);
       expect(alert).toBe('HIGH sdk package test alert (no subject)');
     });

@@ -61,6 +61,8 @@ export type StartParams = {
    * fan-out; see GatewayOptions.subscriptionExecution). @default 'shared'
    */
   subscriptions?: 'shared' | 'unshared' | 'runtime';
+  /** `gateway.queryPlanner`: 'js' (Hive Gateway's) or 'rust' (Hive Router's; gateway/src/query-planner.ts). @default 'js' */
+  queryPlanner?: 'js' | 'rust';
 } & ({ localHostId: string | null; redis?: RedisParams; fleet?: undefined } | { fleet: FleetParams; localHostId?: undefined; redis?: undefined });
 
 /** `gateway.auth` of a benchmark stack; sent over IPC like the signing secret. */

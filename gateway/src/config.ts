@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { httpPort, httpUrl } from '@vigil/lib/base-config';
 import type { EnvOverride } from '@vigil/lib/config';
 import { authConfig } from './auth/auth-config.js';
+import { queryPlannerSetting } from './query-planner.js';
 import { SUBGRAPH_NAMES, defaultSubgraphUrl, type SubgraphName } from '@vigil/schema/subgraphs';
 
 const subgraphUrl = httpUrl;
@@ -90,6 +91,8 @@ export const gatewayConfig = z
     cors: corsConfig.prefault({}),
     trustedDocuments: trustedDocumentsConfig.prefault({}),
     subscriptions: subscriptionsConfig.prefault({}),
+    /** Federation query planner (query-planner.ts): 'js' (Hive Gateway's own) or 'rust' (Hive Router's, experimental). @default js */
+    queryPlanner: queryPlannerSetting,
   })
   .strict();
 export type GatewayConfig = z.infer<typeof gatewayConfig>;
@@ -98,5 +101,6 @@ export type ProtectionConfig = Pick<GatewayConfig, 'limits' | 'cors' | 'trustedD
 
 export const gatewayOverrides: EnvOverride[] = [
   { env: 'VIGIL_GATEWAY_PORT', path: ['gateway', 'port'] },
+  { env: 'VIGIL_QUERY_PLANNER', path: ['gateway', 'queryPlanner'] },
   ...SUBGRAPH_NAMES.map((name) => ({ env: `VIGIL_${name.toUpperCase()}_URL`, path: ['gateway', 'subgraphs', name] })),
 ];

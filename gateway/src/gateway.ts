@@ -1,7 +1,9 @@
-import { timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { listen } from '@vigil/lib/listen';
+import { answerMetrics } from '@vigil/lib/metrics';
+import { REQUEST_ID_HEADER, requestIdFrom, withRequestId } from '@vigil/lib/request-id';
+import type { Registry } from 'prom-client';
 import { createGatewayRuntime, getGraphQLWSOptions } from '@graphql-hive/gateway-runtime';
 import transportHttp from '@graphql-mesh/transport-http';
 import transportWs from '@graphql-mesh/transport-ws';
@@ -18,12 +20,14 @@ import { genericAuthOptions } from './auth/authorization.js';
 import { TOKEN_EXPIRED_MESSAGE, msUntilExpiry, useIdentityExpiry } from './auth/use-identity-expiry.js';
 import { IDENTITY_CONTEXT_KEY, useAccessLog } from './plugins/use-access-log.js';
 import { createGatewayMetrics } from './plugins/use-metrics.js';
+import { REQUEST_ID_CONTEXT_KEY, useRequestId } from './plugins/use-request-id.js';
 import { WS_IDENTITY_CONTEXT_KEY, useSubgraphSigning, wsSignatureContextKey } from './plugins/use-subgraph-signing.js';
 import { checkSubgraphs } from './readiness.js';
 import { subscriptionsConfig, type ProtectionConfig, type SubscriptionsConfig } from './config.js';
 import { protection } from './plugins/protection.js';
 import { connectionLimit } from './subscriptions/connection-limit.js';
 import { useSharedSubscriptions } from './subscriptions/use-shared-subscriptions.js';
+import { unifiedGraphHandlerFor, useEmptyOperationAnswer, type QueryPlanner } from './query-planner.js';
 
 export interface GatewayOptions {
   port: number;
@@ -38,6 +42,11 @@ export interface GatewayOptions {
   authenticator: Authenticator;
   /** Bearer token /metrics asks for; unset: /metrics is open. */
   metricsToken?: string | undefined;
+  /**
+   * More registries /metrics exposes beside the gateway's own: in the one-process stack, the
+   * subgraphs' shared registry, so one scrape of the gateway sees all of Vigil.
+   */
+  metricsRegistries?: Registry[];
   /** The clock token expiry is measured against. @default systemClock */
   clock?: Clock;
   /** Operation limits, CORS, trusted documents (plugins/protection.ts). @default gateway config defaults */
@@ -51,6 +60,8 @@ export interface GatewayOptions {
    * shows). @default 'fan-out'
    */
   subscriptionExecution?: 'fan-out' | 'runtime';
+  /** Federation query planner (query-planner.ts; `gateway.queryPlanner`). @default 'js' */
+  queryPlanner?: QueryPlanner;
 }
 
 /** Where every subgraph serves graphql-ws, relative to its URL. */
@@ -84,6 +95,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   const gateway = createGatewayRuntime({
     ...shield.runtime,
+    ...(await unifiedGraphHandlerFor(options.queryPlanner ?? 'js')),
     supergraph,
     logging: options.development ? 'info' : 'warn',
     maskedErrors: !options.development,
@@ -93,6 +105,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     // that production (no GraphiQL) and an idle stack never need.
     renderGraphiQL: async (graphiqlOptions) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(graphiqlOptions),
     landingPage: false,
+    // Hive's own request id takes any x-request-id as given; Vigil's (lib/src/request-id.ts,
+    // plugins/use-request-id.ts) checks it, falls back to traceparent, and labels every log line.
+    requestId: false,
     healthCheckEndpoint: '/healthz',
     transports: { http: transportHttp, ws: transportWs },
     transportEntries: Object.fromEntries(
@@ -127,14 +142,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       ...shield.plugins,
       useSubgraphSigning({ secret: options.signingSecret, subgraphUrls: options.subgraphUrls, wsLocation: SUBGRAPH_WS_LOCATION }),
       useIdentityExpiry({ clock }),
+      useRequestId(),
       useAccessLog({ logger: logger.child({ channel: 'access' }) }),
+      ...(options.queryPlanner === 'rust' ? [useEmptyOperationAnswer()] : []),
       metrics.plugin(subgraphByUrl),
       // Last: it takes over executing subscriptions once every plugin above has seen the subscriber.
-      ...(options.subscriptionExecution === 'runtime' ? [] : [useSharedSubscriptions({ ...subscriptions, observer: metrics.subscriptionObserver })]),
+      ...(options.subscriptionExecution === 'runtime' ? [] : [useSharedSubscriptions({ ...subscriptions, observer: metrics.subscriptionObserver, execution: options.queryPlanner === 'rust' ? 'runtime' : 'schema' })]),
     ],
   });
 
-  const handleHttp = async (req: IncomingMessage, res: ServerResponse) => {
+  const handleHttp = async (req: IncomingMessage, res: ServerResponse, requestId: string) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/readyz') {
       const state = await checkSubgraphs(options.subgraphUrls);
@@ -143,13 +160,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       return;
     }
     if (req.method === 'GET' && path === '/metrics') {
-      if (options.metricsToken && !bearerMatches(req.headers.authorization, options.metricsToken)) {
-        res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer realm="vigil-metrics"' });
-        res.end('metrics need "Authorization: Bearer <gateway.auth.metricsToken>"\n');
-        return;
-      }
-      res.writeHead(200, { 'content-type': metrics.registry.contentType });
-      res.end(await metrics.registry.metrics());
+      const answer = await answerMetrics([metrics.registry, ...(options.metricsRegistries ?? [])], req.headers, options.metricsToken);
+      res.writeHead(answer.status, { 'content-type': answer.contentType, ...(answer.status === 401 ? { 'www-authenticate': answer.challenge } : {}) });
+      res.end(answer.body);
       return;
     }
     // A CORS preflight never carries credentials (browsers strip them), so it is answered by the CORS
@@ -164,13 +177,17 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         res.end(JSON.stringify({ errors: [{ message: `Unauthenticated: ${result.reason}`, extensions: { code: 'UNAUTHENTICATED' } }] }));
         return;
       }
-      await gateway(req, res, { [IDENTITY_CONTEXT_KEY]: result.identity });
+      await gateway(req, res, { [IDENTITY_CONTEXT_KEY]: result.identity, [REQUEST_ID_CONTEXT_KEY]: requestId });
       return;
     }
-    await gateway(req, res);
+    await gateway(req, res, { [REQUEST_ID_CONTEXT_KEY]: requestId });
   };
   const httpServer = createServer((req, res) => {
-    handleHttp(req, res).catch((error: unknown) => {
+    // The caller's x-request-id (or traceparent trace id, or a new one): echoed, on every log line of
+    // this request here, and sent on to the subgraphs (plugins/use-request-id.ts).
+    const requestId = requestIdFrom(req.headers);
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+    withRequestId(requestId, () => handleHttp(req, res, requestId)).catch((error: unknown) => {
       logger.error({ err: error }, 'gateway request failed');
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ errors: [{ message: 'Unexpected error.' }] }));
@@ -269,8 +286,3 @@ function isGraphiqlPage(req: IncomingMessage): boolean {
   return req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
 }
 
-function bearerMatches(authorization: string | undefined, token: string): boolean {
-  const given = Buffer.from(/^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1] ?? '');
-  const expected = Buffer.from(token);
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}

@@ -16,5 +16,6 @@ await runService('gateway', () => loadVigilConfig(process.env, [{ env: 'VIGIL_PO
     metricsToken: config.gateway.auth.metricsToken,
     protection: config.gateway,
     subscriptions: config.gateway.subscriptions,
+    queryPlanner: config.gateway.queryPlanner,
   }),
 );

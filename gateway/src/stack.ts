@@ -2,11 +2,16 @@ import { randomBytes } from 'node:crypto';
 import type { Role } from '@vigil/lib/identity';
 import { createAuthenticator } from './auth/authenticator.js';
 import { AlertPublisher } from '@vigil/lib/alerts/publisher';
-import { createAlertLog } from '@vigil/lib/alerts/create-alert-log';
+import { createAlertLog, createAlertStateStore } from '@vigil/lib/alerts/create-alert-log';
+import { AlertLifecycle } from '@vigil/lib/alerts/alert-lifecycle';
+import { registerRoutingMetrics } from '@vigil/lib/alerts/routing-metrics';
 import type { BaseContext } from '@apollo/server';
 import { systemClock, type Clock } from '@vigil/lib/clock';
 import type { AlertLog } from '@vigil/lib/alerts/alert-log';
 import type { Logger } from '@vigil/lib/logger';
+import { createServiceRegistry } from '@vigil/lib/metrics';
+import { createHostDirectory } from '@vigil/lib/host-directory';
+import type { Registry } from 'prom-client';
 import type { SharedServices } from '@vigil/lib/shared-services';
 import { serveSubgraph, type RunningSubgraph, type SubgraphDefinition } from '@vigil/lib/subgraph-server';
 import type { SubgraphName } from '@vigil/schema/subgraphs';
@@ -39,6 +44,8 @@ export interface RunningStack {
   subgraphs: Record<SubgraphName, RunningSubgraph>;
   alertLog: AlertLog;
   publisher: AlertPublisher;
+  /** The subgraphs' registry (SharedServices.metrics), also on the gateway's /metrics. */
+  metrics: Registry;
   hosts: HostsRuntime;
   cluster: ClusterRuntime;
   stop(): Promise<void>;
@@ -53,8 +60,16 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const development = config.env === 'development';
   const clock = options.clock ?? systemClock;
   const alertLog = createAlertLog({ redisUrl: config.redis.url, namespace: config.redis.namespace, maxLength: config.alerts.maxLength, logger, clock });
-  const publisher = new AlertPublisher(alertLog, logger.child({ component: 'alerts' }));
-  const shared = (name: string): SharedServices => ({ logger: logger.child({ subgraph: name }), publisher, redisUrl: config.redis.url, namespace: config.redis.namespace, clock });
+  // One registry for the five subgraphs of this stack (several stacks may share a test process). No
+  // process metrics on it: the gateway's registry has them (vigil_gateway_process_*), and the
+  // gateway's /metrics exposes both, so one scrape sees all of Vigil without a name twice.
+  const metrics = createServiceRegistry();
+  const alertState = createAlertStateStore({ redisUrl: config.redis.url, namespace: config.redis.namespace, logger, clock });
+  const lifecycle = new AlertLifecycle(alertLog, alertState, { clock, foldWindowMs: config.alerts.foldWindowSeconds * 1000, logger: logger.child({ component: 'alerts' }), metrics: registerRoutingMetrics(metrics) });
+  const publisher = new AlertPublisher(alertLog, logger.child({ component: 'alerts' }), metrics, lifecycle);
+  // One directory for hosts (which publishes) and cluster (which matches Nodes against it).
+  const hostDirectory = createHostDirectory({ redisUrl: config.redis.url, namespace: config.redis.namespace, logger });
+  const shared = (name: string): SharedServices => ({ logger: logger.child({ subgraph: name }), publisher, redisUrl: config.redis.url, namespace: config.redis.namespace, clock, metrics, hostDirectory });
 
   let gatewayUrl = '';
   // Compliance reads its evidence through the gateway like any client: in one process it gets a
@@ -77,14 +92,18 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         signingSecret: options.signingSecret,
         development,
         logger: logger.child({ subgraph: name }),
+        metrics,
+        metricsToken: config.gateway.auth.metricsToken,
       });
+  const alerts = createAlertsRuntime(config.alerts, alertLog, lifecycle, { clock, logger: logger.child({ subgraph: 'alerts' }), redisUrl: config.redis.url, namespace: config.redis.namespace, metrics: registerRoutingMetrics(metrics) });
   const servers = [
     serve('hosts', hosts.definition, config.hosts.port),
     serve('cluster', cluster.definition, config.cluster.port),
-    serve('audit', createAuditRuntime(config.audit, shared('audit'), config.cluster.name).definition, config.audit.port),
+    // The webhook's rule memory: without Redis, the audit live tail must claim the same keys (one alert per request and rule).
+    serve('audit', createAuditRuntime(config.audit, shared('audit'), config.cluster.name, { webhook: cluster.auditRuleMemory }).definition, config.audit.port),
     // Compliance reads evidence through the gateway, whose port is known only once it listens.
     serve('compliance', createComplianceRuntime(config.compliance, shared('compliance'), () => gatewayUrl, complianceKey).definition, config.compliance.port),
-    serve('alerts', createAlertsRuntime(config.alerts, alertLog).definition, config.alerts.port),
+    serve('alerts', alerts.definition, config.alerts.port),
   ];
 
   const started: RunningSubgraph[] = [];
@@ -101,30 +120,40 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       logger: logger.child({ component: 'gateway' }),
       authenticator,
       metricsToken: config.gateway.auth.metricsToken,
+      metricsRegistries: [metrics],
       protection: config.gateway,
       subscriptions: config.gateway.subscriptions,
+      queryPlanner: config.gateway.queryPlanner,
       ...(options.subscriptionExecution ? { subscriptionExecution: options.subscriptionExecution } : {}),
       clock,
     });
     gatewayUrl = gateway.url;
     await hosts.start();
     await cluster.start();
+    await alerts.start();
     return {
       gateway,
       subgraphs,
       alertLog,
       publisher,
+      metrics,
       hosts,
       cluster,
       stop: async () => {
         await gateway.stop();
         await Promise.all(started.map((s) => s.stop()));
+        await alerts.stop();
         await alertLog.close();
+        await alertState.close();
+        await hostDirectory.close();
       },
     };
   } catch (error) {
     await Promise.allSettled(started.map((s) => s.stop()));
+    await alerts.stop();
     await alertLog.close();
+    await alertState.close();
+    await hostDirectory.close();
     throw error;
   }
 }

@@ -246,7 +246,7 @@ describe('authorisation matrix through the gateway (production mode)', () => {
       } else if (expected === 'UNKNOWN_HOST') {
         expect((body.data?.['refreshHost'] as { status: string }).status).toBe('UNKNOWN_HOST');
       } else {
-        expect(['QUEUED', 'ALREADY_QUEUED', 'RUNNING']).toContain((body.data?.['refreshHost'] as { status: string }).status);
+        expect(['QUEUED', 'ALREADY_QUEUED', 'RECENTLY_PROBED', 'RUNNING']).toContain((body.data?.['refreshHost'] as { status: string }).status);
       }
     });
   });

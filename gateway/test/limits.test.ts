@@ -43,10 +43,12 @@ const LARGEST_PAGE = 500;
  * and up to about 235 each it stays under the default maxCost (its callers ask for 10 to 20).
  */
 const OVERVIEW_PAGE = 100;
+/** Compliance reads security events with their details 200 at a time (subgraphs/compliance/src/evidence-source.ts). */
+const EVENTS_PAGE = 200;
 
 /** Every Int variable of the document's operation set to the largest page its callers use. */
 function largestPages(text: string): Record<string, number> {
-  const page = text.startsWith('query SecurityOverview(') ? OVERVIEW_PAGE : LARGEST_PAGE;
+  const page = text.startsWith('query SecurityOverview(') ? OVERVIEW_PAGE : text.startsWith('query ComplianceSecurityEvents(') ? EVENTS_PAGE : LARGEST_PAGE;
   const variables: Record<string, number> = {};
   for (const definition of graphql.parse(text).definitions) {
     if (definition.kind !== graphql.Kind.OPERATION_DEFINITION) continue;

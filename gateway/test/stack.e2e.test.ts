@@ -131,6 +131,10 @@ describe.each(['memory', 'redis'] as const)('Vigil end to end through the gatewa
     const posted = await fetch(falcoUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: falcoEvent() });
     expect(posted.status).toBe(202);
 
+    // Compliance evaluates on a schedule, never per query: run it now that both hosts are probed.
+    const evaluated = await fetch(stack.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'mutation { evaluateCompliance { __typename } }' }) });
+    expect(((await evaluated.json()) as { errors?: unknown }).errors).toBeUndefined();
+
     const data = await client.query(SecurityOverviewDocument, { hosts: 10, events: 10 });
 
     // hosts: both probed for real (local + SSH), with their OS and packages.
@@ -142,8 +146,12 @@ describe.each(['memory', 'redis'] as const)('Vigil end to end through the gatewa
       expect(host?.os?.prettyName).toMatch(/\S/);
       expect(host?.packageManager).toBe('DPKG');
       expect(host?.packages.totalCount).toBe(localPackageCount());
-      // compliance extends Host: both were probed just now, so CM-8 / A.8.1 pass for them.
-      expect(host?.failedControls).toEqual([]);
+      // compliance extends Host: both were probed just now, so the inventory controls (CM-8, and
+      // ISO 27001:2022 A.5.9 mapped onto it) pass for them. Others may fail on this machine (CM-7:
+      // its listening ports are not on an allow-list), which is the catalogue working.
+      const failed = (host?.failedControls ?? []).map((c) => `${c.framework} ${c.id}`);
+      expect(failed).not.toContain('NIST_800_53 CM-8');
+      expect(failed).not.toContain('ISO_27001 A.5.9');
     }
     expect(hosts.get('ssh-host')?.transport).toBe('SSH');
 
@@ -159,7 +167,8 @@ describe.each(['memory', 'redis'] as const)('Vigil end to end through the gatewa
     // compliance: CM-8 evaluated from evidence fetched through the gateway.
     const cm8 = data.controls.find((c) => c.framework === 'NIST_800_53' && c.id === 'CM-8');
     expect(cm8?.status).toBe('PASS');
-    expect(data.controls.find((c) => c.id === 'RA-5')?.status).toBe('NOT_EVALUATED');
+    // RA-5 is scored from the Trivy report's Critical CVE in bash (a fix exists, open for seconds).
+    expect(data.controls.find((c) => c.framework === 'NIST_800_53' && c.id === 'RA-5')?.status).toMatch(/^(PASS|FAIL)$/);
 
     // alerts: the Critical Falco event raised one, its subject resolved by the cluster subgraph.
     const alert = data.alerts.edges.map((e) => e.node).find((a) => a.title.includes('Terminal shell'));
@@ -252,7 +261,7 @@ describe.each(['memory', 'redis'] as const)('Vigil end to end through the gatewa
     const older = await client.query(HostsWithPackageDocument, { name: 'bash', version: { lt: bash } });
     expect(older.hostsWithPackage).toEqual([]);
     const refresh = await client.query(RefreshHostDocument, { id: 'ssh-host' });
-    expect(refresh.refreshHost.status).toBe('ALREADY_QUEUED');
+    expect(refresh.refreshHost.status).toBe('RECENTLY_PROBED');
     expect(refresh.refreshHost.host?.probeStatus.state).toBe('OK');
   });
 

@@ -1,5 +1,6 @@
 import { pino, type Logger, type LoggerOptions } from 'pino';
 import { build as prettyStream } from 'pino-pretty';
+import { currentRequestId } from './request-id.js';
 
 export type { Logger };
 
@@ -44,6 +45,11 @@ export function createLogger(name: string, settings: LoggerSettings, destination
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     base: { service: name },
     timestamp: pino.stdTimeFunctions.isoTime,
+    // The request being served (lib/src/request-id.ts), on every line logged while serving it.
+    mixin: () => {
+      const requestId = currentRequestId();
+      return requestId === undefined ? {} : { requestId };
+    },
   };
   if (destination) return pino(options, destination);
   // Synchronous, in this thread (not a transport worker): a fatal line before exit is never lost.

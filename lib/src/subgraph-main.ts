@@ -2,10 +2,14 @@ import { systemClock } from './clock.js';
 import type { BaseContext } from '@apollo/server';
 import { z } from 'zod';
 import type { AlertLog } from './alerts/alert-log.js';
-import { createAlertLog } from './alerts/create-alert-log.js';
+import { createAlertLog, createAlertStateStore } from './alerts/create-alert-log.js';
+import { AlertLifecycle } from './alerts/alert-lifecycle.js';
+import { foldWindowMsOf } from './alerts/lifecycle-config.js';
+import { registerRoutingMetrics } from './alerts/routing-metrics.js';
 import { AlertPublisher } from './alerts/publisher.js';
-import { baseConfigShape, baseOverrides, type BaseConfig } from './base-config.js';
-import { loadConfig, type EnvOverride } from './config.js';
+import { baseConfigShape, baseOverrides, configValueAt, type BaseConfig } from './base-config.js';
+import { ConfigError, loadConfig, type EnvOverride } from './config.js';
+import { createServiceRegistry } from './metrics.js';
 import { resolveSigningSecret, runService } from './service-main.js';
 import type { SharedServices } from './shared-services.js';
 import { serveSubgraph, type SubgraphDefinition } from './subgraph-server.js';
@@ -28,6 +32,8 @@ export interface SubgraphBuild<TContext extends BaseContext> {
   definition: SubgraphDefinition<TContext>;
   /** Called once the subgraph serves (e.g. start probing). */
   start?: () => void | Promise<void>;
+  /** Called on shutdown after the server drained, before the alert log closes (e.g. stop delivering). */
+  stop?: () => Promise<void>;
 }
 
 /**
@@ -44,12 +50,20 @@ export async function runSubgraphService<TConfig extends BaseConfig, TSection ex
 ): Promise<void> {
   await runService(
     key,
-    () => loadConfig({ schema, env: process.env, overrides: [...baseOverrides, ...overrides, { env: 'VIGIL_PORT', path: [key, 'port'] }] }),
+    () => {
+      const config = loadConfig({ schema, env: process.env, overrides: [...baseOverrides, ...overrides, { env: 'VIGIL_PORT', path: [key, 'port'] }, METRICS_TOKEN_OVERRIDE] });
+      metricsTokenOf(config);
+      return config;
+    },
     async (config, logger) => {
       const own = sectionOf(config);
       if (!config.redis.url) logger.warn('no Redis configured: alerts raised by this process stay in its memory');
       const alertLog = createAlertLog({ redisUrl: config.redis.url, namespace: config.redis.namespace, maxLength: 100_000, logger });
-      const shared: SharedServices = { logger, publisher: new AlertPublisher(alertLog, logger), redisUrl: config.redis.url, namespace: config.redis.namespace, clock: systemClock };
+      const metrics = createServiceRegistry({ processMetricsPrefix: `vigil_${key}_` });
+      // Every process that raises alerts folds repeats against the same (Redis) lifecycle state.
+      const alertState = createAlertStateStore({ redisUrl: config.redis.url, namespace: config.redis.namespace, logger, clock: systemClock });
+      const lifecycle = new AlertLifecycle(alertLog, alertState, { clock: systemClock, foldWindowMs: foldWindowMsOf(configValueAt(config, 'alerts')), logger, metrics: registerRoutingMetrics(metrics) });
+      const shared: SharedServices = { logger, publisher: new AlertPublisher(alertLog, logger, metrics, lifecycle), redisUrl: config.redis.url, namespace: config.redis.namespace, clock: systemClock, metrics };
       const built = build(own, shared, alertLog);
       const running = await serveSubgraph(built.definition, {
         port: own.port,
@@ -57,14 +71,31 @@ export async function runSubgraphService<TConfig extends BaseConfig, TSection ex
         signingSecret: resolveSigningSecret(config, logger),
         development: config.env === 'development',
         logger,
+        metrics,
+        metricsToken: metricsTokenOf(config),
       });
       await built.start?.();
       return {
         stop: async () => {
           await running.stop();
+          await built.stop?.();
           await alertLog.close();
+          await alertState.close();
         },
       };
     },
   );
+}
+
+/**
+ * A subgraph's /metrics asks for the gateway's token (one setting for every scrape target). The
+ * gateway section is not a subgraph's to check, so this one key is read and checked here.
+ */
+const METRICS_TOKEN_OVERRIDE: EnvOverride = { env: 'VIGIL_METRICS_TOKEN', path: ['gateway', 'auth', 'metricsToken'] };
+
+function metricsTokenOf(config: unknown): string | undefined {
+  const token = configValueAt(config, 'gateway', 'auth', 'metricsToken');
+  if (token === undefined) return undefined;
+  if (typeof token !== 'string' || token.length < 16) throw new ConfigError(['gateway.auth.metricsToken (or env VIGIL_METRICS_TOKEN): must be a string of at least 16 characters']);
+  return token;
 }

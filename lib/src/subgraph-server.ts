@@ -12,6 +12,9 @@ import { isRecord } from './config.js';
 import { maskError } from './errors.js';
 import { IDENTITY_HEADER, decodeIdentity, type Identity } from './identity.js';
 import type { Logger } from './logger.js';
+import { answerMetrics } from './metrics.js';
+import { REQUEST_ID_HEADER, requestIdFrom, withRequestId } from './request-id.js';
+import type { Registry } from 'prom-client';
 import { DEFAULT_TOLERANCE_SECONDS, NonceCache, SIGNATURE_HEADER, WS_METHOD, verifyRequest, type VerifyResult } from './signing.js';
 
 /** What a subgraph's `src/server.ts` builds: everything but the listening socket. */
@@ -46,6 +49,10 @@ export interface ServeOptions {
   signatureToleranceSeconds?: number;
   /** Milliseconds since the epoch, for signature timestamps and the nonce cache. @default Date.now */
   now?: () => number;
+  /** What `GET /metrics` exposes (SharedServices.metrics). Unset: /metrics answers 404. */
+  metrics?: Registry;
+  /** Bearer token /metrics asks for, the gateway's (gateway.auth.metricsToken). Unset: open, like /healthz. */
+  metricsToken?: string | undefined;
 }
 
 /** A header sent once; Node joins repeated unknown headers into one string already, this is for the type. */
@@ -108,14 +115,31 @@ export async function serveSubgraph<TContext extends BaseContext>(
   });
   await apollo.start();
 
+  // The gateway's request id (or the caller's, or a new one), echoed and bound to the log lines.
+  app.use((req, res, next) => {
+    const requestId = requestIdFrom(req.headers);
+    res.locals['requestId'] = requestId;
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+    withRequestId(requestId, next);
+  });
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', subgraph: definition.name });
   });
+  const registry = options.metrics;
+  if (registry) {
+    app.get('/metrics', async (req, res) => {
+      const answer = await answerMetrics([registry], req.headers, options.metricsToken);
+      if (answer.status === 401) res.setHeader('www-authenticate', answer.challenge);
+      res.status(answer.status).type(answer.contentType).send(answer.body);
+    });
+  }
   definition.routes?.(app);
 
   app.use(
     '/graphql',
     express.raw({ type: () => true, limit: options.maxBodyBytes ?? 1_000_000 }),
+    // Again once the body is read: its stream's callbacks ran outside the request's async context.
+    (_req, res, next) => withRequestId(res.locals['requestId'] as string, next),
     (req, res, next) => {
       const raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const identityHeader = single(req.headers[IDENTITY_HEADER]);
@@ -130,14 +154,15 @@ export async function serveSubgraph<TContext extends BaseContext>(
       identities.set(req, result.identity);
       if (raw.length === 0) {
         req.body = undefined;
-        return next();
+      } else {
+        try {
+          req.body = JSON.parse(raw.toString('utf8'));
+        } catch {
+          res.status(400).json({ errors: [{ message: 'Request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }] });
+          return;
+        }
       }
-      try {
-        req.body = JSON.parse(raw.toString('utf8'));
-      } catch {
-        res.status(400).json({ errors: [{ message: 'Request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }] });
-        return;
-      }
+      logger.debug({ subject: result.identity?.subject ?? null }, 'subgraph request');
       next();
     },
     expressMiddleware(apollo, { context: ({ req }) => definition.context({ headers: req.headers, identity: identities.get(req) ?? null }) }),

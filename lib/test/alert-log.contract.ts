@@ -125,5 +125,70 @@ export function alertLogContract(name: string, make: () => Promise<{ log: AlertL
         await dispose();
       }
     });
+
+    it('changes share the log order but never show up as alerts', async () => {
+      const { log, dispose } = await make();
+      const controller = new AbortController();
+      try {
+        const a0 = await log.append(alert(0));
+        const change = await log.appendChange({ kind: 'ACKNOWLEDGED', alertId: a0.id, at: '2031-01-01T00:00:00.000Z', by: 'alice', comment: 'mine' });
+        const a1 = await log.append(alert(1));
+        expect(compareIds(change.id, a0.id)).toBeGreaterThan(0);
+        expect(compareIds(a1.id, change.id)).toBeGreaterThan(0);
+        expect((await log.listNewestFirst({ limit: 2 })).map((a) => a.title)).toEqual(['alert 1', 'alert 0']);
+        expect((await log.listNewestFirst({ limit: 1, before: a1.id })).map((a) => a.title)).toEqual(['alert 0']);
+        expect(await log.get([change.id])).toEqual([null]);
+        expect(await log.lastId()).toBe(a1.id);
+        const events = [];
+        for await (const event of log.tailEvents(null, { signal: controller.signal })) {
+          events.push(event);
+          if (events.length === 3) break;
+        }
+        expect(events.map((e) => e.type)).toEqual(['raised', 'changed', 'raised']);
+        expect(events[1]).toEqual({ id: change.id, type: 'changed', change: { kind: 'ACKNOWLEDGED', alertId: a0.id, at: '2031-01-01T00:00:00.000Z', by: 'alice', comment: 'mine', id: change.id } });
+        expect((await collect(log.tail(null, { signal: controller.signal }), 2)).map((a) => a.title)).toEqual(['alert 0', 'alert 1']);
+      } finally {
+        controller.abort();
+        await dispose();
+      }
+    });
+
+    it('consumer groups: start after the newest entry, keep read entries pending until acked, hand them over after a restart', async () => {
+      const { log, dispose } = await make();
+      try {
+        await log.append(alert(0));
+        await log.groups.ensure('out');
+        await log.groups.ensure('out');
+        const a1 = await log.append(alert(1));
+        const c1 = await log.appendChange({ kind: 'RESOLVED', alertId: a1.id, at: '2031-01-01T00:00:00.000Z', by: 'bob' });
+        const read = await log.groups.readNew('out', 'run-1', { count: 10, blockMs: 0 });
+        expect(read.map((e) => e.id)).toEqual([a1.id, c1.id]);
+        expect(await log.groups.readNew('out', 'run-1', { count: 10, blockMs: 0 })).toEqual([]);
+        expect(await log.groups.pendingCount('out')).toBe(2);
+        await log.groups.ack('out', [a1.id]);
+        expect(await log.groups.pendingCount('out')).toBe(1);
+        // A second run of the consumer takes over what the first read and never acknowledged.
+        const claimed = await log.groups.claimPending('out', 'run-2', { minIdleMs: 0, count: 10 });
+        expect(claimed.map((e) => e.id)).toEqual([c1.id]);
+        await log.groups.ack('out', [c1.id]);
+        expect(await log.groups.claimPending('out', 'run-2', { minIdleMs: 0, count: 10 })).toEqual([]);
+        // A blocked read returns as soon as an entry arrives.
+        const waiting = log.groups.readNew('out', 'run-2', { count: 10, blockMs: 5000 });
+        await new Promise((r) => setTimeout(r, 50));
+        const a2 = await log.append(alert(2));
+        expect((await waiting).map((e) => e.id)).toEqual([a2.id]);
+        // Another group is independent.
+        await log.groups.ensure('other');
+        expect(await log.groups.readNew('other', 'x', { count: 10, blockMs: 0 })).toEqual([]);
+      } finally {
+        await dispose();
+      }
+    });
   });
+}
+
+function compareIds(a: string, b: string): number {
+  const [am = 0, as = 0] = a.split('-').map(Number);
+  const [bm = 0, bs = 0] = b.split('-').map(Number);
+  return am !== bm ? am - bm : as - bs;
 }

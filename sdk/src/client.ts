@@ -11,6 +11,13 @@ export interface VigilClientOptions {
   headers?: Record<string, string>;
   /** @default 30000 */
   timeoutMs?: number;
+  /**
+   * How often graphql-ws reconnects a dropped WebSocket by itself. A reconnect re-sends each
+   * subscription as it was first sent (the same `after`), so a client that resumes from the last
+   * alert it received (the `vigil` CLI) sets 0 and resubscribes itself.
+   * @default 5
+   */
+  retryAttempts?: number;
 }
 
 /** A GraphQL response with errors. `data` holds whatever part of the result did resolve. */
@@ -41,7 +48,7 @@ export function createVigilClient(options: VigilClientOptions): VigilClient {
       url: options.wsUrl ?? options.url.replace(/^http/, 'ws'),
       connectionParams: options.headers ?? {},
       lazy: true,
-      retryAttempts: 5,
+      retryAttempts: options.retryAttempts ?? 5,
     }));
 
   return {

@@ -146,6 +146,7 @@ function statusObject(code: number, reason: string, message: string, details?: J
 const NOT_FOUND_PATH = () => statusObject(404, 'NotFound', 'the server could not find the requested resource', {});
 
 const CONFIGMAPS: ResourceType = { group: '', versions: ['v1'], plural: 'configmaps', kind: 'ConfigMap', listKind: 'ConfigMapList', namespaced: true, builtin: true };
+const NODES: ResourceType = { group: '', versions: ['v1'], plural: 'nodes', kind: 'Node', listKind: 'NodeList', namespaced: false, builtin: true };
 const CRDS: ResourceType = {
   group: 'apiextensions.k8s.io',
   versions: ['v1'],
@@ -173,6 +174,7 @@ export async function startKubeApiDouble(options: KubeApiDoubleOptions = {}): Pr
   const requests: RequestRecord[] = [];
   const types = new Map<string, ResourceType>([
     [typeKeyOf(CONFIGMAPS), CONFIGMAPS],
+    [typeKeyOf(NODES), NODES],
     [typeKeyOf(CRDS), CRDS],
   ]);
   const stores = new Map<string, Map<string, JsonObject>>();

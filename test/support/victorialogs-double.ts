@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { applyPipes, formatRfc3339Nano, LogsQLError, matches, parseLogsQL, parseTimeAt, type LogRow, type Query } from './victorialogs-logsql.js';
+import { applyPipes, fieldKept, formatRfc3339Nano, LogsQLError, matches, parseLogsQL, parseTimeAt, type LogRow, type Query } from './victorialogs-logsql.js';
 
 /**
  * Not for new tests. Integration tests run the real VictoriaLogs (./victorialogs.ts, the pinned release
@@ -176,7 +176,10 @@ export async function startVictoriaLogsDouble(): Promise<VictoriaLogsDouble> {
     }
     const rows = applyPipes(matching, parsed.pipes, limit, offset);
     response.writeHead(200, { 'Content-Type': 'application/stream+json' });
-    for (const row of rows) response.write(`${JSON.stringify(row)}\n`);
+    for (const row of rows) {
+      const printed = Object.fromEntries(Object.entries(row.toJSON()).filter(([field]) => fieldKept(parsed.pipes, field)));
+      response.write(`${JSON.stringify(printed)}\n`);
+    }
     response.end();
   }
 

@@ -285,7 +285,9 @@ export type SortField = { field: string; desc: boolean };
 export type Pipe =
   | { kind: 'sort'; by: SortField[]; desc: boolean; offset: number; limit: number }
   | { kind: 'limit'; limit: number }
-  | { kind: 'offset'; offset: number };
+  | { kind: 'offset'; offset: number }
+  /** pipe_fields.go: keeps only these fields (a name ending in `*` keeps every field with that prefix). */
+  | { kind: 'fields'; fields: string[] };
 
 export type Query = { filter: Filter; pipes: Pipe[] };
 
@@ -720,11 +722,40 @@ class Parser {
       case 'skip':
         lex.next();
         return { kind: 'offset', offset: this.#count(name) };
+      case 'fields':
+      case 'keep':
+        return this.#fieldsPipe();
       case '':
         throw new LogsQLError('missing pipe');
       default:
         if (PIPE_NAMES.has(name)) throw unsupported(`the "${name}" pipe`);
         throw new LogsQLError(`unexpected pipe "${lex.token}"`);
+    }
+  }
+
+  /** parser_utils.go parseFieldFilter: a compound token, then `*` right after it (no space) makes it a prefix. */
+  #fieldsPipe(): Pipe {
+    const lex = this.#lex;
+    lex.next();
+    const fields: string[] = [];
+    for (;;) {
+      if (lex.isKeyword(',', '(', ')', '|', '')) throw new LogsQLError(`unexpected token "${lex.token}" in fields`);
+      let field = '';
+      if (!lex.isKeyword('*')) {
+        this.#invalidQuotedString();
+        const { token, raw } = lex;
+        lex.next();
+        // Unlike a filter's compound token, a field filter's ends at `*`.
+        const suffix = this.#compoundSuffix(true);
+        field = suffix === '' ? token : raw + suffix;
+      }
+      if (lex.isKeyword('*') && (field === '' || !lex.skippedSpace)) {
+        field += '*';
+        lex.next();
+      }
+      fields.push(field === '' ? '_msg' : field);
+      if (!lex.isKeyword(',')) return { kind: 'fields', fields };
+      lex.next();
     }
   }
 
@@ -1010,9 +1041,19 @@ export function applyPipes<T extends LogRow>(rows: T[], pipes: readonly Pipe[], 
       case 'offset':
         result = result.slice(pipe.offset);
         break;
+      case 'fields':
+        // Selects no rows: the fields a row is printed with (fieldsKept), applied by whoever prints it.
+        break;
     }
   }
   return result;
+}
+
+/** Whether a row printed after `pipes` keeps `field` (every `fields` pipe must keep it). */
+export function fieldKept(pipes: readonly Pipe[], field: string): boolean {
+  return pipes.every(
+    (pipe) => pipe.kind !== 'fields' || pipe.fields.some((kept) => (kept.endsWith('*') ? field.startsWith(kept.slice(0, -1)) : field === kept)),
+  );
 }
 
 function compareRows(a: LogRow, b: LogRow, pipe: { by: readonly SortField[]; desc: boolean }): number {

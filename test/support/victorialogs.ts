@@ -19,6 +19,10 @@ export interface VictoriaLogsServer {
   logs(): string;
   /** Stops the server and removes its data directory. */
   stop(): Promise<void>;
+  /** Stops the server and keeps its data: it is down (connections refused) until `start()`. */
+  kill(): Promise<void>;
+  /** Starts a killed server again on the same port with the same data. */
+  start(): Promise<void>;
 }
 
 export const INSTALL_SCRIPT = 'test/support/install-victorialogs.sh';
@@ -48,38 +52,46 @@ async function startOnce(port: number): Promise<VictoriaLogsServer> {
     throw new Error(`${BINARY} is missing: run ${INSTALL_SCRIPT} (builds the pinned VictoriaLogs with Go)`);
   }
   const dataDir = await mkdtemp(join(tmpdir(), 'vigil-victorialogs-'));
-  const child = spawn(
-    BINARY,
-    [
-      `-httpListenAddr=127.0.0.1:${String(port)}`,
-      `-storageDataPath=${dataDir}`,
-      '-retentionPeriod=100y',
-      '-futureRetention=100y',
-      '-loggerLevel=WARN',
-      // Several test files may each run one on a small shared machine: caches stay small.
-      '-memory.allowedBytes=256MiB',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  const launch = () => {
+    const child = spawn(
+      BINARY,
+      [
+        `-httpListenAddr=127.0.0.1:${String(port)}`,
+        `-storageDataPath=${dataDir}`,
+        '-retentionPeriod=100y',
+        '-futureRetention=100y',
+        '-loggerLevel=WARN',
+        // Several test files may each run one on a small shared machine: caches stay small.
+        '-memory.allowedBytes=256MiB',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    child.stderr?.on('data', (chunk: Buffer) => {
+      log = (log + chunk.toString()).slice(-MAX_LOG_CHARS);
+    });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    return { child, exited };
+  };
   let log = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    log = (log + chunk.toString()).slice(-MAX_LOG_CHARS);
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let running = launch();
   const url = `http://127.0.0.1:${String(port)}`;
 
-  const stop = async (): Promise<void> => {
+  const kill = async (): Promise<void> => {
+    const { child, exited } = running;
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
       await exited;
       clearTimeout(timer);
     }
+  };
+  const stop = async (): Promise<void> => {
+    await kill();
     await rm(dataDir, { recursive: true, force: true });
   };
 
   try {
-    await waitForHealth(url, dataDir, exited, () => log);
+    await waitForHealth(url, dataDir, running.exited, () => log);
   } catch (error) {
     await stop();
     throw error;
@@ -90,6 +102,11 @@ async function startOnce(port: number): Promise<VictoriaLogsServer> {
     url,
     logs: () => log,
     stop,
+    kill,
+    async start() {
+      running = launch();
+      await waitForHealth(url, dataDir, running.exited, () => log);
+    },
     async flush() {
       const response = await fetch(`${url}/internal/force_flush`);
       await response.arrayBuffer();

@@ -17,7 +17,18 @@ export interface SharedSubscriptionsOptions extends DeliveryLimits {
    */
   share: boolean;
   observer?: GroupObserver;
+  /**
+   * Who executes a group's events. 'schema' (Hive Gateway's JS planner, whose schema resolvers
+   * delegate to the subgraphs): the group opens the root field's stream and executes each event
+   * itself, in a context of its own (below). 'runtime' (a runtime that executes whole operations
+   * with an executor of its own and a schema without resolvers: Hive Router's query planner,
+   * query-planner.ts): the group runs the runtime's subscribe once, as the group's scope, and
+   * delivers each result it yields. @default 'schema'
+   */
+  execution?: 'schema' | 'runtime';
 }
+
+type SubscribeFn = (args: ExecutionArgs) => ExecutionResult | AsyncIterableIterator<ExecutionResult> | Promise<ExecutionResult | AsyncIterableIterator<ExecutionResult>>;
 
 /**
  * Subscriptions executed once for many subscribers.
@@ -44,7 +55,7 @@ export function useSharedSubscriptions(options: SharedSubscriptionsOptions): Gat
   const groupsBySchema = new WeakMap<GraphQLSchema, Map<string, SubscriptionGroup>>();
   let unshared = 0;
 
-  const subscribe = (args: ExecutionArgs, identity: Identity, transport: SubscriberTransport): Promise<ExecutionResult | AsyncIterableIterator<ExecutionResult>> => {
+  const subscribe = (args: ExecutionArgs, identity: Identity, transport: SubscriberTransport, runtimeSubscribe: SubscribeFn): Promise<ExecutionResult | AsyncIterableIterator<ExecutionResult>> => {
     let groups = groupsBySchema.get(args.schema);
     if (!groups) {
       groups = new Map();
@@ -57,8 +68,10 @@ export function useSharedSubscriptions(options: SharedSubscriptionsOptions): Gat
       const context = groupContext(args.contextValue as Record<PropertyKey, unknown>, identity);
       const groupArgs: ExecutionArgs = { ...args, contextValue: context };
       const created = new SubscriptionGroup(
-        () => openSource(groupArgs),
-        (payload) => graphql.execute({ ...groupArgs, rootValue: payload, contextValue: Object.create(context) as object }),
+        options.execution === 'runtime' ? () => openExecuted(runtimeSubscribe, groupArgs) : () => openSource(groupArgs),
+        options.execution === 'runtime'
+          ? (result) => result as ExecutionResult
+          : (payload) => graphql.execute({ ...groupArgs, rootValue: payload, contextValue: Object.create(context) as object }),
         {
           limits,
           resumable: resumesFromCursor(args.document, args.operationName, args.variableValues),
@@ -75,7 +88,7 @@ export function useSharedSubscriptions(options: SharedSubscriptionsOptions): Gat
   };
 
   return {
-    onSubscribe({ args, setSubscribeFn }) {
+    onSubscribe({ args, subscribeFn, setSubscribeFn }) {
       const context = args.contextValue as Record<PropertyKey, unknown>;
       const identity = context[IDENTITY_CONTEXT_KEY] as Identity | undefined;
       // Every caller the gateway lets through has an identity (development's local admin included).
@@ -83,7 +96,7 @@ export function useSharedSubscriptions(options: SharedSubscriptionsOptions): Gat
       const transport = transportOf(context);
       let joined: AsyncIterableIterator<ExecutionResult> | null = null;
       setSubscribeFn(async (subscribeArgs) => {
-        const result = await subscribe(subscribeArgs, identity, transport);
+        const result = await subscribe(subscribeArgs, identity, transport, subscribeFn);
         if (Symbol.asyncIterator in result) joined = result;
         return result;
       });
@@ -103,6 +116,13 @@ async function openSource(args: ExecutionArgs): Promise<GroupSource | ExecutionR
   const stream = await graphql.createSourceEventStream(args);
   if (!(Symbol.asyncIterator in stream)) return withRequestErrorCodes(stream);
   return (stream as AsyncIterable<unknown>)[Symbol.asyncIterator]() as GroupSource;
+}
+
+/** The runtime's own subscribe, run once for the group: a stream of executed results, or the errors it was refused with. */
+async function openExecuted(runtimeSubscribe: SubscribeFn, args: ExecutionArgs): Promise<GroupSource | ExecutionResult> {
+  const result = await runtimeSubscribe(args);
+  if (!(Symbol.asyncIterator in result)) return withRequestErrorCodes(result);
+  return result[Symbol.asyncIterator]() as GroupSource;
 }
 
 /**

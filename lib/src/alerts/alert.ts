@@ -16,7 +16,19 @@ export type AlertSubject =
       /** The cluster of a node-level finding (Falco, kube-bench): tenants also select by cluster. */
       cluster?: string;
     }
-  | { type: 'KubeObject'; cluster: string; namespace: string; kind: string; name: string; displayName: string };
+  | {
+      type: 'KubeObject';
+      cluster: string;
+      namespace: string;
+      kind: string;
+      name: string;
+      displayName: string;
+      /**
+       * Node-level findings about an object (a Falco event in a pod on a node, a kube-bench result of
+       * a Node): the inventory host that node was matched to by evidence, so a host's alerts include them.
+       */
+      hostId?: string;
+    };
 
 /**
  * The label naming the Kubernetes identity (`user.username`) an alert is attributed to, on alerts of
@@ -61,3 +73,30 @@ export function compareAlertIds(a: string, b: string): number {
 export function isAlertId(value: string): boolean {
   return /^\d{1,15}-\d{1,15}$/.test(value);
 }
+
+/**
+ * What can happen to an alert after it was raised. REPEATED: the same rule fired on the same
+ * subject again within the fold window and was folded into this alert instead of paging again.
+ */
+export const ALERT_CHANGE_KINDS = ['ACKNOWLEDGED', 'RESOLVED', 'REPEATED'] as const;
+export type AlertChangeKind = (typeof ALERT_CHANGE_KINDS)[number];
+
+export interface AlertChange {
+  kind: AlertChangeKind;
+  /** The alert changed. */
+  alertId: string;
+  at: string;
+  /** The verified identity (subject) that acted; null for REPEATED, which no one does. */
+  by: string | null;
+  comment?: string;
+  /** REPEATED: how many times the alert has now been raised. */
+  count?: number;
+}
+
+/** A change as it sits in the alert log: `id` is its own log position (a resume cursor for alertChanged). */
+export interface AlertChangeEvent extends AlertChange {
+  id: string;
+}
+
+/** One entry of the alert log: a raised alert or a change to one, in the order they happened. */
+export type AlertLogEvent = { id: string; type: 'raised'; alert: Alert } | { id: string; type: 'changed'; change: AlertChangeEvent };

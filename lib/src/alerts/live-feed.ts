@@ -1,4 +1,4 @@
-import { compareAlertIds, type Alert } from './alert.js';
+import { compareAlertIds } from './alert.js';
 import { DEFAULT_MAX_BUFFERED, SlowConsumerError } from './alert-log.js';
 
 /**
@@ -6,24 +6,24 @@ import { DEFAULT_MAX_BUFFERED, SlowConsumerError } from './alert-log.js';
  * live feed without gaps or repeats: the reader registers for live alerts first, then replays from
  * its cursor, then drains what arrived meanwhile, skipping ids it has already yielded.
  */
-export class LiveFeed {
-  private readonly readers = new Set<Reader>();
+export class LiveFeed<T extends { id: string }> {
+  private readonly readers = new Set<Reader<T>>();
 
   get readerCount(): number {
     return this.readers.size;
   }
 
-  publish(alert: Alert): void {
+  publish(alert: T): void {
     for (const reader of this.readers) reader.push(alert);
   }
 
   async *tail(
     after: string | null,
-    replay: (after: string | null) => AsyncIterable<Alert>,
+    replay: (after: string | null) => AsyncIterable<T>,
     options: { signal: AbortSignal; maxBuffered?: number },
     onFirstReader?: () => void,
-  ): AsyncGenerator<Alert> {
-    const reader = new Reader(options.maxBuffered ?? DEFAULT_MAX_BUFFERED);
+  ): AsyncGenerator<T> {
+    const reader = new Reader<T>(options.maxBuffered ?? DEFAULT_MAX_BUFFERED);
     this.readers.add(reader);
     if (this.readers.size === 1) onFirstReader?.();
     const onAbort = () => reader.end();
@@ -53,15 +53,15 @@ export class LiveFeed {
   }
 }
 
-class Reader {
-  private readonly queue: Alert[] = [];
-  private waiting: ((alert: Alert | null) => void) | null = null;
+class Reader<T> {
+  private readonly queue: T[] = [];
+  private waiting: ((alert: T | null) => void) | null = null;
   private ended = false;
   private failure: Error | null = null;
 
   constructor(private readonly maxBuffered: number) {}
 
-  push(alert: Alert): void {
+  push(alert: T): void {
     if (this.ended) return;
     if (this.waiting) {
       const resolve = this.waiting;
@@ -87,7 +87,7 @@ class Reader {
     }
   }
 
-  next(): Promise<Alert | null> {
+  next(): Promise<T | null> {
     const queued = this.queue.shift();
     if (queued) return Promise.resolve(queued);
     if (this.failure) return Promise.reject(this.failure);

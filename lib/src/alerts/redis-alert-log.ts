@@ -1,19 +1,22 @@
 import type { Redis } from 'ioredis';
-import type { Alert, NewAlert } from './alert.js';
+import type { Alert, AlertChange, AlertChangeEvent, AlertLogEvent, NewAlert } from './alert.js';
 import type { AlertLog } from './alert-log.js';
 import { LiveFeed } from './live-feed.js';
 import type { Logger } from '../logger.js';
+import { RedisConsumerGroups } from './redis-consumer-groups.js';
 
-type StreamEntry = [id: string, fields: string[]];
+export type StreamEntry = [id: string, fields: string[]];
 
 /**
- * The alert log as a Redis Stream (`<prefix>alerts`), trimmed to about `maxLength` entries.
+ * The alert log as a Redis Stream (`<prefix>alerts`), trimmed to about `maxLength` entries. An entry
+ * holds a raised alert (field `a`) or a change to one (field `c`).
  * Readers in this process share one blocking XREAD loop on a connection of its own, so a hundred
  * subscribers cost one Redis connection, not a hundred.
  */
 export class RedisAlertLog implements AlertLog {
   private readonly key: string;
-  private readonly feed = new LiveFeed();
+  private readonly feed = new LiveFeed<AlertLogEvent>();
+  readonly groups: RedisConsumerGroups;
   private loop: Promise<void> | null = null;
   private closed = false;
 
@@ -31,6 +34,7 @@ export class RedisAlertLog implements AlertLog {
     },
   ) {
     this.key = `${options.prefix}alerts`;
+    this.groups = new RedisConsumerGroups(redis, this.key, options.logger, parseEntry);
   }
 
   async append(input: NewAlert): Promise<Alert> {
@@ -39,10 +43,27 @@ export class RedisAlertLog implements AlertLog {
     return toAlert(id, input);
   }
 
+  async appendChange(change: AlertChange): Promise<AlertChangeEvent> {
+    const id = await this.redis.xadd(this.key, 'MAXLEN', '~', String(this.options.maxLength), '*', 'c', JSON.stringify(change));
+    if (id === null) throw new Error('XADD returned no id');
+    return { ...change, id };
+  }
+
   async listNewestFirst({ before, limit }: { before?: string; limit: number }): Promise<Alert[]> {
-    const end = before === undefined ? '+' : `(${before}`;
-    const entries = (await this.redis.xrevrange(this.key, end, '-', 'COUNT', limit)) as StreamEntry[];
-    return entries.map(parseEntry);
+    // Change entries are interleaved: read on until `limit` alerts or the start of the stream.
+    const out: Alert[] = [];
+    let end = before === undefined ? '+' : `(${before}`;
+    for (;;) {
+      const entries = (await this.redis.xrevrange(this.key, end, '-', 'COUNT', limit)) as StreamEntry[];
+      for (const entry of entries) {
+        const event = parseEntry(entry);
+        if (event.type === 'raised') out.push(event.alert);
+        if (out.length === limit) return out;
+      }
+      const last = entries.at(-1);
+      if (!last || entries.length < limit) return out;
+      end = `(${last[0]}`;
+    }
   }
 
   async get(ids: readonly string[]): Promise<(Alert | null)[]> {
@@ -53,7 +74,8 @@ export class RedisAlertLog implements AlertLog {
     return results.map(([error, value]) => {
       if (error) throw error;
       const entry = (value as StreamEntry[])[0];
-      return entry ? parseEntry(entry) : null;
+      const event = entry ? parseEntry(entry) : null;
+      return event?.type === 'raised' ? event.alert : null;
     });
   }
 
@@ -63,18 +85,26 @@ export class RedisAlertLog implements AlertLog {
   }
 
   tail(after: string | null, options: { signal: AbortSignal; maxBuffered?: number }): AsyncIterable<Alert> {
+    const events = this.tailEvents(after, options);
+    return (async function* () {
+      for await (const event of events) if (event.type === 'raised') yield event.alert;
+    })();
+  }
+
+  tailEvents(after: string | null, options: { signal: AbortSignal; maxBuffered?: number }): AsyncIterable<AlertLogEvent> {
     return this.feed.tail(after, (from) => this.replay(from), options, () => this.ensureLoop());
   }
 
   async close(): Promise<void> {
     this.closed = true;
     this.feed.endAll();
+    this.groups.close();
     this.blocking.disconnect();
     await this.loop?.catch(() => undefined);
     if (this.options.ownsConnection) await this.redis.quit().catch(() => this.redis.disconnect());
   }
 
-  private async *replay(after: string | null): AsyncGenerator<Alert> {
+  private async *replay(after: string | null): AsyncGenerator<AlertLogEvent> {
     let start = after === null ? '-' : `(${after}`;
     for (;;) {
       const entries = (await this.redis.xrange(this.key, start, '+', 'COUNT', 500)) as StreamEntry[];
@@ -116,11 +146,18 @@ export class RedisAlertLog implements AlertLog {
   }
 }
 
-function parseEntry([id, fields]: StreamEntry): Alert {
-  const index = fields.indexOf('a');
-  const json = index >= 0 ? fields[index + 1] : undefined;
-  if (json === undefined) throw new Error(`alert stream entry ${id} has no payload`);
-  return toAlert(id, JSON.parse(json) as NewAlert);
+export function parseEntry([id, fields]: StreamEntry): AlertLogEvent {
+  const alert = fieldValue(fields, 'a');
+  if (alert !== undefined) return { id, type: 'raised', alert: toAlert(id, JSON.parse(alert) as NewAlert) };
+  const change = fieldValue(fields, 'c');
+  if (change !== undefined) return { id, type: 'changed', change: { ...(JSON.parse(change) as AlertChange), id } };
+  throw new Error(`alert stream entry ${id} has no payload`);
+}
+
+/** A field's value in a stream entry's flat [field, value, ...] list (fields only at even positions). */
+function fieldValue(fields: string[], name: string): string | undefined {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
+  return undefined;
 }
 
 function toAlert(id: string, input: NewAlert): Alert {

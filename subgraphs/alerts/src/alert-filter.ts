@@ -10,6 +10,7 @@ export function matchesAlertFilter(alert: Alert, filter: AlertFilter | null | un
     const type = alert.subject?.type === 'Host' ? 'HOST' : alert.subject?.type === 'KubeObject' ? 'KUBE_OBJECT' : null;
     if (type !== filter.subjectType) return false;
   }
-  if (filter.hostId && !(alert.subject?.type === 'Host' && alert.subject.hostId === filter.hostId)) return false;
+  // A KubeObject subject carries hostId too when it is a node-level finding whose node matched a host.
+  if (filter.hostId && alert.subject?.hostId !== filter.hostId) return false;
   return true;
 }

@@ -9,10 +9,14 @@ import { Alert, AlertSubjectRef } from './resolvers/alert.js';
 import { Identity } from './resolvers/identity.js';
 import { Query } from './resolvers/query.js';
 import { Subscription } from './resolvers/subscription.js';
+import { Mutation } from './resolvers/mutation.js';
+import { Silence, SilenceMatchers } from './resolvers/silence.js';
+import { AlertChange } from './resolvers/alert-change.js';
+import { AlertOutput, DeadLetter } from './resolvers/routing.js';
 
 const typeDefs = parse(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
 
-export const resolvers: Resolvers = { Query, Subscription, Alert, AlertSubjectRef, Identity };
+export const resolvers: Resolvers = { Query, Mutation, Subscription, Alert, AlertSubjectRef, AlertChange, Silence, SilenceMatchers, AlertOutput, DeadLetter, Identity };
 
 /** The alerts subgraph, ready to serve; the alert log is created by the caller and closed by it. */
 export function createAlertsSubgraph(deps: AlertsDeps): SubgraphDefinition<AlertsContext> {

@@ -1,9 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Alert, NewAlert } from '@vigil/lib/alerts/alert';
+import type { Alert, AlertChange, NewAlert } from '@vigil/lib/alerts/alert';
 import type { AlertLog } from '@vigil/lib/alerts/alert-log';
 import { MemoryAlertLog } from '@vigil/lib/alerts/memory-alert-log';
 import { entitiesOf, executeSubgraph } from '../../../test/support/execute-subgraph.js';
 import { createAlertsSubgraph } from '../src/server.js';
+import { alertsDeps } from './lifecycle-deps.js';
 
 // CONVENTIONS §11: Alert references through `_entities` on the alerts schema; N ids, one log read.
 
@@ -26,6 +27,15 @@ class CountingLog implements AlertLog {
   }
   tail(after: string | null, options: { signal: AbortSignal; maxBuffered?: number }) {
     return this.inner.tail(after, options);
+  }
+  appendChange(change: AlertChange) {
+    return this.inner.appendChange(change);
+  }
+  tailEvents(after: string | null, options: { signal: AbortSignal; maxBuffered?: number }) {
+    return this.inner.tailEvents(after, options);
+  }
+  get groups() {
+    return this.inner.groups;
   }
   close() {
     return this.inner.close();
@@ -70,7 +80,7 @@ let raised: Alert[];
 
 beforeEach(async () => {
   log = new CountingLog(new MemoryAlertLog({ maxLength: 1000 }));
-  definition = createAlertsSubgraph({ log, maxBufferedPerSubscriber: 100 });
+  definition = createAlertsSubgraph(alertsDeps(log));
   raised = [
     await log.append({ source: 'HOSTS', severity: 'HIGH', title: 'probe failed', subject: { type: 'Host', hostId: 'db-1', displayName: 'db-1' } }),
     await log.append({

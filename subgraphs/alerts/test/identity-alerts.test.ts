@@ -4,6 +4,7 @@ import type { Identity as Caller } from '@vigil/lib/identity';
 import { MemoryAlertLog } from '@vigil/lib/alerts/memory-alert-log';
 import { entitiesOf, executeSubgraph } from '../../../test/support/execute-subgraph.js';
 import { createAlertsSubgraph } from '../src/server.js';
+import { alertsDeps } from './lifecycle-deps.js';
 
 // Identity.alerts through `_entities`: the alerts whose `user` label names the identity, on the sources
 // where that label is a Kubernetes username (the audit rules, Falco's Kubernetes audit source), for N
@@ -39,7 +40,7 @@ type Page = { username: string; alerts: { edges: { cursor: string; node: { title
 async function subgraph() {
   const log = new CountingLog({ maxLength: 1000 });
   for (const alert of ALERTS) await log.append(alert);
-  return { log, definition: createAlertsSubgraph({ log, maxBufferedPerSubscriber: 100 }) };
+  return { log, definition: createAlertsSubgraph(alertsDeps(log)) };
 }
 const identities = (...names: string[]) => names.map((username) => ({ __typename: 'Identity', username }));
 

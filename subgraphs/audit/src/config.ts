@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { httpPort, httpUrl } from '@vigil/lib/base-config';
 import type { EnvOverride } from '@vigil/lib/config';
 import { auditCoverageConfig } from './coverage-config.js';
+import { liveRulesConfig } from './live-rules-config.js';
 import { AUDIT_TIME_FIELDS, clusterProblems, DEFAULT_TIME_SKEW_MINUTES, MAX_TIME_SKEW_MS, streamFilterProblems, type AuditLayout } from './sources/victorialogs/layout.js';
 
 const tenantId = z.coerce.number().int().min(0).max(0xffff_ffff);
@@ -97,8 +98,15 @@ export const auditConfig = z
       .prefault({}),
     /** What auditPolicyCoverage expects of the records that arrive (coverage-config.ts). */
     coverage: auditCoverageConfig.prefault({}),
+    /** The audit alert rules on a VictoriaLogs live tail (live-rules-config.ts). Off by default. */
+    liveRules: liveRulesConfig.prefault({}),
   })
-  .strict();
+  .strict()
+  .superRefine((audit, ctx) => {
+    if (audit.liveRules.enabled && audit.victoriaLogs.url === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['liveRules', 'enabled'], message: 'needs audit.victoriaLogs.url (or env VICTORIALOGS_URL): the tail reads VictoriaLogs' });
+    }
+  });
 export type AuditConfig = z.infer<typeof auditConfig>;
 
 export const auditOverrides: EnvOverride[] = [{ env: 'VICTORIALOGS_URL', path: ['audit', 'victoriaLogs', 'url'] }];

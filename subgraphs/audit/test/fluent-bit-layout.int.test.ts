@@ -20,6 +20,7 @@ import { parseRfc3339Nanos } from '../src/sources/victorialogs/timestamps.js';
 import { auditWorkload, type WorkloadEvent } from './audit-workload.js';
 import { HOSTILE_STRINGS } from './hostile-strings.js';
 import { shipLikeFluentBit } from './fluent-bit-shipper.js';
+import { createServiceRegistry } from '@vigil/lib/metrics';
 
 // The audit VictoriaLogs users already have: audit logs shipped by Fluent Bit as the Talos
 // audit-logging policy does (tail of the API server's audit log, JSON parser, `http` output to
@@ -113,7 +114,7 @@ beforeAll(async () => {
   await victoriaLogs.flush();
 
   const logger = createLogger('test', { level: 'silent' });
-  const shared = { logger, publisher: new AlertPublisher(new MemoryAlertLog({ maxLength: 10 }), logger), redisUrl: undefined, namespace: 'test', clock: () => END };
+  const shared = { logger, publisher: new AlertPublisher(new MemoryAlertLog({ maxLength: 10 }), logger), redisUrl: undefined, namespace: 'test', clock: () => END, metrics: createServiceRegistry() };
   definition = createAuditRuntime(config(victoriaLogs.url), shared, 'prod').definition;
 }, 120_000);
 

@@ -88,11 +88,15 @@ describe('config: audit.victoriaLogs.layout and tenantLayouts', () => {
 
 describe('LogsQL in a Fluent Bit layout', () => {
   const STREAM = '{"stream"="audit.kube-apiserver"}';
+  /** The `fields` pipe of a page: what an event is read from (layout.ts readFieldsOf). */
+  const fields = (time: string, cluster: string) =>
+    `fields "_time", ${time}"auditID", "stage", "level", "verb", "requestReceivedTimestamp", "user.username", "user.groups", "impersonatedUser.username", "sourceIPs", "userAgent", "objectRef.resource", "objectRef.subresource", "objectRef.namespace", "objectRef.name", "objectRef.apiGroup", "objectRef.apiVersion", "responseStatus.code", "responseStatus.reason", "_msg", "requestURI", ${cluster}"annotations."*`;
 
   it("starts every query with the layout's stream filter and sorts by the event's own time", () => {
-    expect(buildAuditQuery({}, { limit: 10 }, FLUENT_BIT)).toBe(`${STREAM} AND "auditID":* | sort by ("stageTimestamp" desc, auditID desc, stage desc) | limit 10`);
-    // Vigil's layout is unchanged.
-    expect(buildAuditQuery({}, { limit: 10 })).toBe('"auditID":* | sort by (_time desc, auditID desc, stage desc) | limit 10');
+    expect(buildAuditQuery({}, { limit: 10 }, FLUENT_BIT)).toBe(`${STREAM} AND "auditID":* | ${fields('"stageTimestamp", ', '"cluster", ')} | sort by ("stageTimestamp" desc, auditID desc, stage desc) | limit 10`);
+    // Vigil's layout is unchanged but for its time field; a layout naming its cluster reads no cluster field.
+    expect(buildAuditQuery({}, { limit: 10 })).toBe(`"auditID":* | ${fields('', '"cluster", ')} | sort by (_time desc, auditID desc, stage desc) | limit 10`);
+    expect(buildAuditQuery({}, { limit: 10 }, { ...FLUENT_BIT, cluster: { value: 'prod' } })).toContain(`| ${fields('"stageTimestamp", ', '')} |`);
   });
 
   it('quotes every label name and value; several labels in name order', () => {
@@ -118,7 +122,7 @@ describe('LogsQL in a Fluent Bit layout', () => {
   it('resumes a page at or before a microsecond time, whatever precision the cursor carries', () => {
     const page = (time: string) => buildAuditQuery({}, { limit: 5, before: { time, skip: 2 } }, FLUENT_BIT);
     expect(page('2025-10-09T00:59:23.120001Z')).toBe(
-      `${STREAM} AND "auditID":* AND "stageTimestamp":<"2025-10-09T00:59:23.120002Z" AND _time:<2025-10-10T00:59:23.120001001Z | sort by ("stageTimestamp" desc, auditID desc, stage desc) | offset 2 | limit 5`,
+      `${STREAM} AND "auditID":* AND "stageTimestamp":<"2025-10-09T00:59:23.120002Z" AND _time:<2025-10-10T00:59:23.120001001Z | ${fields('"stageTimestamp", ', '"cluster", ')} | sort by ("stageTimestamp" desc, auditID desc, stage desc) | offset 2 | limit 5`,
     );
     expect(page('2025-10-09T00:59:23.120001999Z')).toContain('"stageTimestamp":<"2025-10-09T00:59:23.120002Z"');
     expect(page('2025-10-09T00:59:23Z')).toContain('"stageTimestamp":<"2025-10-09T00:59:23.000001Z"');

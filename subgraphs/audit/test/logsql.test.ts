@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { toAuditEvent } from '../src/sources/victorialogs/audit-fields.js';
+import { readFieldsOf, VIGIL_LAYOUT } from '../src/sources/victorialogs/layout.js';
 import { buildAuditQuery, buildAuditStatsQuery, escapeRegexp, MAX_FILTER_VALUE_LENGTH, MAX_FILTER_VALUES, quoteLogsQL } from '../src/sources/victorialogs/logsql.js';
 import { parseRfc3339Nanos } from '../src/sources/victorialogs/timestamps.js';
 import { parseLogsQL, tokenizeLogsQL, type Filter } from '../../../test/support/victorialogs-logsql.js';
@@ -76,9 +78,48 @@ describe('the double unquotes like Go, not like JSON', () => {
   });
 });
 
+const VIGIL_FIELDS = '"_time", "auditID", "stage", "level", "verb", "requestReceivedTimestamp", "user.username", "user.groups", "impersonatedUser.username", "sourceIPs", "userAgent", "objectRef.resource", "objectRef.subresource", "objectRef.namespace", "objectRef.name", "objectRef.apiGroup", "objectRef.apiVersion", "responseStatus.code", "responseStatus.reason", "_msg", "requestURI", "cluster", "annotations."*';
+/** A row as VictoriaLogs prints one of Vigil's records (flattened; arrays as JSON text). */
+const fullRow = {
+  _time: '2024-12-22T12:33:27.123456Z',
+  _msg: '/api/v1/namespaces/wareville/secrets/pull-creds',
+  auditID: 'c59d6a7c-1e07-43cb-8bf6-4d41a9c98ddb',
+  stage: 'ResponseComplete',
+  level: 'Metadata',
+  verb: 'get',
+  requestReceivedTimestamp: '2024-12-22T12:33:27.100000Z',
+  'user.username': 'alice',
+  'user.groups': '["system:authenticated"]',
+  'impersonatedUser.username': 'bob',
+  sourceIPs: '["192.168.49.1","10.0.0.1"]',
+  userAgent: 'kubectl/v1.29.3',
+  'objectRef.resource': 'secrets',
+  'objectRef.subresource': 'status',
+  'objectRef.namespace': 'wareville',
+  'objectRef.name': 'pull-creds',
+  'objectRef.apiGroup': 'example.io',
+  'objectRef.apiVersion': 'v1',
+  'responseStatus.code': '200',
+  'responseStatus.reason': 'OK',
+  'annotations.authorization.k8s.io/decision': 'allow',
+  'annotations.authorization.k8s.io/reason': 'RBAC',
+  cluster: 'prod',
+};
+
 describe('buildAuditQuery', () => {
   it('selects audit records only, newest first, with the limit as a number', () => {
-    expect(buildAuditQuery({}, { limit: 10 })).toBe('"auditID":* | sort by (_time desc, auditID desc, stage desc) | limit 10');
+    expect(buildAuditQuery({}, { limit: 10 })).toBe(`"auditID":* | fields ${VIGIL_FIELDS} | sort by (_time desc, auditID desc, stage desc) | limit 10`);
+  });
+
+  it('asks only for the fields an event is read from: the same event as from the whole row', () => {
+    const row = { ...fullRow, _stream: '{cluster="prod"}', _stream_id: '0000', 'requestObject.kind': 'Secret', unrelated: 'x' };
+    const kept = Object.fromEntries(Object.entries(row).filter(([field]) => readFieldsOf(VIGIL_LAYOUT).includes(field) || field.startsWith('annotations.')));
+    expect(Object.keys(kept).length).toBeLessThan(Object.keys(row).length);
+    expect(toAuditEvent(kept)).toEqual(toAuditEvent(row));
+    const fluent = { ...row, stageTimestamp: '2024-12-22T12:33:27.123456Z', _msg: 'missing _msg field; see https://docs.victoriametrics.com/victorialogs/keyconcepts/#message-field', requestURI: row._msg };
+    const layout = { ...VIGIL_LAYOUT, time: 'stageTimestamp' as const, cluster: { value: 'prod' } };
+    const keptFluent = Object.fromEntries(Object.entries(fluent).filter(([field]) => readFieldsOf(layout).includes(field) || field.startsWith('annotations.')));
+    expect(toAuditEvent(keptFluent, layout)).toEqual(toAuditEvent(fluent, layout));
   });
 
   it('turns every string filter into an exact match on its stored field', () => {
@@ -109,6 +150,7 @@ describe('buildAuditQuery', () => {
       { kind: 'exact', field: 'cluster', value: 'eu-1' },
     ]);
     expect(parseLogsQL(query, NOW).pipes).toEqual([
+      { kind: 'fields', fields: [...readFieldsOf(VIGIL_LAYOUT), 'annotations.*'] },
       { kind: 'sort', by: [{ field: '_time', desc: true }, { field: 'auditID', desc: true }, { field: 'stage', desc: true }], desc: false, offset: 0, limit: 0 },
       { kind: 'limit', limit: 5 },
     ]);
@@ -213,7 +255,7 @@ describe('buildAuditQuery', () => {
     const query = buildAuditQuery({}, { limit: 4, before: { time: '2024-10-29T12:20:30Z', skip: 2 } });
     const cursorNanos = parseRfc3339Nanos('2024-10-29T12:20:30Z') ?? 0n;
     expect(andFilters(query)[1]).toEqual({ kind: 'time', min: -(2n ** 63n), max: cursorNanos });
-    expect(parseLogsQL(query, NOW).pipes.slice(1)).toEqual([
+    expect(parseLogsQL(query, NOW).pipes.slice(2)).toEqual([
       { kind: 'offset', offset: 2 },
       { kind: 'limit', limit: 4 },
     ]);

@@ -1,6 +1,8 @@
 import DataLoader from 'dataloader';
 import type { Identity } from '@vigil/lib/identity';
-import { tenantFilter } from '@vigil/lib/tenancy';
+import { tenantFilter, type TenantFilter } from '@vigil/lib/tenancy';
+import type { NodeHostIndex, NodeHostSnapshot } from './nodes/node-host-index.js';
+import { canonicalReference, type ImageReference } from './images/image-reference.js';
 import type { KubeObjectRef, SecurityEvent, SecurityEventStore, SecuritySource } from './store/security-event-store.js';
 import { MAX_PAGE_SIZE, resourceKey } from './store/security-event-store.js';
 import type { SourceStateRecord } from './models.js';
@@ -11,7 +13,11 @@ export interface ClusterDeps {
   clusterNames: readonly string[];
   /** Pulled sources' state across clusters (empty when no Kubernetes context is configured). */
   sourceStates: () => SourceStateRecord[];
+  /** Node ↔ Host matches; absent: no Node is read (no Kubernetes context) and no host is known. */
+  nodeHostIndex?: NodeHostIndex;
 }
+
+const NO_NODES: NodeHostSnapshot = { nodes: [], hosts: [], byNode: () => undefined, node: () => undefined, byHost: () => undefined, host: () => undefined };
 
 /** Per-object and per-host lookups are batched: N objects in one response cost one store call per limit. */
 export interface ClusterContext {
@@ -30,7 +36,16 @@ export interface ClusterContext {
   sourceStates: () => SourceStateRecord[];
   /** The clusters the caller's tenants allow; null = every cluster. */
   tenantClusters: string[] | null;
+  /** The caller's tenant filter (clusters, host labels). */
+  tenants: TenantFilter;
+  /** Nodes, published hosts and their matches, read once per request (not yet filtered by tenant). */
+  nodeHosts: () => Promise<NodeHostSnapshot>;
+  /** The caller's open Trivy vulnerability findings of an image, read once per image per request. */
+  imageFindings: (image: ImageReference) => Promise<SecurityEvent[]>;
 }
+
+/** Pages read for one image: 20 × 500 findings. */
+const IMAGE_PAGES = 20;
 
 export function createClusterContextFactory(deps: ClusterDeps) {
   return async (request: { identity: Identity | null }): Promise<ClusterContext> => {
@@ -41,8 +56,38 @@ export function createClusterContextFactory(deps: ClusterDeps) {
     // references (SecurityEvent, Vulnerability, KubeObject, Host) and counts agree.
     const tenants = tenantFilter(request.identity);
     const visible = (events: SecurityEvent[]) => (tenants.unrestricted ? events : events.filter((e) => tenants.cluster(e.cluster)));
+    let nodeHosts: Promise<NodeHostSnapshot> | undefined;
+    const byImage = new Map<string, Promise<SecurityEvent[]>>();
+    // No index by image: the walk of the TRIVY source index is filtered in the store (see list()).
+    const readImage = async (image: ImageReference): Promise<SecurityEvent[]> => {
+      const filter = {
+        sources: ['TRIVY' as const],
+        categories: ['VULNERABILITY' as const],
+        resolved: false,
+        image: image.name,
+        ...(image.digest !== null ? { imageDigest: image.digest } : image.tag !== null ? { tag: image.tag } : {}),
+        ...(tenants.clusters === null ? {} : { clusters: [...tenants.clusters] }),
+      };
+      const events: SecurityEvent[] = [];
+      let after: string | undefined;
+      for (let page = 0; page < IMAGE_PAGES; page++) {
+        const read = await deps.store.list(filter, { first: MAX_PAGE_SIZE, ...(after === undefined ? {} : { after }) });
+        events.push(...read.events);
+        if (!read.hasNextPage || read.endCursor === null) break;
+        after = read.endCursor;
+      }
+      return events;
+    };
     return {
+      imageFindings: (image) => {
+        const key = canonicalReference(image);
+        let found = byImage.get(key);
+        if (!found) byImage.set(key, (found = readImage(image)));
+        return found;
+      },
       store: deps.store,
+      tenants,
+      nodeHosts: () => (nodeHosts ??= deps.nodeHostIndex ? deps.nodeHostIndex.snapshot() : Promise.resolve(NO_NODES)),
       tenantClusters: tenants.clusters === null ? null : [...tenants.clusters],
       clusterNames: deps.clusterNames.filter((name) => tenants.cluster(name)),
       sourceStates: () => deps.sourceStates().filter((s) => tenants.cluster(s.cluster)),

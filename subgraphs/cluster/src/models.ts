@@ -1,10 +1,13 @@
 /** Parent types of the cluster subgraph's resolvers (codegen mappers). */
-import type { SecurityEvent } from './store/security-event-store.js';
+import type { SecurityEvent, SecurityEventFilter } from './store/security-event-store.js';
+import type { NodeRecord } from './nodes/node-record.js';
+import type { ImageReference } from './images/image-reference.js';
+import type { MatchEvidence } from './nodes/node-host-match.js';
 
 export type { SecurityEvent, KubeObjectRef } from './store/security-event-store.js';
 export type { FalcoDetails } from './sources/falco/falco-event.js';
 export type { AuditDetails } from './sources/k8s-audit/audit-event.js';
-export type { TrivyComplianceDetails, TrivyConfigAuditDetails, TrivyVulnerabilityDetails, TrivyAffectedPackage } from './sources/trivy/trivy-report.js';
+export type { TrivyComplianceDetails, TrivyConfigAuditDetails, TrivyVulnerabilityDetails, TrivyAffectedPackage, TrivyImage } from './sources/trivy/trivy-report.js';
 export type { KyvernoPolicyDetails } from './sources/kyverno/policy-report.js';
 export type { KubeBenchDetails } from './sources/kube-bench/kube-bench-report.js';
 export type { CheckovDetails } from './sources/checkov/checkov-report.js';
@@ -29,4 +32,28 @@ export interface SourceStateRecord {
 }
 export interface IdentityRef {
   username: string;
+}
+export type { NodeRecord } from './nodes/node-record.js';
+/** Host.node: the matched Node and the evidence. */
+export interface HostNodeMatchRecord {
+  node: NodeRecord;
+  matchedBy: MatchEvidence;
+  value: string;
+}
+/** Node.host: the matched host and the evidence. */
+export interface NodeHostMatchRecord {
+  host: HostRef;
+  matchedBy: MatchEvidence;
+  value: string;
+}
+/** A page of security events, and the store filter it was read with (totalCount counts it, when asked). */
+export interface SecurityEventConnectionRecord {
+  edges: { cursor: string; node: SecurityEvent }[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  filter: SecurityEventFilter;
+}
+/** An image: its canonical reference and the parsed parts it was resolved from. */
+export interface ImageRecord {
+  reference: string;
+  parsed: ImageReference;
 }

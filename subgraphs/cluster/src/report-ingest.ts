@@ -1,6 +1,7 @@
 import type { NewAlert } from '@vigil/lib/alerts/alert';
 import { systemClock, type Clock } from '@vigil/lib/clock';
 import type { AlertPublisher } from '@vigil/lib/alerts/publisher';
+import type { HostIdentity } from '@vigil/lib/host-directory';
 import type { Logger } from '@vigil/lib/logger';
 import type { KubeObject } from './kube/kube-object.js';
 import type { PulledChange, PulledSourceHandler } from './kube/pulled-sources.js';
@@ -23,7 +24,15 @@ import type { NormalisedSecurityEvent, SecurityEvent, SecurityEventStore } from 
  * Kyverno ClusterPolicies and Policies are not reports: they only update `policyModes`, which tells
  * whether a Kyverno failure is of an Enforce policy (reports do not say).
  */
-export function createReportIngest(deps: { store: SecurityEventStore; publisher: AlertPublisher; logger: Logger; policyModes?: PolicyModes; clock?: Clock }): PulledSourceHandler {
+export function createReportIngest(deps: {
+  store: SecurityEventStore;
+  publisher: AlertPublisher;
+  logger: Logger;
+  policyModes?: PolicyModes;
+  clock?: Clock;
+  /** The inventory host a node was matched to (nodes/node-host-index.ts), put on node-level alerts (kube-bench). */
+  hostOfNode?: (cluster: string, nodeName: string) => Promise<HostIdentity | null>;
+}): PulledSourceHandler {
   const clock = deps.clock ?? systemClock;
   // An informer re-delivers an unchanged object after a relist: skipping it saves the work (the
   // stored report keys below keep counts right even without this, e.g. after a restart).
@@ -66,7 +75,7 @@ export function createReportIngest(deps: { store: SecurityEventStore; publisher:
     for (const occurrence of result.events) {
       const { event, isNew } = await deps.store.record(occurrence, { restatement: stated.has(occurrence.dedupKey) });
       const alert = reportAlert(occurrence, event, isNew, policyModes);
-      if (alert) await deps.publisher.raise(alert);
+      if (alert) await deps.publisher.raise(await withHost(alert, occurrence));
     }
     const open = result.events.map((e) => e.dedupKey);
     const gone = resolvedKeys(previous, open);
@@ -74,6 +83,13 @@ export function createReportIngest(deps: { store: SecurityEventStore; publisher:
     await deps.store.setReportKeys(reportId, open);
     lastVersion.set(reportId, change.object.metadata.resourceVersion);
   };
+
+  /** A node-level finding's alert names the host its node was matched to (alerts(filter: { hostId }) finds it). */
+  async function withHost(alert: NewAlert, occurrence: NormalisedSecurityEvent): Promise<NewAlert> {
+    if (occurrence.hostname === null || !deps.hostOfNode || alert.subject?.type !== 'KubeObject') return alert;
+    const host = await deps.hostOfNode(occurrence.cluster, occurrence.hostname);
+    return host ? { ...alert, subject: { ...alert.subject, hostId: host.hostId } } : alert;
+  }
 }
 
 function normaliseReport(source: PulledSourceName, object: KubeObject, context: { cluster: string; observedAt: Date }): ReportNormaliseResult {
@@ -89,6 +105,9 @@ function normaliseReport(source: PulledSourceName, object: KubeObject, context: 
     case 'kyverno-policies':
       // Routed to PolicyModes before normalising; never reaches here.
       return { ok: false, reason: `${source} holds policies, not reports` };
+    case 'kubernetes-nodes':
+      // Routed to the NodeRegistry by the runtime; never reaches here.
+      return { ok: false, reason: 'Nodes are not reports' };
     case 'kube-bench': {
       const json = configMapJson(object);
       if (!json.ok) return json;
@@ -159,7 +178,8 @@ function reportAlert(occurrence: NormalisedSecurityEvent, stored: SecurityEvent,
   if ('kind' in details && details.kind === 'KUBE_BENCH' && details.status === 'FAIL') {
     return {
       ...base,
-      severity: 'HIGH',
+      // The event's own severity (kubeBenchSeverity: HIGH scored, MEDIUM unscored), so alert and event agree.
+      severity: occurrence.severity,
       rule: 'new-kube-bench-fail',
       title: `kube-bench ${details.testNumber} FAIL on ${subject?.name ?? 'a node'}: ${details.description}`.slice(0, 500),
       ...(details.remediation ? { description: details.remediation } : {}),

@@ -6,10 +6,12 @@ import { toResolverMap } from '@vigil/lib/resolver-map';
 import type { SubgraphDefinition } from '@vigil/lib/subgraph-server';
 import type { Resolvers } from './__generated__/resolvers-types.js';
 import { createClusterContextFactory, type ClusterContext, type ClusterDeps } from './context.js';
-import { Query } from './resolvers/query.js';
+import { Query, SecurityEventConnection } from './resolvers/query.js';
 import { AffectedPackage, AuditDetails, KubeBenchDetails, KyvernoPolicyDetails, SecurityEventDetails, TrivyVulnerabilityDetails } from './resolvers/details.js';
 import { FalcoDetails, Host, Identity, KubeObject, SecurityEvent } from './resolvers/security-event.js';
 import { Cluster, Vulnerability } from './resolvers/vulnerability.js';
+import { Node } from './resolvers/node.js';
+import { Image, ImageRef } from './resolvers/image.js';
 
 const typeDefs = parse(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
 
@@ -31,6 +33,10 @@ export const resolvers: Resolvers = {
   Identity,
   Vulnerability,
   Cluster,
+  Node,
+  Image,
+  ImageRef,
+  SecurityEventConnection,
   JSON,
 };
 

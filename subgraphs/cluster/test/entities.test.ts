@@ -31,6 +31,9 @@ class CountingStore implements SecurityEventStore {
     this.listCalls.push(page.first);
     return this.inner.list(filter, page);
   }
+  count(filter: SecurityEventFilter) {
+    return this.inner.count(filter);
+  }
   get(ids: readonly string[]): Promise<(SecurityEvent | null)[]> {
     this.getCalls.push([...ids]);
     return this.inner.get(ids);

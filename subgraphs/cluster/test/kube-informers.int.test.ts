@@ -405,7 +405,8 @@ describe('startPulledSources', () => {
 
     const states = await waitFor('errors on every source', () => {
       const all = sources.registry.list();
-      return all.length === 9 && all.every((s) => s.error !== null) ? all : undefined;
+      // Every pulled source (PULLED_SOURCES), the Nodes included.
+      return all.length === 10 && all.every((s) => s.error !== null) ? all : undefined;
     });
     for (const state of states) {
       expect(state).toMatchObject({ cluster: 'prod', installed: false, lastSync: null });
@@ -484,7 +485,14 @@ describe('startPulledSources', () => {
           .filter((s) => s.cluster === cluster)
           .map((s) => [s.name, s.installed]),
       );
-    await waitFor('ConfigMap sources marked installed', () => sources.registry.get('kind-west', 'kube-bench')?.installed && sources.registry.get('east', 'checkov')?.installed);
+    await waitFor(
+      'ConfigMap and Node sources marked installed',
+      () =>
+        sources.registry.get('kind-west', 'kube-bench')?.installed &&
+        sources.registry.get('east', 'checkov')?.installed &&
+        sources.registry.get('kind-west', 'kubernetes-nodes')?.installed &&
+        sources.registry.get('east', 'kubernetes-nodes')?.installed,
+    );
     expect(installed('east')).toEqual({
       checkov: true,
       'kube-bench': false,
@@ -492,6 +500,8 @@ describe('startPulledSources', () => {
       'kyverno-cluster-policy-reports': false,
       'kyverno-policies': false,
       'kyverno-policy-reports': true,
+      // Nodes are served by every API server: always installed once listed.
+      'kubernetes-nodes': true,
       'trivy-cluster-compliance-reports': true,
       'trivy-config-audit-reports': true,
       'trivy-vulnerability-reports': true,
@@ -503,6 +513,8 @@ describe('startPulledSources', () => {
       'kyverno-cluster-policy-reports': true,
       'kyverno-policies': false,
       'kyverno-policy-reports': false,
+      // Nodes are served by every API server: always installed once listed.
+      'kubernetes-nodes': true,
       'trivy-cluster-compliance-reports': false,
       'trivy-config-audit-reports': false,
       'trivy-vulnerability-reports': false,

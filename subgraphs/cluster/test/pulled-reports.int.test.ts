@@ -10,6 +10,7 @@ import { executeSubgraph } from '../../../test/support/execute-subgraph.js';
 import { startKubeApiDouble, type KubeApiDouble, type KubeObjectInput } from '../../../test/support/kube-api-double.js';
 import { clusterConfig } from '../src/config.js';
 import { createClusterRuntime, type ClusterRuntime } from '../src/runtime.js';
+import { createServiceRegistry } from '@vigil/lib/metrics';
 
 // Reports read through the Kubernetes API end to end: the API double serves a Trivy
 // VulnerabilityReport, the real informer reads it, the real normaliser and store keep it, and the
@@ -71,7 +72,7 @@ describe('pulled sources: a Trivy VulnerabilityReport read through the Kubernete
     writeFileSync(kubeconfigPath, api.kubeconfig('ctx-prod'));
     const config = clusterConfig.parse({ name: 'pushed', kubernetes: { kubeconfigPath, contexts: [{ context: 'ctx-prod', name: 'prod' }], detectionIntervalSeconds: 5 } });
     alerts = new MemoryAlertLog({ maxLength: 100 });
-    runtime = createClusterRuntime(config, { logger, publisher: new AlertPublisher(alerts, logger), redisUrl: undefined, namespace: 'test', clock: systemClock });
+    runtime = createClusterRuntime(config, { logger, publisher: new AlertPublisher(alerts, logger), redisUrl: undefined, namespace: 'test', clock: systemClock, metrics: createServiceRegistry() });
     await runtime.start();
   });
 

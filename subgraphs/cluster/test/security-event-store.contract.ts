@@ -316,6 +316,68 @@ export function securityEventStoreContract(name: string, make: MakeStore) {
         expect((await listAll(store, { minSeverity: 'CRITICAL', hostname: 'node-1' }, 40)).events).toHaveLength(0);
       }));
 
+    it('filters by event type, rule, vulnerability id, image and tag', () =>
+      withStore(async ({ store }) => {
+        const falco = (key: string, image: { repository: string; tag: string } | null) => {
+          const base = occurrence({ key, at: at(1) });
+          if (!image || !('outputFields' in base.details)) return base;
+          return { ...base, details: { ...base.details, outputFields: { ...base.details.outputFields, 'container.image.repository': image.repository, 'container.image.tag': image.tag } } };
+        };
+        const alpine = (await store.record(falco('img-alpine', { repository: 'docker.io/library/alpine', tag: '3.19' }))).event.id;
+        const bare = (await store.record(falco('img-none', null))).event.id;
+        // Trivy: registry index.docker.io, repository library/web and library/api, tag 1.0.
+        const webCve = (await store.record(vulnerability({ cve: 'CVE-2024-0001', at: at(2), workload: 'web' }))).event.id;
+        const apiCve = (await store.record(vulnerability({ cve: 'CVE-2024-0001', at: at(3), workload: 'api' }))).event.id;
+        const otherCve = (await store.record(vulnerability({ cve: 'CVE-2024-0002', at: at(4), workload: 'web' }))).event.id;
+        const ids = async (filter: SecurityEventFilter) => (await store.list(filter, { first: 50 })).events.map((e) => e.id);
+        expect(await ids({ eventType: 'rule img-alpine' })).toEqual([alpine]);
+        expect(await ids({ rule: 'rule img-none' })).toEqual([bare]);
+        expect(await ids({ rule: 'no such rule' })).toEqual([]);
+        expect(await ids({ vulnerabilityId: 'CVE-2024-0001' })).toEqual([webCve, apiCve]);
+        expect(await ids({ vulnerabilityId: 'CVE-2024-0001', resourceName: 'api' })).toEqual([apiCve]);
+        // Docker Hub spelled three ways is one image.
+        expect(await ids({ image: 'alpine' })).toEqual([alpine]);
+        expect(await ids({ image: 'docker.io/library/web' })).toEqual([webCve, otherCve]);
+        expect(await ids({ image: 'index.docker.io/library/api', tag: '1.0' })).toEqual([apiCve]);
+        expect(await ids({ tag: '3.19' })).toEqual([alpine]);
+        expect(await ids({ image: 'alpine', tag: '1.0' })).toEqual([]);
+        expect(await ids({ image: 'ghcr.io/library/web' })).toEqual([]);
+      }));
+
+    it('counts exactly what list returns over all pages, whether from index sizes or by walking', () =>
+      withStore(async ({ store }) => {
+        for (let i = 0; i < 60; i++) {
+          await store.record(
+            occurrence({ key: `count-${i}`, at: at(i), severity: SEVERITIES[i % 5] ?? 'LOW', cluster: i % 4 === 0 ? 'staging' : 'prod', hostname: `node-${i % 3}`, category: i % 2 ? 'RUNTIME' : 'AUDIT' }),
+          );
+        }
+        for (let i = 0; i < 7; i++) await store.record(vulnerability({ cve: `CVE-2024-1${i % 2}`, at: at(i), workload: `w${i}` }));
+        await store.resolve([`count-3`, `count-4`], at(0));
+        const filters: SecurityEventFilter[] = [
+          {},
+          { sources: ['FALCO'] },
+          { sources: ['TRIVY', 'FALCO'] },
+          { minSeverity: 'HIGH' },
+          { cluster: 'staging' },
+          { clusters: ['staging', 'elsewhere'] },
+          { cluster: 'prod', clusters: ['staging'] },
+          { hostname: 'node-1' },
+          { vulnerabilityId: 'CVE-2024-11' },
+          { from: new Date(NOW - 30 * MINUTE), to: new Date(NOW - 10 * MINUTE) },
+          { sources: ['FALCO'], from: new Date(NOW - 20 * MINUTE) },
+          { categories: ['AUDIT'], minSeverity: 'MEDIUM' },
+          { resolved: true },
+          { hostname: 'node-2', cluster: 'prod', eventType: 'rule count-5' },
+          { namespace: 'default', resourceKind: 'Pod' },
+        ];
+        for (const filter of filters) {
+          const listed = (await listAll(store, filter, 500)).events.length;
+          expect(await store.count(filter), JSON.stringify(filter)).toBe(listed);
+        }
+        expect(await store.count({})).toBe(67);
+        expect(await store.count({ cluster: 'prod', clusters: ['staging'] })).toBe(0);
+      }));
+
     it('filters by source, severity, category, cluster, resource, hostname and lastSeen range', () =>
       withStore(async ({ store }) => {
         const rec = (spec: OccurrenceSpec) => store.record(occurrence(spec)).then((r) => r.event.id);

@@ -15,8 +15,14 @@ export const complianceConfig = z
     gatewayApiKey: z.string().min(16, 'must be at least 16 characters').optional(),
     /** @default the catalogue shipped in subgraphs/compliance/catalogue/controls.yaml */
     cataloguePath: z.string().min(1).optional(),
-    /** CM-8 / A.8.1: how recent a host's last successful probe must be. @default 24 */
+    /** CM-8: how recent a host's last successful probe must be (overrides the catalogue's param). @default 24 */
     maxProbeAgeHours: z.coerce.number().positive().default(24),
+    /** How often every control is evaluated (never per query). @default 300 */
+    evaluateIntervalSeconds: z.coerce.number().int().min(5).max(86_400).default(300),
+    /** A framework score falling by more than this (0..1) in one evaluation raises an alert. @default 0.05 */
+    scoreDropThreshold: z.coerce.number().min(0).max(1).default(0.05),
+    /** How far back Falco events are read (nodes for SI-4, mapped Falco rules). @default 7 */
+    evidenceLookBackDays: z.coerce.number().positive().max(90).default(7),
   })
   .strict();
 export type ComplianceConfig = z.infer<typeof complianceConfig>;

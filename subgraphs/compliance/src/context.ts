@@ -1,54 +1,49 @@
-import DataLoader from 'dataloader';
+import type { Clock } from '@vigil/lib/clock';
 import type { Identity } from '@vigil/lib/identity';
-import { tenantFilter, type TenantFilter } from '@vigil/lib/tenancy';
-import { describeError } from '@vigil/lib/errors';
 import type { Logger } from '@vigil/lib/logger';
-import type { Catalogue, CatalogueControl, EvaluatorName } from './catalogue.js';
-import { evaluateInventoryProbed, type Evaluation } from './evaluators/inventory-probed.js';
-import type { EvidenceSource } from './evidence-source.js';
-import type { ControlRecord } from './models.js';
+import { tenantFilter, type TenantFilter } from '@vigil/lib/tenancy';
+import type { Catalogue } from './catalogue.js';
+import type { ComplianceEngine } from './engine.js';
+import type { ResultStore } from './store/result-store.js';
+import type { MemoryWaiverStore } from './store/waiver-store.js';
+import { ResultsView } from './view.js';
 
 export interface ComplianceDeps {
   catalogue: Catalogue;
-  evidence: EvidenceSource;
-  maxProbeAgeHours: number;
+  engine: ComplianceEngine;
+  store: ResultStore;
+  waivers: MemoryWaiverStore;
   logger: Logger;
-  now?: () => Date;
+  clock: Clock;
 }
 
 export interface ComplianceContext {
-  catalogue: Catalogue;
-  /** Evaluates each evaluator at most once per request, however many controls and hosts ask. */
-  evaluations: DataLoader<EvaluatorName, Evaluation>;
-  record(control: CatalogueControl): Promise<ControlRecord>;
+  deps: ComplianceDeps;
+  identity: Identity | null;
+  tenants: TenantFilter;
+  /** The caller's view of the results now, or at `asOf` (read from the history); one per time per request. */
+  view(asOf?: string | null): Promise<ResultsView>;
 }
 
 export function createComplianceContextFactory(deps: ComplianceDeps) {
-  const now = deps.now ?? (() => new Date());
-  const evaluate = async (name: EvaluatorName, tenants: TenantFilter): Promise<Evaluation> => {
-    switch (name) {
-      case 'inventory-probed-within-24h':
-        try {
-          // Scored over the hosts the caller's tenants cover: another tenant's hosts neither fail nor show here.
-          return evaluateInventoryProbed((await deps.evidence.hostProbeEvidence()).filter((host) => tenants.hostLabels(host.labels)), now(), deps.maxProbeAgeHours);
-        } catch (error) {
-          deps.logger.warn({ err: describeError(error) }, 'could not gather host evidence');
-          return {
-            status: 'ERROR',
-            evaluatedAt: now().toISOString(),
-            failingHostIds: [],
-            evidence: [{ source: 'hosts', summary: `Host evidence could not be fetched through the gateway: ${describeError(error)}`, satisfied: false, hostId: null, observedAt: null }],
-          };
-        }
-    }
-  };
   return async (request: { identity: Identity | null }): Promise<ComplianceContext> => {
     const tenants = tenantFilter(request.identity);
-    const evaluations = new DataLoader<EvaluatorName, Evaluation>((names) => Promise.all(names.map((name) => evaluate(name, tenants))));
-    return {
-      catalogue: deps.catalogue,
-      evaluations,
-      record: async (control) => ({ control, evaluation: control.evaluator ? await evaluations.load(control.evaluator) : null }),
+    const views = new Map<string, Promise<ResultsView>>();
+    const view = (asOf?: string | null): Promise<ResultsView> => {
+      const key = asOf ?? 'now';
+      let pending = views.get(key);
+      if (!pending) {
+        pending = (async () => {
+          const at = asOf ? new Date(asOf) : deps.clock();
+          const waiver = (framework: Parameters<MemoryWaiverStore['active']>[0], controlId: string, subjectKey: string) => deps.waivers.active(framework, controlId, subjectKey, at)?.id ?? null;
+          if (!asOf) return new ResultsView(deps.catalogue, deps.engine.results(), tenants, waiver, deps.engine.status.lastRunAt);
+          const past = await deps.store.resultsAt(asOf);
+          return new ResultsView(deps.catalogue, past.values(), tenants, waiver, past.size > 0 ? asOf : null);
+        })();
+        views.set(key, pending);
+      }
+      return pending;
     };
+    return { deps, identity: request.identity, tenants, view };
   };
 }

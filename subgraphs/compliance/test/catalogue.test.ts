@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CATALOGUE_PATH, EVALUATORS, loadCatalogue } from '../src/catalogue.js';
+import { DEFAULT_CATALOGUE_PATH, loadCatalogue } from '../src/catalogue.js';
+import { EVALUATORS } from '../src/evaluators/registry.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-catalogue-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,20 +33,33 @@ const control = (fields: string) => `
 ${fields}`;
 
 describe('control catalogue', () => {
-  it('the shipped catalogue loads: unique controls, known evaluators, CM-8 and A.8.1 related both ways', () => {
+  it('the shipped catalogue loads: unique controls, each scored by a known evaluator or mapped onto scored controls', () => {
     const catalogue = loadCatalogue();
     expect(DEFAULT_CATALOGUE_PATH).toMatch(/subgraphs\/compliance\/catalogue\/controls\.yaml$/);
     expect(catalogue.version).toMatch(/\S/);
     const keys = catalogue.controls.map((c) => `${c.framework}/${c.id}`);
-    expect(keys).toContain('NIST_800_53/CM-8');
-    expect(keys).toContain('ISO_27001/A.8.1');
+    for (const key of ['NIST_800_53/CM-8', 'NIST_800_53/RA-5', 'NIST_800_53/SI-2', 'NIST_800_53/SI-4', 'NIST_800_53/AU-2', 'NIST_800_53/AU-12', 'NIST_800_53/AC-6', 'NIST_800_53/CM-6', 'NIST_800_53/CM-7', 'CIS_KUBERNETES/4.2.1', 'ISO_27001/A.5.9', 'ISO_27001/A.8.1', 'ISO_27001/A.8.8', 'ISO_27001/A.8.9', 'ISO_27001/A.8.15', 'ISO_27001/A.8.16', 'FEDRAMP_MODERATE/CM-8', 'CMMC_L2/3.12.4', 'OWASP_LLM/LLM04', 'OWASP_LLM/LLM10'])
+      expect(keys).toContain(key);
     expect(new Set(keys).size).toBe(keys.length);
     for (const c of catalogue.controls) {
-      if (c.evaluator !== null) expect(EVALUATORS).toContain(c.evaluator);
+      if (c.evaluator !== null) expect(EVALUATORS.get(c.evaluator)?.kind).toBe('control');
+      else for (const target of c.mapsTo) expect(catalogue.controls.find((t) => t.framework === target.framework && t.id === target.id)?.evaluator).toBeTruthy();
     }
-    const cm8 = catalogue.controls.find((c) => c.id === 'CM-8');
-    expect(cm8?.related).toEqual([{ framework: 'ISO_27001', id: 'A.8.1' }]);
-    expect(catalogue.controls.find((c) => c.id === 'A.8.1')?.related).toEqual([{ framework: 'NIST_800_53', id: 'CM-8' }]);
+    // Mappings, not copies: ISO, FedRAMP and CMMC have no evaluator of their own.
+    expect(catalogue.controls.filter((c) => ['ISO_27001', 'FEDRAMP_MODERATE', 'CMMC_L2'].includes(c.framework)).every((c) => c.evaluator === null)).toBe(true);
+    expect(catalogue.imports.map((i) => i.framework)).toEqual(['CIS_KUBERNETES', 'KUBERNETES_POLICY', 'TRIVY_COMPLIANCE']);
+  });
+
+  it('rejects a mapping onto a control that does not exist, naming the entry', () => {
+    const path = catalogueFile(`version: "1"\ncontrols:${control('')}
+  - { framework: ISO_27001, id: A.5.9, title: Inventory, description: Mapped., mapsTo: [{ framework: NIST_800_53, id: CM-99 }] }`);
+    const message = loadError(path);
+    expect(message).toContain('controls.1 (ISO_27001/A.5.9).mapsTo: NIST_800_53/CM-99 is not a control of the catalogue');
+  });
+
+  it('rejects bad evaluator params and an importer used as a control evaluator, naming the entry', () => {
+    expect(loadError(catalogueFile(`version: "1"\ncontrols:${control('    params: { maxProbeAgeHours: -1 }')}`))).toContain('controls.0 (NIST_800_53/CM-8).params.maxProbeAgeHours');
+    expect(loadError(catalogueFile(`version: "1"\ncontrols:${control('').replace('inventory-probed-within-24h', 'kube-bench-checks')}`))).toContain('list it under imports');
   });
 
   it('a control without related controls gets an empty list', () => {
@@ -57,7 +71,7 @@ describe('control catalogue', () => {
     const path = catalogueFile(`version: "1"\ncontrols:${control('').replace('inventory-probed-within-24h', 'packages-patched-within-30d')}`);
     const message = loadError(path);
     expect(message).toContain(path);
-    expect(message).toContain('controls.0.evaluator');
+    expect(message).toContain('controls.0 (NIST_800_53/CM-8).evaluator: unknown evaluator "packages-patched-within-30d"');
     expect(message).toContain('inventory-probed-within-24h');
   });
 

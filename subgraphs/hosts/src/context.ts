@@ -24,6 +24,8 @@ export interface HostsContext {
   sortedInventory: readonly InventoryHost[];
   states: DataLoader<string, ProbeState | null>;
   freshness: DataLoader<string, Partial<Record<CollectorName, CollectorFreshness>> | null>;
+  /** When each fact type was first collected per host (its baseline), batched. */
+  baselines: DataLoader<string, Partial<Record<FactType, string>> | null>;
   facts<T extends FactType>(type: T, hostId: string): Promise<FactItems[T][] | null>;
 }
 
@@ -41,6 +43,7 @@ export function createHostsContextFactory(deps: HostsDeps) {
       sortedInventory: visible,
       states: new DataLoader((ids) => deps.store.getProbeStates(ids)),
       freshness: new DataLoader((ids) => deps.store.getFreshness(ids)),
+      baselines: new DataLoader((ids) => deps.store.getBaselines(ids)),
       facts<T extends FactType>(type: T, hostId: string): Promise<FactItems[T][] | null> {
         let loader = factLoaders.get(type);
         if (!loader) {

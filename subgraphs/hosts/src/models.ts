@@ -10,11 +10,12 @@ export type { InstalledPackage, OsInfo } from './sources/probe/types.js';
 
 /** ProbeStatus is derived from the stored probe state; null means never probed. */
 export type ProbeStatusRecord = { state: ProbeState | null };
-export type FactChangeRecord = StoredFactChange;
+/** A history entry, and whether it is its type's baseline (the first collection's ADDED items). */
+export type FactChangeRecord = StoredFactChange & { baseline: boolean };
 export type CollectorFreshnessRecord = { collector: CollectorName; freshness: CollectorFreshness | null };
 export type HostSnapshotRecord = { host: InventoryHost; time: string };
 export type HostPackageRecord = { host: InventoryHost; package: InstalledPackage; packageManager: PackageManager | null };
 /** A vulnerability reference with the package fields the cluster subgraph provides (@requires). */
 export type VulnerabilityRef = { id: string; packages: { name: string; fixedVersion: string | null; osFamily: string | null }[] };
-export type AffectedHostRecord = { host: InventoryHost; package: InstalledPackage; fixedVersion: string };
-export type RefreshResultRecord = { status: 'QUEUED' | 'ALREADY_QUEUED' | 'RUNNING' | 'UNKNOWN_HOST'; message: string; host: InventoryHost | null };
+export type AffectedHostRecord = { host: InventoryHost; package: InstalledPackage; fixedVersion: string | null; status: 'OLDER_THAN_FIX' | 'UNFIXED' };
+export type RefreshResultRecord = { status: 'QUEUED' | 'ALREADY_QUEUED' | 'RECENTLY_PROBED' | 'RUNNING' | 'UNKNOWN_HOST'; message: string; host: InventoryHost | null };

@@ -1,7 +1,9 @@
 import type { AlertPublisher } from '@vigil/lib/alerts/publisher';
+import type { HostDirectory } from '@vigil/lib/host-directory';
 import type { Logger } from '@vigil/lib/logger';
 import { hostAlerts, type AlertRuleSettings } from './alert-rules.js';
 import type { FactStore } from './facts/fact-store.js';
+import { probedIdentity } from './host-identity.js';
 import { FACT_TYPES, type CollectorName, type ProbeReport } from './facts/types.js';
 import type { InventoryHost } from './inventory/build-inventory.js';
 import type { HostTarget } from './sources/probe/types.js';
@@ -20,6 +22,8 @@ export interface ProbePipelineOptions {
   sudo: ReadonlySet<CollectorName>;
   alertRules: AlertRuleSettings;
   logger: Logger;
+  /** Where the host's identifying evidence goes, for the cluster subgraph's Node matching. */
+  hostDirectory?: HostDirectory;
 }
 
 /**
@@ -35,6 +39,8 @@ export function createProbePipeline(options: ProbePipelineOptions) {
     // What had been collected before this probe decides which changes are news and which a baseline.
     const [before] = await options.store.getFreshness([hostId]);
     const saved = await options.store.saveReport(report);
+    const identity = options.hostDirectory ? probedIdentity(host, report) : null;
+    if (identity) await options.hostDirectory?.publish(identity);
     const alerts = hostAlerts(
       {
         hostId,

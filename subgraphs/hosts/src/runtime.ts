@@ -1,3 +1,4 @@
+import { createHostDirectory } from '@vigil/lib/host-directory';
 import { createRedis, keyPrefix } from '@vigil/lib/redis';
 import type { SharedServices } from '@vigil/lib/shared-services';
 import type { SubgraphDefinition } from '@vigil/lib/subgraph-server';
@@ -8,9 +9,11 @@ import { MemoryFactStore } from './facts/memory-fact-store.js';
 import { RedisFactStore } from './facts/redis-fact-store.js';
 import { buildInventory, type InventoryHost } from './inventory/build-inventory.js';
 import { createProbePipeline, type ReportProbe } from './probe-pipeline.js';
+import { measuredProbe } from './probe-metrics.js';
 import { createProbeScheduler, type ProbeScheduler } from './scheduling/probe-scheduler.js';
 import { systemClock as schedulerTimers } from './scheduling/in-process-probe-scheduler.js';
 import { createHostsSubgraph } from './server.js';
+import { inventoryIdentity } from './host-identity.js';
 import { probeHostReport } from './sources/probe/probe-report.js';
 
 export interface HostsRuntime {
@@ -31,14 +34,16 @@ export function createHostsRuntime(config: HostsConfig, shared: SharedServices, 
   const store: FactStore = shared.redisUrl
     ? new RedisFactStore(createRedis(shared.redisUrl, shared.logger, 'hosts'), prefix, retention)
     : new MemoryFactStore(retention);
+  const hostDirectory = shared.hostDirectory ?? createHostDirectory({ redisUrl: shared.redisUrl, namespace: shared.namespace, logger: shared.logger });
   const probe = createProbePipeline({
     hosts: inventory,
     store,
     publisher: shared.publisher,
-    probe: options.probe ?? probeHostReport,
+    probe: measuredProbe(options.probe ?? probeHostReport, shared.metrics),
     sudo: new Set(config.probe.sudo),
     alertRules: { unreachableAfter: config.probe.unreachableAfter },
     logger: shared.logger.child({ component: 'probe' }),
+    hostDirectory,
   });
   const scheduler = createProbeScheduler({
     hosts: inventory,
@@ -61,11 +66,18 @@ export function createHostsRuntime(config: HostsConfig, shared: SharedServices, 
       close: async () => {
         await scheduler.stop();
         await store.close();
+        if (!shared.hostDirectory) await hostDirectory.close();
       },
     },
     inventory,
     scheduler,
     store,
-    start: () => scheduler.start(),
+    start: async () => {
+      // The inventory's own evidence (labels, probe address) first, and hosts that left it dropped,
+      // so the cluster subgraph matches against this inventory before any probe finishes.
+      await hostDirectory.retain(inventory.map((h) => h.id));
+      for (const host of inventory) await hostDirectory.publish(inventoryIdentity(host));
+      await scheduler.start();
+    },
   };
 }

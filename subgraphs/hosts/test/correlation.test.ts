@@ -90,5 +90,37 @@ describe('Vulnerability.affectedHosts through _entities (as the gateway calls it
         },
       ],
     });
+
+    // No fix yet (Trivy lists the package without fixedVersion): every host of that distribution with
+    // the package is affected, marked UNFIXED, whatever its version; other distributions are not.
+    const unfixed = await executeSubgraph(
+      definition,
+      'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Vulnerability { affectedHosts { host { id } package { version } fixedVersion status } } } }',
+      {
+        r: [
+          {
+            __typename: 'Vulnerability',
+            id: 'CVE-2024-0002',
+            packages: [
+              { name: 'openssl', fixedVersion: null, osFamily: 'debian' },
+              // A fix on Alpine only: Alpine hosts are compared with it as before.
+              { name: 'openssl', fixedVersion: '3.0.8-r0', osFamily: 'alpine' },
+            ],
+          },
+        ],
+      },
+    );
+    expect(unfixed.errors).toBeUndefined();
+    expect(unfixed.data).toEqual({
+      _entities: [
+        {
+          affectedHosts: [
+            { host: { id: 'alpine' }, package: { version: '3.0.1-r0' }, fixedVersion: '3.0.8-r0', status: 'OLDER_THAN_FIX' },
+            { host: { id: 'deb-new' }, package: { version: '3.0.15-1~deb12u1' }, fixedVersion: null, status: 'UNFIXED' },
+            { host: { id: 'deb-old' }, package: { version: '3.0.11-1~deb12u1' }, fixedVersion: null, status: 'UNFIXED' },
+          ],
+        },
+      ],
+    });
   });
 });

@@ -105,6 +105,31 @@ export function factStoreContract(name: string, makeStore: (options?: FactStoreO
       await store.close();
     });
 
+    it('each fact type\'s first collection is its baseline: recorded, and left out of changes when asked', async () => {
+      const store = await make();
+      expect(await store.getBaselines(['a'])).toEqual([null]);
+      await store.saveReport(report('a', T0, { os: [os], packages: base }));
+      // Users first collected later (say sudo was granted): that collection is their baseline.
+      await store.saveReport(report('a', T1, { os: [os], packages: base, users: [user('root', 0)] }));
+      const upgraded = base.map((p) => (p.name === 'openssl' ? pkg('openssl', '3.0.13-1~deb12u1') : p));
+      await store.saveReport(report('a', T2, { os: [os], packages: upgraded, users: [user('root', 0), user('eve', 0)] }));
+      expect(await store.getBaselines(['a', 'never'])).toEqual([{ os: T0, packages: T0, users: T1 }, null]);
+
+      const news = await store.getChanges('a', { limit: 100, excludeBaseline: true });
+      expect(news.map((c) => [c.type, c.key, c.change, c.at])).toEqual([
+        ['packages', 'openssl:amd64', 'CHANGED', T2],
+        ['users', 'eve', 'ADDED', T2],
+      ]);
+      // The limit counts what is returned, not the baseline entries skipped.
+      expect(await store.getChanges('a', { limit: 1, excludeBaseline: true })).toEqual(news.slice(0, 1));
+      expect(await store.getChanges('a', { since: T0, types: ['users'], limit: 100, excludeBaseline: true })).toEqual(news.slice(1));
+      // With the baseline: every entry, as before.
+      expect(await store.getChanges('a', { limit: 100 })).toHaveLength(4 + 1 + 2);
+      // The baseline stays in the history: it is what asOf rebuilds the first state from.
+      expect(await store.getFactsAsOf('packages', 'a', T0)).toEqual(base);
+      await store.close();
+    });
+
     it('one package upgraded between two probes is exactly one CHANGED entry with before and after', async () => {
       const store = await make();
       await store.saveReport(report('a', T0, { packages: base }));

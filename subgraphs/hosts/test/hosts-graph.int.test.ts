@@ -16,6 +16,10 @@ import type { HostTarget } from '../src/sources/probe/types.js';
 import { createHostsSubgraph } from '../src/server.js';
 import { buildInventory } from '../src/inventory/build-inventory.js';
 import { createHostsRuntime, type HostsRuntime } from '../src/runtime.js';
+import { createServiceRegistry } from '@vigil/lib/metrics';
+import { MemoryHostDirectory } from '@vigil/lib/host-directory';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 
 // Several real sshd instances stand for a small fleet (issue 3): a healthy host, one presenting a
 // different host key, one that never answers. Probed by the real scheduler and pipeline, read
@@ -47,6 +51,7 @@ describe('hosts subgraph over a fleet of real sshd hosts', () => {
   let silent: SilentListener;
   let runtime: HostsRuntime;
   let alerts: MemoryAlertLog;
+  const directory = new MemoryHostDirectory();
 
   beforeAll(async () => {
     [healthy, impostor, silent] = await Promise.all([startSshd(), startSshd(), startSilentListener()]);
@@ -67,7 +72,7 @@ describe('hosts subgraph over a fleet of real sshd hosts', () => {
       probe: { connectTimeoutMs: 1500, commandTimeoutMs: 20_000 },
     });
     alerts = new MemoryAlertLog({ maxLength: 1000 });
-    runtime = createHostsRuntime(config, { logger, publisher: new AlertPublisher(alerts, logger), redisUrl: undefined, namespace: 'test', clock: systemClock });
+    runtime = createHostsRuntime(config, { logger, publisher: new AlertPublisher(alerts, logger), redisUrl: undefined, namespace: 'test', clock: systemClock, metrics: createServiceRegistry(), hostDirectory: directory });
     await runtime.start();
     await runtime.scheduler.firstRoundDone();
   });
@@ -93,6 +98,18 @@ describe('hosts subgraph over a fleet of real sshd hosts', () => {
     const keyAlerts = raised.filter((a) => a.rule === 'host-key-changed');
     expect(keyAlerts.map((a) => [a.severity, a.subject])).toEqual([['CRITICAL', { type: 'Host', hostId: 'impostor', displayName: 'impostor', hostLabels: { env: 'prod' } }]]);
     expect(raised.filter((a) => a.subject?.type === 'Host' && a.subject.hostId === 'healthy')).toEqual([]);
+  });
+
+  it('publishes each host’s identifying evidence for Node matching: the probed machine ID and host name, or only the inventory’s', async () => {
+    // This machine's own values, read independently of the probe (sshd runs here).
+    const machineId = readFileSync('/etc/machine-id', 'utf8').trim();
+    const published = Object.fromEntries((await directory.list()).map((h) => [h.hostId, h]));
+    expect(published['healthy']).toMatchObject({ labels: { env: 'prod' }, machineId, hostname: hostname() });
+    expect(published['healthy']?.addresses[0]).toBe('127.0.0.1');
+    // Never probed successfully: what the inventory says, nothing more.
+    expect(published['silent']).toEqual({ hostId: 'silent', labels: { env: 'dev' }, machineId: null, systemUuid: null, hostname: null, addresses: ['127.0.0.1'] });
+    const data = await query<{ host: { os: { machineId: string | null; hostname: string | null } } }>(runtime, '{ host(id: "healthy") { os { machineId hostname } } }');
+    expect(data.host.os).toEqual({ machineId, hostname: hostname() });
   });
 
   it("stores the healthy host's packages exactly as dpkg-query reports them", async () => {

@@ -14,6 +14,10 @@ const SAMPLE: Record<AllowedCommandName, string> = {
   osReleaseFallback: fixtureText('os-release_debian12_captured'),
   kernelRelease: '6.18.44-fc-v669\n',
   machineArch: 'x86_64\n',
+  // machine-id(5) and the kernel's SMBIOS UUID format; the Debian capture has neither.
+  machineId: '4c4c4544004d3510804bb4c04f564433\n',
+  systemUuid: '4c4c4544-004d-3510-804b-b4c04f564433\n',
+  hostName: 'vm\n',
   dpkgPackages: fixtureText('dpkg-query_debian-12.tsv'),
   rpmPackages: fixtureText('rpm-qa_cbl-mariner-2.0.tsv'),
   apkPackages: 'musl-1.2.4-r2\nbusybox-1.36.1-r5\n',

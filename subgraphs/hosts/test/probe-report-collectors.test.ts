@@ -19,6 +19,11 @@ const debian12: Script = {
   osRelease: ok(fixtureText('os-release_debian12_captured')),
   kernelRelease: ok('6.18.44-fc-v669\n'),
   machineArch: ok('x86_64\n'),
+  // The host name is the second word of the captured `uname -a`; the capture has no /etc/machine-id, this is one in machine-id(5) format.
+  machineId: ok('4c4c4544004d3510804bb4c04f564433\n'),
+  hostName: ok('vm\n'),
+  // A VM without SMBIOS tables has no product_uuid (what cat prints then).
+  systemUuid: exited(1, 'cat: /sys/class/dmi/id/product_uuid: No such file or directory\n'),
   dpkgPackages: ok(fixtureText('dpkg-query_debian-12.tsv')),
   systemdUnits: ok(captured('systemctl_list-units_service_all_plain_no-legend.txt')),
   systemdUnitFiles: ok(captured('systemctl_list-unit-files_service_no-legend.txt')),
@@ -39,7 +44,7 @@ const debian12: Script = {
 };
 
 const FACT_COMMANDS: AllowedCommandName[] = [
-  'osRelease', 'kernelRelease', 'machineArch', 'dpkgPackages', 'systemdUnits', 'systemdUnitFiles', 'passwdEntries', 'groupEntries',
+  'osRelease', 'kernelRelease', 'machineArch', 'machineId', 'systemUuid', 'hostName', 'dpkgPackages', 'systemdUnits', 'systemdUnitFiles', 'passwdEntries', 'groupEntries',
   'ipAddresses', 'ipRoutes', 'ip6Routes', 'effectiveUid', 'listeningSocketsWithProcesses', 'nftRuleset', 'cpuTopology', 'cpuInfo', 'memInfo', 'diskFree',
 ];
 

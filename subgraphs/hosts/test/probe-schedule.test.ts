@@ -80,7 +80,7 @@ describe('schedule policy', () => {
   it('refresh decisions', () => {
     const probed = { ...initialSchedule('h', 0), lastFactsAt: 1_000 };
     expect(decideRefresh('h', 'running', probed, 2_000, 30_000)).toMatchObject({ result: { status: 'RUNNING' }, request: true, runNow: false });
-    expect(decideRefresh('h', 'scheduled', probed, 2_000, 30_000)).toMatchObject({ result: { status: 'ALREADY_QUEUED' }, request: false, runNow: false });
+    expect(decideRefresh('h', 'scheduled', probed, 2_000, 30_000)).toMatchObject({ result: { status: 'RECENTLY_PROBED' }, request: false, runNow: false });
     expect(decideRefresh('h', 'waiting', probed, 40_000, 30_000)).toMatchObject({ result: { status: 'ALREADY_QUEUED' }, request: true, runNow: false });
     expect(decideRefresh('h', 'scheduled', probed, 40_000, 30_000)).toMatchObject({ result: { status: 'QUEUED' }, request: true, runNow: true });
   });

@@ -163,7 +163,7 @@ export function probeSchedulerContract(name: string, make: SchedulerFactory) {
       await scheduler.firstRoundDone();
       expect((await scheduler.refresh('nope')).status).toBe('UNKNOWN_HOST');
       const debounced = await scheduler.refresh('host-1');
-      expect(debounced.status).toBe('ALREADY_QUEUED');
+      expect(debounced.status).toBe('RECENTLY_PROBED');
       expect(debounced.message).toMatch(/debounced/);
       await eventually(() => !fleet.running('host-1') && !fleet.running('host-2'), 5_000, 'first round to finish');
       await sleep(350);
@@ -178,7 +178,7 @@ export function probeSchedulerContract(name: string, make: SchedulerFactory) {
         await sleep(10);
         after = await scheduler.refresh('host-1');
       }
-      expect(after.status).toBe('ALREADY_QUEUED');
+      expect(after.status).toBe('RECENTLY_PROBED');
       expect(after.message).toMatch(/debounced/);
       await sleep(100);
       await scheduler.stop();

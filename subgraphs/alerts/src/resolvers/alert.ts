@@ -1,4 +1,11 @@
+import { silenceFor } from '@vigil/lib/alerts/silence-match';
+import type { AlertState } from '@vigil/lib/alerts/alert-state';
 import type { AlertResolvers, AlertSubjectRefResolvers } from '../__generated__/resolvers-types.js';
+import type { AlertsContext } from '../context.js';
+import type { Alert as AlertModel } from '../models.js';
+
+/** The parent's state when it carries a fresh one, else this request's (batched) read. */
+const stateOf = (alert: AlertModel, context: AlertsContext): Promise<AlertState> => (alert.state ? Promise.resolve(alert.state) : context.stateById.load(alert.id));
 
 export const Alert: AlertResolvers = {
   __resolveReference: (ref, { alertById }) => alertById.load(ref.id),
@@ -16,11 +23,21 @@ export const Alert: AlertResolvers = {
     }
   },
   labels: (alert) => Object.entries(alert.labels ?? {}).map(([key, value]) => ({ key, value })),
+  status: async (alert, _args, context) => {
+    const state = await stateOf(alert, context);
+    return state.resolved ? 'RESOLVED' : state.acknowledged ? 'ACKNOWLEDGED' : 'OPEN';
+  },
+  count: async (alert, _args, context) => (await stateOf(alert, context)).count,
+  lastSeen: async (alert, _args, context) => (await stateOf(alert, context)).lastSeen ?? alert.raisedAt,
+  acknowledged: async (alert, _args, context) => (await stateOf(alert, context)).acknowledged,
+  resolved: async (alert, _args, context) => (await stateOf(alert, context)).resolved,
+  silenced: async (alert, _args, context) => silenceFor(await context.silences(), alert, context.deps.clock()) !== null,
 };
 
 export const AlertSubjectRef: AlertSubjectRefResolvers = {
   type: (subject) => (subject.type === 'Host' ? 'HOST' : 'KUBE_OBJECT'),
-  hostId: (subject) => (subject.type === 'Host' ? subject.hostId : null),
+  // A KubeObject subject carries the host too when its node was matched to one (node-level findings).
+  hostId: (subject) => subject.hostId ?? null,
   cluster: (subject) => (subject.type === 'KubeObject' ? subject.cluster : null),
   namespace: (subject) => (subject.type === 'KubeObject' ? subject.namespace : null),
   kind: (subject) => (subject.type === 'KubeObject' ? subject.kind : null),

@@ -2,6 +2,7 @@ import { badInput } from '@vigil/lib/errors';
 import { isAlertId, type Alert } from '@vigil/lib/alerts/alert';
 import type { QueryResolvers } from '../__generated__/resolvers-types.js';
 import { matchesAlertFilter } from '../alert-filter.js';
+import { silenceActive } from '@vigil/lib/alerts/silence-match';
 
 /** How many log entries one page request may scan to fill a filtered page. */
 const SCAN_LIMIT = 20_000;
@@ -30,5 +31,18 @@ export const Query: QueryResolvers = {
       edges: page.map((node) => ({ cursor: node.id, node })),
       pageInfo: { hasNextPage: matched.length > size || (!exhausted && scanned >= SCAN_LIMIT), endCursor: page.at(-1)?.id ?? null },
     };
+  },
+  async alert(_parent, { id }, { alertById }) {
+    if (!isAlertId(id)) throw badInput('id must be an alert id such as 1732270309000-0', { field: 'id' });
+    return alertById.load(id);
+  },
+  alertOutputs(_parent, _args, { deps }) {
+    if (!deps.routing) return [];
+    const routed = new Set(deps.routing.router.outputNames);
+    return deps.routing.outputs.map((output) => ({ ...output, routed: routed.has(output.name) }));
+  },
+  async silences(_parent, { includeExpired }, { deps, silenceVisible, silences }) {
+    const now = deps.clock();
+    return (await silences()).filter((silence) => silenceVisible(silence) && (includeExpired === true || silenceActive(silence, now)));
   },
 };

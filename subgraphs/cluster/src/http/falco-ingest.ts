@@ -3,6 +3,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { KUBERNETES_USER_LABEL, type AlertSubject, type NewAlert } from '@vigil/lib/alerts/alert';
 import type { AlertPublisher } from '@vigil/lib/alerts/publisher';
 import { describeError } from '@vigil/lib/errors';
+import type { HostIdentity } from '@vigil/lib/host-directory';
 import type { Logger } from '@vigil/lib/logger';
 import { FALCO_METRICS_RULE, falcoMediaType, parseFalcoBody, type FalcoPriority } from '../sources/falco/falco-event.js';
 import { falcoPriorityAtLeast, normaliseFalcoEvent, type NormalisedFalcoEvent } from '../sources/falco/normalise.js';
@@ -27,6 +28,8 @@ export interface FalcoIngestDeps {
   /** @default 1 */
   retryAfterSeconds?: number;
   logger: Logger;
+  /** The inventory host a node was matched to (nodes/node-host-index.ts), put on node-level alerts. */
+  hostOfNode?: (cluster: string, nodeName: string) => Promise<HostIdentity | null>;
 }
 
 /** What a 202 reports: accepted = stored + duplicates + ignored. */
@@ -124,7 +127,9 @@ async function ingest(deps: FalcoIngestDeps, req: Request, res: Response): Promi
 
   try {
     for (const item of toAlert) {
-      await deps.publisher.raise(falcoAlert(item.occurrence, item.stored));
+      const { hostname } = item.occurrence;
+      const host = hostname !== null && deps.hostOfNode ? await deps.hostOfNode(item.occurrence.cluster, hostname) : null;
+      await deps.publisher.raise(falcoAlert(item.occurrence, item.stored, host));
       result.alerts += 1;
     }
   } catch (error) {
@@ -146,8 +151,8 @@ async function ingest(deps: FalcoIngestDeps, req: Request, res: Response): Promi
  * The alert for one occurrence (its own priority, output and time), pointing at the deduplicated
  * event it was counted on: what a pager needs without joins.
  */
-export function falcoAlert(occurrence: NormalisedFalcoEvent, stored: SecurityEvent): NewAlert {
-  const subject = alertSubject(occurrence);
+export function falcoAlert(occurrence: NormalisedFalcoEvent, stored: SecurityEvent, host: HostIdentity | null = null): NewAlert {
+  const subject = alertSubject(occurrence, host);
   const user = kubernetesUserOf(occurrence);
   const where = subject ? ` ${subject.type === 'Host' ? 'on' : 'in'} ${subject.displayName}` : '';
   return {
@@ -169,12 +174,19 @@ export function falcoAlert(occurrence: NormalisedFalcoEvent, stored: SecurityEve
   };
 }
 
-function alertSubject(event: NormalisedSecurityEvent): AlertSubject | undefined {
+/**
+ * The object when Falco names one, else the node as a Host. `host`: the inventory host the event's
+ * node was matched to by evidence; it becomes the Host subject (with its labels, for tenancy) and is
+ * carried on an object subject, so the host's alerts include what happened in pods on it. Without a
+ * match, a node-only event keeps the node name as its host id, as before Nodes were read.
+ */
+export function alertSubject(event: NormalisedSecurityEvent, host: HostIdentity | null = null): AlertSubject | undefined {
   const { resource, hostname } = event;
   if (resource) {
     const displayName = resource.namespace === '' ? `${resource.kind}/${resource.name}` : `${resource.namespace}/${resource.name}`;
-    return { type: 'KubeObject', ...resource, displayName };
+    return { type: 'KubeObject', ...resource, displayName, ...(host ? { hostId: host.hostId } : {}) };
   }
+  if (host) return { type: 'Host', hostId: host.hostId, displayName: hostname ?? host.hostId, hostLabels: { ...host.labels }, cluster: event.cluster };
   if (hostname !== null) return { type: 'Host', hostId: hostname, displayName: hostname, cluster: event.cluster };
   return undefined;
 }

@@ -13,7 +13,7 @@ import { RedisDeliveryLedger } from '../sources/k8s-audit/redis-delivery-ledger.
 import { RedisAuditRuleState } from '../sources/k8s-audit/redis-rule-state.js';
 import { requestRuleAlert } from '../sources/k8s-audit/rule-alerts.js';
 import { AuditRuleEvaluator } from '../sources/k8s-audit/rule-evaluator.js';
-import { MemoryAuditRuleState } from '../sources/k8s-audit/rule-state.js';
+import { MemoryAuditRuleState, type AuditRuleState } from '../sources/k8s-audit/rule-state.js';
 import { matchRequestRules, recordKey, type RequestRuleMatch } from '../sources/k8s-audit/rules.js';
 import { VictoriaLogsAuditForwarder, VictoriaLogsJsonLineSink } from '../sources/k8s-audit/victorialogs-forwarder.js';
 import { securityEventId, type SecurityEvent, type SecurityEventStore } from '../store/security-event-store.js';
@@ -127,6 +127,8 @@ export interface K8sAuditIntake {
   ledger: DeliveryLedger;
   /** The failure-rate and silence rules; its silence timer runs from creation until stop(). */
   evaluator: AuditRuleEvaluator;
+  /** The failure-rate and silence rules' state (holds, last seen): shared with the audit subgraph's live tail in one process without Redis. */
+  ruleState: AuditRuleState;
   /** Stops the silence timer and flushes the forwarder once. Call after the HTTP server has drained, before closing Redis. */
   stop(): Promise<void>;
 }
@@ -160,8 +162,9 @@ export function createK8sAuditIntake(deps: K8sAuditIntakeDeps): K8sAuditIntake {
   const ledger: DeliveryLedger = deps.redis
     ? new RedisDeliveryLedger(deps.redis, { prefix, windowMs, clock })
     : new MemoryDeliveryLedger({ windowMs, maxEntries: config.redelivery.maxEntries, clock });
+  const ruleState: AuditRuleState = deps.redis ? new RedisAuditRuleState(deps.redis, { prefix, clock }) : new MemoryAuditRuleState({ clock });
   const evaluator = new AuditRuleEvaluator({
-    state: deps.redis ? new RedisAuditRuleState(deps.redis, { prefix, clock }) : new MemoryAuditRuleState({ clock }),
+    state: ruleState,
     config: config.rules,
     publisher: deps.publisher,
     clock,
@@ -189,6 +192,7 @@ export function createK8sAuditIntake(deps: K8sAuditIntakeDeps): K8sAuditIntake {
     forwarder,
     ledger,
     evaluator,
+    ruleState,
     stop: async () => {
       await evaluator.stop();
       await forwarder?.stop();

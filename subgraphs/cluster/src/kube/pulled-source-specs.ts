@@ -10,9 +10,10 @@ export type PulledSourceName =
   | 'kyverno-cluster-policies'
   | 'kyverno-policies'
   | 'kube-bench'
-  | 'checkov';
+  | 'checkov'
+  | 'kubernetes-nodes';
 
-export type PulledSourceTool = 'trivy' | 'kyverno' | 'kube-bench' | 'checkov';
+export type PulledSourceTool = 'trivy' | 'kyverno' | 'kube-bench' | 'checkov' | 'kubernetes';
 
 export interface PulledSourceSpec {
   name: PulledSourceName;
@@ -22,9 +23,10 @@ export interface PulledSourceSpec {
    * How to tell whether the tool runs on a cluster. `crd`: its CRD exists and serves our version.
    * `labelled-configmaps`: ConfigMaps always exist, so the only sign of the tool is its output; the
    * informer runs on every cluster and the source counts as installed while at least one labelled
-   * ConfigMap exists.
+   * ConfigMap exists. `builtin`: a kind every cluster serves (Nodes); the informer runs from the start
+   * and the source is always installed.
    */
-  detection: { kind: 'crd'; crdName: string } | { kind: 'labelled-configmaps' };
+  detection: { kind: 'crd'; crdName: string } | { kind: 'labelled-configmaps' } | { kind: 'builtin' };
 }
 
 const trivy = (plural: string, kind: string, namespaced: boolean): KubeResource => ({ group: 'aquasecurity.github.io', version: 'v1alpha1', plural, kind, namespaced });
@@ -52,6 +54,9 @@ export const PULLED_SOURCES: readonly PulledSourceSpec[] = [
   crdSource('kyverno-policies', 'kyverno', kyvernoPolicy('policies', 'Policy', true)),
   { name: 'kube-bench', tool: 'kube-bench', resource: configMaps('kube-bench'), detection: { kind: 'labelled-configmaps' } },
   { name: 'checkov', tool: 'checkov', resource: configMaps('checkov'), detection: { kind: 'labelled-configmaps' } },
+  // Not a tool's output: the Nodes themselves (status.nodeInfo, status.addresses), matched to inventory
+  // hosts by evidence (nodes/node-host-match.ts). They produce no security event.
+  { name: 'kubernetes-nodes', tool: 'kubernetes', resource: { group: '', version: 'v1', plural: 'nodes', kind: 'Node', namespaced: false }, detection: { kind: 'builtin' } },
 ];
 
 export function pulledSource(name: PulledSourceName): PulledSourceSpec {

@@ -3,6 +3,7 @@ import type { KubeCluster } from './kube-clusters.js';
 import type { KubeObject } from './kube-object.js';
 import { PULLED_SOURCES, type PulledSourceName, type PulledSourceSpec } from './pulled-source-specs.js';
 import { ReportInformer, type InformerStatus, type ReportInformerOptions } from './report-informer.js';
+import type { InformerMetrics } from './informer-metrics.js';
 import { SourceDetector, SourceRegistry } from './source-detection.js';
 
 export type PulledChange = { type: 'upsert'; object: KubeObject } | { type: 'delete'; object: KubeObject };
@@ -24,6 +25,8 @@ export interface PulledSourcesOptions {
   detectionIntervalMs?: number;
   /** Informer tuning shared by every source; see ReportInformerOptions for the defaults. */
   informer?: Pick<ReportInformerOptions, 'backoffInitialMs' | 'backoffMaxMs' | 'pageSize' | 'watchTimeoutSeconds'>;
+  /** Relists and sync state per cluster and source (kube/informer-metrics.ts). */
+  metrics?: InformerMetrics;
 }
 
 export interface PulledSources {
@@ -58,6 +61,7 @@ class SourceRunner {
         const informer = this.informer;
         this.informer = undefined;
         await informer.stop({ purge: true });
+        this.options.metrics?.forget(this.cluster.name, this.source.name);
         this.logger.info('source removed; informer stopped');
       }
     });
@@ -90,8 +94,11 @@ class SourceRunner {
       },
       onStatus: (status) => {
         // A late status from an informer already replaced or stopped must not overwrite the state.
-        if (this.informer === informer) registry.update(cluster.name, source.name, this.patchFor(status));
+        if (this.informer !== informer) return;
+        registry.update(cluster.name, source.name, this.patchFor(status));
+        options.metrics?.observe(cluster.name, source.name, status);
       },
+      onRelist: () => options.metrics?.relisted(cluster.name, source.name),
     });
     this.informer = informer;
     informer.start();
@@ -104,7 +111,7 @@ class SourceRunner {
         return {
           lastSync: status.at.toISOString(),
           error: null,
-          ...(this.source.detection.kind === 'labelled-configmaps' ? { installed: status.objects > 0 } : {}),
+          ...(this.source.detection.kind === 'labelled-configmaps' ? { installed: status.objects > 0 } : this.source.detection.kind === 'builtin' ? { installed: true } : {}),
         };
       case 'connected':
         return { error: null };
@@ -142,7 +149,7 @@ export function startPulledSources(options: PulledSourcesOptions): PulledSources
   });
 
   const configMapStarts = options.clusters.flatMap((cluster) =>
-    sources.filter((s) => s.detection.kind === 'labelled-configmaps').map((s) => runners.get(runnerKey(cluster.name, s.name))?.setInstalled(true)),
+    sources.filter((s) => s.detection.kind === 'labelled-configmaps' || s.detection.kind === 'builtin').map((s) => runners.get(runnerKey(cluster.name, s.name))?.setInstalled(true)),
   );
   const ready = Promise.all([detector.start(), ...configMapStarts]).then(() => undefined);
 

@@ -42,6 +42,8 @@ export interface ReportInformerOptions {
   handler: InformerHandler;
   logger: Logger;
   onStatus?: (status: InformerStatus) => void;
+  /** Told when a full list starts (metrics: kube/informer-metrics.ts). */
+  onRelist?: () => void;
   /** First retry delay after a failure; doubles per consecutive failure. @default 1000 */
   backoffInitialMs?: number;
   /** Ceiling of the retry delay. @default 30000 */
@@ -255,6 +257,7 @@ export class ReportInformer {
 
   private async relist(): Promise<void> {
     const { pageSize = 500 } = this.options;
+    this.options.onRelist?.();
     let listed: { items: KubeObject[]; resourceVersion: string };
     try {
       listed = await this.listAll(pageSize);

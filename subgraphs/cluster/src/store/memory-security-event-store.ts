@@ -110,6 +110,10 @@ export class MemorySecurityEventStore implements SecurityEventStore {
     return { events, hasNextPage: matching.length > page.first, endCursor: last ? encodeCursor(last) : null };
   }
 
+  async count(filter: SecurityEventFilter): Promise<number> {
+    return this.candidates(filter).filter((e) => !this.isExpired(e) && matchesFilter(e, filter)).length;
+  }
+
   async get(ids: readonly string[]): Promise<(SecurityEvent | null)[]> {
     return ids.map((id) => {
       const event = this.live(this.events.get(id));
@@ -196,6 +200,7 @@ export class MemorySecurityEventStore implements SecurityEventStore {
   private candidates(filter: SecurityEventFilter): SecurityEvent[] {
     const sets: (Set<string> | undefined)[][] = [];
     if (filter.hostname !== undefined) sets.push([this.byHost.get(filter.hostname)]);
+    if (filter.vulnerabilityId !== undefined) sets.push([this.byVulnerability.get(filter.vulnerabilityId)]);
     const { cluster, namespace, resourceKind: kind, resourceName: name } = filter;
     if (cluster !== undefined && namespace !== undefined && kind !== undefined && name !== undefined) {
       sets.push([this.byResource.get(resourceKey({ cluster, namespace, kind, name }))]);

@@ -265,6 +265,66 @@ export class RedisSecurityEventStore implements SecurityEventStore {
     return { events, hasNextPage, endCursor: last ? encodeCursor(last) : null };
   }
 
+  async count(filter: SecurityEventFilter): Promise<number> {
+    const exact = this.exactIndexFor(filter);
+    const cutoff = this.cutoff();
+    const fromMs = filter.from?.getTime();
+    const min = fromMs !== undefined && fromMs > cutoff ? String(fromMs) : `(${cutoff}`;
+    const max = filter.to === undefined ? '+inf' : String(filter.to.getTime());
+    if (exact !== null) {
+      // The keys are disjoint (one source, severity or cluster per event), so their counts add up.
+      if (exact.length === 0) return 0;
+      const pipeline = this.redis.pipeline();
+      for (const key of exact) pipeline.zcount(key, min, max);
+      return unwrap(await pipeline.exec()).reduce<number>((sum, n) => sum + Number(n), 0);
+    }
+    let total = 0;
+    const keys = await this.indexFor(filter);
+    const entries = keys.length === 1 ? this.scan(keys[0] ?? '', filter, undefined) : mergeNewestFirst(keys.map((key) => this.scan(key, filter, undefined)));
+    for await (const batch of entries) {
+      const loaded = await this.load(batch.map((entry) => entry.member));
+      for (const [i, event] of loaded.entries()) {
+        if (event && matchesFilter(event, filter) && Date.parse(event.lastSeen) === batch[i]?.score) total += 1;
+      }
+    }
+    return total;
+  }
+
+  /**
+   * The index keys holding exactly the events the filter selects (time bounds aside), when there are
+   * such: no condition that only a walk can check (category, part of an object's name, resolved, event
+   * type, rule, image, tag), and at most one indexed condition. [] when the filter selects nothing.
+   */
+  private exactIndexFor(filter: SecurityEventFilter): string[] | null {
+    const { cluster, namespace, resourceKind: kind, resourceName: name } = filter;
+    const fullResource = cluster !== undefined && namespace !== undefined && kind !== undefined && name !== undefined;
+    const walkOnly =
+      filter.categories !== undefined ||
+      filter.resolved !== undefined ||
+      filter.eventType !== undefined ||
+      filter.rule !== undefined ||
+      filter.image !== undefined ||
+      filter.tag !== undefined ||
+      filter.imageDigest !== undefined ||
+      (!fullResource && (namespace !== undefined || kind !== undefined || name !== undefined));
+    if (walkOnly) return null;
+    const groups: string[][] = [];
+    if (filter.hostname !== undefined) groups.push([this.hostKey(filter.hostname)]);
+    if (filter.vulnerabilityId !== undefined) groups.push([this.vulnerabilityKey(filter.vulnerabilityId)]);
+    if (fullResource) groups.push([this.resourceKey({ cluster, namespace, kind, name })]);
+    else if (cluster !== undefined) groups.push([this.clusterKey(cluster)]);
+    if (filter.clusters !== undefined) {
+      if (cluster !== undefined) {
+        if (!filter.clusters.includes(cluster)) return [];
+      } else groups.push([...new Set(filter.clusters)].map((c) => this.clusterKey(c)));
+    }
+    if (filter.sources !== undefined) groups.push([...new Set(filter.sources)].map((source) => this.sourceKey(source)));
+    const { minSeverity } = filter;
+    if (minSeverity !== undefined) groups.push(SEVERITIES.filter((s) => severityRank(s) >= severityRank(minSeverity)).map((s) => this.severityKey(s)));
+    if (groups.length === 0) return [this.timeIndexKey()];
+    return groups.length === 1 ? (groups[0] ?? null) : null;
+  }
+
   async get(ids: readonly string[]): Promise<(SecurityEvent | null)[]> {
     return this.load(ids);
   }
@@ -456,6 +516,7 @@ export class RedisSecurityEventStore implements SecurityEventStore {
   private async indexFor(filter: SecurityEventFilter): Promise<string[]> {
     const candidates: string[][] = [];
     if (filter.hostname !== undefined) candidates.push([this.hostKey(filter.hostname)]);
+    if (filter.vulnerabilityId !== undefined) candidates.push([this.vulnerabilityKey(filter.vulnerabilityId)]);
     const { cluster, namespace, resourceKind: kind, resourceName: name } = filter;
     if (cluster !== undefined && namespace !== undefined && kind !== undefined && name !== undefined) {
       candidates.push([this.resourceKey({ cluster, namespace, kind, name })]);

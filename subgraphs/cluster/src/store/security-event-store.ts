@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { badInput } from '@vigil/lib/errors';
 import { severityRank, type Severity } from '@vigil/lib/alerts/alert';
 import type { FalcoDetails } from '../sources/falco/falco-event.js';
+import { imageOf, normaliseRepository, rulesOf } from './event-facets.js';
 import type { AuditDetails } from '../sources/k8s-audit/audit-event.js';
 import type { CheckovDetails } from '../sources/checkov/checkov-report.js';
 import type { KubeBenchDetails } from '../sources/kube-bench/kube-bench-report.js';
@@ -88,6 +89,18 @@ export interface SecurityEventFilter {
   to?: Date;
   /** true: only resolved events; false: only open ones; absent: both. */
   resolved?: boolean;
+  /** The source's event type, exactly (eventType). */
+  eventType?: string;
+  /** The rule or check that fired (event-facets.ts rulesOf), exactly. */
+  rule?: string;
+  /** Trivy vulnerability findings of this CVE/GHSA id (an index in both stores). */
+  vulnerabilityId?: string;
+  /** Events about this image (`[registry/]repository`, compared normalised: event-facets.ts). */
+  image?: string;
+  /** Events about an image with this tag. */
+  tag?: string;
+  /** Events about the image with this manifest digest (sha256:…, lowercase). */
+  imageDigest?: string;
 }
 
 export interface ForVulnerabilitiesOptions {
@@ -141,6 +154,12 @@ export interface SecurityEventStore {
   record(event: NormalisedSecurityEvent, options?: RecordOptions): Promise<{ event: SecurityEvent; isNew: boolean }>;
   /** Newest lastSeen first (ties: id descending); `after` is an endCursor from a previous page. */
   list(filter: SecurityEventFilter, page: PageRequest): Promise<SecurityEventPage>;
+  /**
+   * How many live events the filter selects (what list() would return over all pages). Redis answers
+   * from index cardinalities (ZCOUNT) when one index holds exactly the filter's events, and otherwise
+   * walks the smallest index the filter allows, as list() does.
+   */
+  count(filter: SecurityEventFilter): Promise<number>;
   get(ids: readonly string[]): Promise<(SecurityEvent | null)[]>;
   /** For KubeObject.securityEvents: one batch for N objects, newest first per object. */
   forResources(refs: readonly KubeObjectRef[], limitPerResource: number): Promise<SecurityEvent[][]>;
@@ -224,6 +243,16 @@ export function matchesFilter(event: SecurityEvent, filter: SecurityEventFilter)
   if (filter.resourceName !== undefined && event.resource?.name !== filter.resourceName) return false;
   if (filter.hostname !== undefined && event.hostname !== filter.hostname) return false;
   if (filter.resolved !== undefined && (event.resolvedAt !== null) !== filter.resolved) return false;
+  if (filter.eventType !== undefined && event.eventType !== filter.eventType) return false;
+  if (filter.rule !== undefined && !rulesOf(event).includes(filter.rule)) return false;
+  if (filter.vulnerabilityId !== undefined && vulnerabilityIdOf(event) !== filter.vulnerabilityId) return false;
+  if (filter.image !== undefined || filter.tag !== undefined || filter.imageDigest !== undefined) {
+    const image = imageOf(event);
+    if (!image) return false;
+    if (filter.image !== undefined && image.repository !== normaliseRepository(filter.image)) return false;
+    if (filter.tag !== undefined && image.tag !== filter.tag) return false;
+    if (filter.imageDigest !== undefined && image.digest !== filter.imageDigest) return false;
+  }
   const lastSeen = Date.parse(event.lastSeen);
   if (filter.from && lastSeen < filter.from.getTime()) return false;
   if (filter.to && lastSeen > filter.to.getTime()) return false;

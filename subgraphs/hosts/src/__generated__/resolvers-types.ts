@@ -24,12 +24,22 @@ export type Scalars = {
 /** A host affected by a vulnerability, and why. */
 export type AffectedHost = {
   __typename?: 'AffectedHost';
-  /** The first fixed version it is compared with. */
-  fixedVersion: Scalars['String']['output'];
+  /** The first fixed version it is compared with; null when UNFIXED. */
+  fixedVersion: Maybe<Scalars['String']['output']>;
+  /** The affected host. */
   host: Host;
   /** The installed package. */
   package: Package;
+  /** Why the host is affected. */
+  status: AffectedStatus;
 };
+
+/** Why a host is affected by a vulnerability. */
+export type AffectedStatus =
+  /** Its installed version is older than the fixed version. */
+  | 'OLDER_THAN_FIX'
+  /** No fixed version exists (Trivy lists none): every installed version is affected until one does. */
+  | 'UNFIXED';
 
 /** How an item changed. */
 export type ChangeKind =
@@ -104,6 +114,8 @@ export type FactChange = {
   after: Maybe<Scalars['JSON']['output']>;
   /** When the probe that saw the change finished. */
   at: Scalars['DateTime']['output'];
+  /** True for an item of its type's baseline (the first collection, listed only with includeBaseline: true). */
+  baseline: Scalars['Boolean']['output'];
   /** The item before the change (null when added), as JSON. */
   before: Maybe<Scalars['JSON']['output']>;
   change: ChangeKind;
@@ -183,9 +195,13 @@ export type Host = {
   address: Maybe<Scalars['String']['output']>;
   /** The host's facts as they were at a moment in the past (within the history retention). */
   asOf: HostSnapshot;
+  /** When the host's first successful collection was recorded: its baseline (each fact type's own baseline is its first collection). Null before one. */
+  baselineAt: Maybe<Scalars['DateTime']['output']>;
   /**
    * What changed, newest first: one entry per added, removed or changed item, written only when a
-   * probe found a difference.
+   * probe found a difference. The first collection of each fact type is its baseline (every item
+   * ADDED), not a change: left out unless includeBaseline is true, so a new host's changes are empty
+   * until something changes.
    */
   changes: Array<FactChange>;
   /** Mounted filesystems (df -P -k); usage is in metrics. */
@@ -252,6 +268,7 @@ export type HostAsOfArgs = {
  */
 export type HostChangesArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
+  includeBaseline?: InputMaybe<Scalars['Boolean']['input']>;
   since?: InputMaybe<Scalars['DateTime']['input']>;
   types?: InputMaybe<Array<FactType>>;
 };
@@ -444,16 +461,22 @@ export type OperatingSystem = {
   __typename?: 'OperatingSystem';
   /** Machine architecture from uname -m. */
   arch: Maybe<Scalars['String']['output']>;
+  /** The kernel's host name (uname -n). */
+  hostname: Maybe<Scalars['String']['output']>;
   /** os-release ID, e.g. debian, ubuntu, rhel, alpine. */
   id: Scalars['String']['output'];
   /** os-release ID_LIKE: distributions this one derives from. */
   idLike: Array<Scalars['String']['output']>;
   /** Kernel release from uname -r. */
   kernel: Maybe<Scalars['String']['output']>;
+  /** /etc/machine-id (32 lowercase hex digits), the strongest evidence matching a host to its Kubernetes Node; null when unreadable or not yet collected. */
+  machineId: Maybe<Scalars['String']['output']>;
   /** os-release NAME. */
   name: Scalars['String']['output'];
   /** os-release PRETTY_NAME, e.g. Debian GNU/Linux 12 (bookworm). */
   prettyName: Scalars['String']['output'];
+  /** SMBIOS system UUID (/sys/class/dmi/id/product_uuid, lowercase); readable by root only, so null unless the os collector runs with sudo. */
+  systemUuid: Maybe<Scalars['String']['output']>;
   /** os-release VERSION, when the distribution sets it. */
   version: Maybe<Scalars['String']['output']>;
   /** os-release VERSION_ID, when the distribution sets it. */
@@ -589,10 +612,15 @@ export type RefreshResult = {
 
 /** What happened to a refresh request. */
 export type RefreshStatus =
-  /** One is already queued, or the host was probed moments ago (debounced). */
+  /** A probe of this host is already queued; it will include facts. */
   | 'ALREADY_QUEUED'
   /** A facts probe was queued to run now. */
   | 'QUEUED'
+  /**
+   * Facts were probed moments ago (within the refresh debounce window); nothing was queued, and the
+   * host's probeStatus is already current.
+   */
+  | 'RECENTLY_PROBED'
   /** A probe of this host is running now. */
   | 'RUNNING'
   /** No host has that id. */
@@ -673,7 +701,8 @@ export type Vulnerability = {
   /**
    * Hosts whose installed package of the same name, on the same distribution family as the image
    * Trivy found it in, is older than the fixed version, compared by that distribution's version
-   * rules (dpkg, rpm, apk). Packages without a fixed version are not matched (nothing to compare).
+   * rules (dpkg, rpm, apk), marked OLDER_THAN_FIX; and, for a package Trivy lists without a fixed
+   * version (no fix exists yet), every such host that has the package at all, marked UNFIXED.
    */
   affectedHosts: Array<AffectedHost>;
   id: Scalars['ID']['output'];
@@ -791,6 +820,7 @@ export type FederationReferenceTypes = {
 export type ResolversTypes = {
   AffectedHost: ResolverTypeWrapper<AffectedHostRecordModel>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  AffectedStatus: AffectedStatus;
   ChangeKind: ChangeKind;
   Collector: Collector;
   CollectorFreshness: ResolverTypeWrapper<CollectorFreshnessRecordModel>;
@@ -800,6 +830,7 @@ export type ResolversTypes = {
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   DiskUsage: ResolverTypeWrapper<DiskUsage>;
   FactChange: ResolverTypeWrapper<FactChangeRecordModel>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   FactType: FactType;
   Firewall: ResolverTypeWrapper<Firewall>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
@@ -811,7 +842,6 @@ export type ResolversTypes = {
   HostConnection: ResolverTypeWrapper<Omit<HostConnection, 'edges'> & { edges: Array<ResolversTypes['HostEdge']> }>;
   HostEdge: ResolverTypeWrapper<Omit<HostEdge, 'node'> & { node: ResolversTypes['Host'] }>;
   HostFilter: HostFilter;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   HostPackage: ResolverTypeWrapper<HostPackageRecordModel>;
   HostSnapshot: ResolverTypeWrapper<HostSnapshotRecordModel>;
   HostTransport: HostTransport;
@@ -855,6 +885,7 @@ export type ResolversParentTypes = {
   Float: Scalars['Float']['output'];
   DiskUsage: DiskUsage;
   FactChange: FactChangeRecordModel;
+  Boolean: Scalars['Boolean']['output'];
   Firewall: Firewall;
   Int: Scalars['Int']['output'];
   FirewallPolicy: FirewallPolicy;
@@ -865,7 +896,6 @@ export type ResolversParentTypes = {
   HostConnection: Omit<HostConnection, 'edges'> & { edges: Array<ResolversParentTypes['HostEdge']> };
   HostEdge: Omit<HostEdge, 'node'> & { node: ResolversParentTypes['Host'] };
   HostFilter: HostFilter;
-  Boolean: Scalars['Boolean']['output'];
   HostPackage: HostPackageRecordModel;
   HostSnapshot: HostSnapshotRecordModel;
   InterfaceAddress: InterfaceAddress;
@@ -896,9 +926,10 @@ export type ResolversParentTypes = {
 };
 
 export type AffectedHostResolvers<ContextType = HostsContext, ParentType extends ResolversParentTypes['AffectedHost'] = ResolversParentTypes['AffectedHost']> = {
-  fixedVersion?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  fixedVersion?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   host?: Resolver<ResolversTypes['Host'], ParentType, ContextType>;
   package?: Resolver<ResolversTypes['Package'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['AffectedStatus'], ParentType, ContextType>;
 };
 
 export type CollectorFreshnessResolvers<ContextType = HostsContext, ParentType extends ResolversParentTypes['CollectorFreshness'] = ResolversParentTypes['CollectorFreshness']> = {
@@ -929,6 +960,7 @@ export type DiskUsageResolvers<ContextType = HostsContext, ParentType extends Re
 export type FactChangeResolvers<ContextType = HostsContext, ParentType extends ResolversParentTypes['FactChange'] = ResolversParentTypes['FactChange']> = {
   after?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
   at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  baseline?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   before?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
   change?: Resolver<ResolversTypes['ChangeKind'], ParentType, ContextType>;
   key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -972,7 +1004,8 @@ export type HostResolvers<ContextType = HostsContext, ParentType extends Resolve
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Host']> | FederationReferenceType, FederationReferenceType, ContextType>;
   address?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   asOf?: Resolver<ResolversTypes['HostSnapshot'], ParentType, ContextType, RequireFields<HostAsOfArgs, 'time'>>;
-  changes?: Resolver<Array<ResolversTypes['FactChange']>, ParentType, ContextType, RequireFields<HostChangesArgs, 'first'>>;
+  baselineAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  changes?: Resolver<Array<ResolversTypes['FactChange']>, ParentType, ContextType, RequireFields<HostChangesArgs, 'first' | 'includeBaseline'>>;
   disks?: Resolver<Array<ResolversTypes['Disk']>, ParentType, ContextType>;
   firewall?: Resolver<Maybe<ResolversTypes['Firewall']>, ParentType, ContextType>;
   freshness?: Resolver<Array<ResolversTypes['CollectorFreshness']>, ParentType, ContextType>;
@@ -1078,11 +1111,14 @@ export type NetworkInterfaceResolvers<ContextType = HostsContext, ParentType ext
 
 export type OperatingSystemResolvers<ContextType = HostsContext, ParentType extends ResolversParentTypes['OperatingSystem'] = ResolversParentTypes['OperatingSystem']> = {
   arch?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  hostname?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   idLike?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   kernel?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  machineId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   prettyName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  systemUuid?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   version?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   versionId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };

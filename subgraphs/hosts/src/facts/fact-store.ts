@@ -81,7 +81,12 @@ export interface FactStore {
    * History, newest first (one report's changes in the order saveReport returned them), at or after
    * `since`, optionally only some types, at most `limit` entries.
    */
-  getChanges(hostId: string, options: { since?: string; types?: readonly FactType[]; limit: number }): Promise<FactChange[]>;
+  getChanges(hostId: string, options: ChangesOptions): Promise<FactChange[]>;
+  /**
+   * Per host, when each fact type was first collected: that report's changes (every item ADDED) are
+   * the type's baseline, not news. null when nothing was ever collected for the host.
+   */
+  getBaselines(hostIds: readonly string[]): Promise<(Partial<Record<FactType, string>> | null)[]>;
   /**
    * The items of a fact type as they were at `time` (current state with later changes undone); null
    * if the type had not been collected by then. Exact within the history retention window; for an
@@ -96,6 +101,17 @@ export interface FactStore {
    */
   hostsWithPackage(name: string): Promise<PackageHolder[]>;
   close(): Promise<void>;
+}
+
+export interface ChangesOptions {
+  since?: string;
+  types?: readonly FactType[];
+  limit: number;
+  /**
+   * Leave out each type's baseline: the changes written by the report that first collected it (at
+   * its getBaselines time). `limit` counts what is returned. @default false
+   */
+  excludeBaseline?: boolean;
 }
 
 export interface FactStoreOptions {

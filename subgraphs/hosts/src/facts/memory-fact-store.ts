@@ -22,6 +22,7 @@ import {
   parseHolders,
   resolveRetention,
   validateLimit,
+  type ChangesOptions,
   type CollectorAttempt,
   type CollectorFreshness,
   type FactStore,
@@ -133,18 +134,27 @@ export class MemoryFactStore implements FactStore {
     });
   }
 
-  async getChanges(hostId: string, options: { since?: string; types?: readonly FactType[]; limit: number }): Promise<FactChange[]> {
+  async getChanges(hostId: string, options: ChangesOptions): Promise<FactChange[]> {
     validateLimit(options.limit);
     const sinceMs = options.since === undefined ? Number.NEGATIVE_INFINITY : timeMs(options.since, 'since');
     const host = this.hosts.get(hostId);
     if (!host) return [];
-    const entries = [...new Set(options.types ?? FACT_TYPES)].flatMap((type) =>
-      [...(host.history.get(type) ?? [])].filter(([, ms]) => ms >= sinceMs).map(([member]) => decodeHistoryMember(member)),
-    );
+    const entries = [...new Set(options.types ?? FACT_TYPES)].flatMap((type) => {
+      const first = host.firstCollected.get(type);
+      const baselineMs = options.excludeBaseline && first !== undefined ? timeMs(first, 'first collection') : null;
+      return [...(host.history.get(type) ?? [])].filter(([, ms]) => ms >= sinceMs && ms !== baselineMs).map(([member]) => decodeHistoryMember(member));
+    });
     return entries
       .sort(compareNewestFirst)
       .slice(0, options.limit)
       .map((entry) => entry.change);
+  }
+
+  async getBaselines(hostIds: readonly string[]): Promise<(Partial<Record<FactType, string>> | null)[]> {
+    return hostIds.map((id) => {
+      const host = this.hosts.get(id);
+      return host && host.firstCollected.size > 0 ? Object.fromEntries(host.firstCollected) : null;
+    });
   }
 
   async getFactsAsOf<T extends FactType>(type: T, hostId: string, time: string): Promise<FactItems[T][] | null> {

@@ -24,6 +24,7 @@ import {
   parseHolders,
   resolveRetention,
   validateLimit,
+  type ChangesOptions,
   type CollectorAttempt,
   type CollectorFreshness,
   type FactStore,
@@ -208,20 +209,41 @@ export class RedisFactStore implements FactStore {
     });
   }
 
-  async getChanges(hostId: string, options: { since?: string; types?: readonly FactType[]; limit: number }): Promise<FactChange[]> {
+  async getChanges(hostId: string, options: ChangesOptions): Promise<FactChange[]> {
     validateLimit(options.limit);
-    const min = options.since === undefined ? '-inf' : String(timeMs(options.since, 'since'));
+    const sinceMs = options.since === undefined ? Number.NEGATIVE_INFINITY : timeMs(options.since, 'since');
     if (options.limit === 0) return [];
+    const types = [...new Set(options.types ?? FACT_TYPES)];
+    // A type's baseline is the report that first collected it: every entry scored at that time, and
+    // nothing older exists, so leaving it out is starting the range just above it.
+    const firsts = options.excludeBaseline ? await this.redis.hmget(this.metaKey(hostId), ...types.map((type) => `first:${type}`)) : [];
     // Each type's newest `limit` entries, in the order the merge wants, then the merge.
     const pipeline = this.redis.pipeline();
-    for (const type of new Set(options.types ?? FACT_TYPES)) {
+    types.forEach((type, i) => {
+      const first = firsts[i];
+      const firstMs = typeof first === 'string' ? timeMs(first, 'first collection') : null;
+      const min = firstMs !== null && firstMs >= sinceMs ? `(${firstMs}` : Number.isFinite(sinceMs) ? String(sinceMs) : '-inf';
       pipeline.zrange(this.historyKey(hostId, type), '+inf', min, 'BYSCORE', 'REV', 'LIMIT', 0, options.limit);
-    }
+    });
     return unwrap(await pipeline.exec())
       .flatMap((members) => (Array.isArray(members) ? members.map((m) => decodeHistoryMember(String(m))) : []))
       .sort(compareNewestFirst)
       .slice(0, options.limit)
       .map((entry) => entry.change);
+  }
+
+  async getBaselines(hostIds: readonly string[]): Promise<(Partial<Record<FactType, string>> | null)[]> {
+    if (hostIds.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of hostIds) pipeline.hmget(this.metaKey(id), ...FACT_TYPES.map((type) => `first:${type}`));
+    return unwrap(await pipeline.exec()).map((values) => {
+      const firsts: Partial<Record<FactType, string>> = {};
+      FACT_TYPES.forEach((type, i) => {
+        const value: unknown = Array.isArray(values) ? values[i] : null;
+        if (typeof value === 'string') firsts[type] = value;
+      });
+      return Object.keys(firsts).length > 0 ? firsts : null;
+    });
   }
 
   async getFactsAsOf<T extends FactType>(type: T, hostId: string, time: string): Promise<FactItems[T][] | null> {

@@ -82,14 +82,23 @@ export const Host: HostResolvers = {
     if (start > end) throw badInput('metrics: from must not be after to');
     return deps.store.getMetrics(host.id, start.toISOString(), end.toISOString());
   },
-  changes: async (host, { since, types, first }, { deps }) => {
+  changes: async (host, { since, types, first, includeBaseline }, { deps, baselines }) => {
     const limit = first ?? 100;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw badInput('first must be between 1 and 1000');
-    return deps.store.getChanges(host.id, {
-      limit,
-      ...(since != null ? { since: parseTime('since', since).toISOString() } : {}),
-      ...(types != null ? { types: types.map(factTypeFromEnum) } : {}),
-    });
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw badInput('first: must be between 1 and 1000');
+    const [changes, firsts] = await Promise.all([
+      deps.store.getChanges(host.id, {
+        limit,
+        excludeBaseline: includeBaseline !== true,
+        ...(since != null ? { since: parseTime('since', since).toISOString() } : {}),
+        ...(types != null ? { types: types.map(factTypeFromEnum) } : {}),
+      }),
+      baselines.load(host.id),
+    ]);
+    return changes.map((change) => ({ ...change, baseline: firsts?.[change.type] === change.at }));
+  },
+  baselineAt: async (host, _args, { baselines }) => {
+    const firsts = Object.values((await baselines.load(host.id)) ?? {});
+    return firsts.length === 0 ? null : firsts.reduce((earliest, at) => (Date.parse(at) < Date.parse(earliest) ? at : earliest));
   },
   asOf: (host, { time }) => ({ host, time: parseTime('time', time).toISOString() }),
   probeStatus: async (host, _args, { states }) => ({ state: await states.load(host.id) }),

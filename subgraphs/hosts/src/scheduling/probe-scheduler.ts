@@ -7,7 +7,7 @@ export type ProbeKind = 'facts' | 'metrics';
 /** Probes one host and stores the result; `ok` false when the host was unreachable or the probe failed. */
 export type ProbeFunction = (hostId: string, kind: ProbeKind) => Promise<{ ok: boolean }>;
 
-export type RefreshStatus = 'QUEUED' | 'ALREADY_QUEUED' | 'RUNNING' | 'UNKNOWN_HOST';
+export type RefreshStatus = 'QUEUED' | 'ALREADY_QUEUED' | 'RECENTLY_PROBED' | 'RUNNING' | 'UNKNOWN_HOST';
 
 export interface RefreshResult {
   status: RefreshStatus;

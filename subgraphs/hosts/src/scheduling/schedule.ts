@@ -178,7 +178,7 @@ export function decideRefresh(hostId: string, phase: HostPhase, schedule: HostSc
   if (last !== null && now - last < debounceMs) {
     return {
       result: {
-        status: 'ALREADY_QUEUED',
+        status: 'RECENTLY_PROBED',
         message: `Facts of ${name} were probed ${duration(now - last)} ago; refreshes within ${duration(debounceMs)} of a probe are debounced.`,
       },
       request: false,

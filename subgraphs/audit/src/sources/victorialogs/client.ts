@@ -37,6 +37,7 @@ export type VictoriaLogsHitsSeries = {
 const QUERY_PATH = 'select/logsql/query';
 const STATS_QUERY_PATH = 'select/logsql/stats_query';
 const HITS_PATH = 'select/logsql/hits';
+const TAIL_PATH = 'select/logsql/tail';
 /** Stats and hits answers are small (at most 1,000 groups, 10,000 buckets): anything far larger is not an answer. */
 const MAX_JSON_BODY_BYTES = 8 * 1024 * 1024;
 const INGEST_PATH = 'insert/jsonline';
@@ -140,6 +141,86 @@ export class VictoriaLogsClient {
       const body = new URLSearchParams({ query: logsql, start: params.start, end: params.end, step: params.step });
       const response = await this.#send(HITS_PATH, { method: 'POST', body, signal });
       return parseHits(await readJson(response));
+    } catch (error) {
+      throw this.#failure(error, signal);
+    }
+  }
+
+  /**
+   * Opens a live tail (`/select/logsql/tail`): rows matching `logsql` as VictoriaLogs finds them, one
+   * array per chunk it flushes (it checks every `refreshIntervalMs`, for rows whose `_time` is at least
+   * `offsetMs` old; the first check reaches `startOffsetMs` further back). The stream never ends by
+   * itself: it runs until `signal` aborts or the connection drops (a rejected query, a restart), which
+   * ends the iteration with a VigilError. The first batch is empty: VictoriaLogs accepted the tail. Only the answer's headers are bound by `timeoutMs`: a quiet
+   * tail is not a slow one.
+   */
+  async *tail(
+    logsql: string,
+    params: { startOffsetMs: number; offsetMs: number; refreshIntervalMs: number },
+    signal: AbortSignal,
+  ): AsyncGenerator<VictoriaLogsRow[]> {
+    const body = new URLSearchParams({
+      query: logsql,
+      start_offset: `${String(Math.max(0, Math.ceil(params.startOffsetMs)))}ms`,
+      offset: `${String(Math.max(0, Math.ceil(params.offsetMs)))}ms`,
+      refresh_interval: `${String(Math.max(1, Math.ceil(params.refreshIntervalMs)))}ms`,
+    });
+    // One controller for the whole stream: the caller's signal ends it; the timeout only until the headers.
+    const request = new AbortController();
+    const stop = () => request.abort();
+    signal.addEventListener('abort', stop, { once: true });
+    const timer = setTimeout(stop, this.#timeoutMs);
+    let response: Response;
+    try {
+      response = await this.#send(TAIL_PATH, { method: 'POST', body, signal: request.signal });
+    } catch (error) {
+      signal.removeEventListener('abort', stop);
+      throw this.#failure(error, request.signal);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (!response.body) throw new VigilError('UPSTREAM_UNAVAILABLE', 'VictoriaLogs returned an empty tail');
+    const decoder = new TextDecoder();
+    let pending = '';
+    try {
+      // Accepted: an empty batch tells the caller so before any row (a tail with nothing new sends nothing).
+      yield [];
+      for await (const chunk of chunksOf(response.body)) {
+        pending += decoder.decode(chunk, { stream: true });
+        const end = pending.lastIndexOf('\n');
+        if (end < 0) continue;
+        const lines = pending.slice(0, end).split('\n').filter((line) => line.trim() !== '');
+        pending = pending.slice(end + 1);
+        if (lines.length > 0) yield lines.map(parseRow);
+      }
+    } catch (error) {
+      if (signal.aborted) return;
+      throw this.#failure(error, request.signal);
+    } finally {
+      signal.removeEventListener('abort', stop);
+      // Ended early (the caller stopped reading): close the stream rather than leave it open.
+      await response.body.cancel().catch(() => undefined);
+    }
+    if (signal.aborted) return;
+    // A clean end is still an end: VictoriaLogs closes a tail only when it stops or the query failed.
+    const rest = pending.trim();
+    if (rest !== '') parseRow(rest);
+    throw new VigilError('UPSTREAM_UNAVAILABLE', 'VictoriaLogs closed the live tail');
+  }
+
+  /**
+   * VictoriaLogs' own clock (its answer's `Date` header, to the second), or null when it gives none. A
+   * tail's windows are measured by that clock, which need not agree with this process' (an injected or
+   * shifted clock, skew between hosts).
+   */
+  async serverTimeMs(): Promise<number | null> {
+    const signal = AbortSignal.timeout(this.#timeoutMs);
+    try {
+      const headers: Record<string, string> = this.#authorization ? { Authorization: this.#authorization } : {};
+      const response = await this.#fetch(new URL('health', this.#root), { headers, signal, redirect: 'manual' });
+      await response.arrayBuffer();
+      const date = Date.parse(response.headers.get('date') ?? '');
+      return Number.isNaN(date) ? null : date;
     } catch (error) {
       throw this.#failure(error, signal);
     }

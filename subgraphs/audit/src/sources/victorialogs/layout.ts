@@ -1,4 +1,4 @@
-import { AUDIT_FIELDS } from '@vigil/lib/audit-log-format';
+import { ANNOTATIONS_PREFIX, AUDIT_FIELDS, AUDIT_MSG_FIELD } from '@vigil/lib/audit-log-format';
 
 /**
  * Where audit records sit in one VictoriaLogs tenant, and how the parts a query needs are read: which
@@ -127,6 +127,44 @@ export function checkedLayout(layout: AuditLayout): AuditLayout {
   const problems = layoutProblems(layout);
   if (problems.length > 0) throw new Error(`audit layout: ${problems.map((p) => `${p.path.join('.')}: ${p.message}`).join('; ')}`);
   return layout;
+}
+
+/** The prefix of the flattened `annotations` map: every field below it is one annotation. */
+export const READ_FIELD_PREFIXES = [ANNOTATIONS_PREFIX] as const;
+
+/**
+ * Every stored field an audit event is read from in `layout` (audit-fields.ts `toAuditEvent` reads
+ * nothing else), besides the fields under READ_FIELD_PREFIXES. A page asks VictoriaLogs for these only:
+ * it then reads and sorts a few columns per row instead of all of them (about 15-20 % less time for a
+ * page of a day of a busy cluster; see README, Benchmarks).
+ */
+export function readFieldsOf(layout: AuditLayout): string[] {
+  const fields = new Set<string>([
+    AUDIT_FIELDS.time,
+    timeFieldOf(layout),
+    AUDIT_FIELDS.auditId,
+    AUDIT_FIELDS.stage,
+    AUDIT_FIELDS.level,
+    AUDIT_FIELDS.verb,
+    AUDIT_FIELDS.requestReceivedAt,
+    AUDIT_FIELDS.user,
+    AUDIT_FIELDS.userGroups,
+    AUDIT_FIELDS.impersonatedUser,
+    AUDIT_FIELDS.sourceIps,
+    AUDIT_FIELDS.userAgent,
+    AUDIT_FIELDS.resource,
+    AUDIT_FIELDS.subresource,
+    AUDIT_FIELDS.namespace,
+    AUDIT_FIELDS.name,
+    AUDIT_FIELDS.apiGroup,
+    AUDIT_FIELDS.apiVersion,
+    AUDIT_FIELDS.responseCode,
+    AUDIT_FIELDS.responseReason,
+    AUDIT_FIELDS.message,
+    AUDIT_MSG_FIELD,
+  ]);
+  if ('field' in layout.cluster) fields.add(layout.cluster.field);
+  return [...fields];
 }
 
 /** The stored name of the field holding the event's time. */

@@ -1,6 +1,6 @@
 import { badInput } from '@vigil/lib/errors';
 import { AUDIT_FIELDS } from '@vigil/lib/audit-log-format';
-import { VIGIL_LAYOUT, timeFieldOf, type AuditLayout } from './layout.js';
+import { READ_FIELD_PREFIXES, VIGIL_LAYOUT, readFieldsOf, timeFieldOf, type AuditLayout } from './layout.js';
 import { formatDate, formatRfc3339Nanos, parseRfc3339Nanos } from './timestamps.js';
 
 /** The audit policy levels, as the API server writes them. */
@@ -195,7 +195,10 @@ export function buildAuditQuery(filter: AuditFilter, page: AuditQueryPage, layou
   }
 
   const time = layout.time === '_time' ? '_time' : quoteLogsQL(timeFieldOf(layout));
-  const pipes = [`sort by (${time} desc, ${AUDIT_FIELDS.auditId} desc, ${AUDIT_FIELDS.stage} desc)`];
+  // Only what an event is read from (the sort keys among them): VictoriaLogs then reads and sorts a few
+  // columns per matching row, not every field of it. Same rows, same order.
+  const fields = [...readFieldsOf(layout).map(quoteLogsQL), ...READ_FIELD_PREFIXES.map((prefix) => `${quoteLogsQL(prefix)}*`)];
+  const pipes = [`fields ${fields.join(', ')}`, `sort by (${time} desc, ${AUDIT_FIELDS.auditId} desc, ${AUDIT_FIELDS.stage} desc)`];
   if (skip > 0) pipes.push(`offset ${String(skip)}`);
   pipes.push(`limit ${String(limit)}`);
   return [filters.join(' AND '), ...pipes].join(' | ');

@@ -47,6 +47,12 @@ export const ALLOWED_COMMANDS = Object.freeze({
   osReleaseFallback: fixed('cat', '/usr/lib/os-release'),
   kernelRelease: fixed('uname', '-r'),
   machineArch: fixed('uname', '-m'),
+  // Identifiers, not secrets: they tell which Kubernetes Node a host is (the kubelet reports the same
+  // machine ID and SMBIOS system UUID in Node.status.nodeInfo). product_uuid is readable by root only:
+  // without sudo for the os collector it fails and the UUID is simply unknown.
+  machineId: fixed('cat', '/etc/machine-id'),
+  systemUuid: fixed('cat', '/sys/class/dmi/id/product_uuid'),
+  hostName: fixed('uname', '-n'),
   // dpkg-query expands \t and \n itself; ${Status} lets the parser drop removed-but-configured rows.
   dpkgPackages: fixed('dpkg-query', '-W', '-f=${Package}\\t${Version}\\t${Architecture}\\t${Status}\\n'),
   // rpm-queryformat(7) `%|TAG?{present}:{absent}|` prints "EPOCH:" only when the package sets one,

@@ -66,7 +66,7 @@ export interface ProbeReportOptions {
 export function collectorCommands(name: CollectorName, sudo: boolean): readonly AllowedCommandName[] {
   switch (name) {
     case 'os':
-      return ['osRelease', 'osReleaseFallback', 'kernelRelease', 'machineArch'];
+      return ['osRelease', 'osReleaseFallback', 'kernelRelease', 'machineArch', 'machineId', 'systemUuid', 'hostName'];
     case 'packages':
       return ['dpkgPackages', 'rpmPackages', 'apkPackages'];
     case 'services':

@@ -18,6 +18,12 @@ export interface OsInfo {
   versionId: string | null;
   kernel: string | null;
   arch: string | null;
+  /** /etc/machine-id (32 lowercase hex digits); absent in facts stored before it was collected. */
+  machineId?: string | null;
+  /** SMBIOS system UUID, lowercase; null when unreadable (root only). */
+  systemUuid?: string | null;
+  /** The kernel's host name (uname -n). */
+  hostname?: string | null;
 }
 
 export interface InstalledPackage {

@@ -2,7 +2,7 @@ import { CollectorFailure } from '../collector.js';
 import type { CommandSource } from '../transport.js';
 import type { OsInfo } from '../types.js';
 
-export type OsRelease = Omit<OsInfo, 'kernel' | 'arch'>;
+export type OsRelease = Omit<OsInfo, 'kernel' | 'arch' | 'machineId' | 'systemUuid' | 'hostname'>;
 
 /**
  * Parses os-release(5): `KEY=value` lines, values optionally in double quotes (where `\"`, `\\`, `\$`
@@ -54,14 +54,42 @@ function unquote(value: string): string {
   return result;
 }
 
-/** os-release, kernel release and machine architecture; throws CollectorFailure when os-release is unreadable. */
+/**
+ * os-release, kernel release, machine architecture, and the identifiers that tell which Kubernetes
+ * Node a host is (machine ID, system UUID, host name); throws CollectorFailure when os-release is
+ * unreadable. An identifier that cannot be read or is not well-formed is null: it is evidence, and a
+ * wrong one would match the wrong node.
+ */
 export async function collectOs(runner: CommandSource): Promise<OsInfo> {
-  const [release, kernel, arch] = await Promise.all([
+  const [release, kernel, arch, machineId, systemUuid, hostname] = await Promise.all([
     readOsRelease(runner),
     firstLineOf(runner, 'kernelRelease'),
     firstLineOf(runner, 'machineArch'),
+    firstLineOf(runner, 'machineId'),
+    firstLineOf(runner, 'systemUuid'),
+    firstLineOf(runner, 'hostName'),
   ]);
-  return { ...release, kernel, arch };
+  return { ...release, kernel, arch, machineId: parseMachineId(machineId), systemUuid: parseSystemUuid(systemUuid), hostname };
+}
+
+/**
+ * machine-id(5): 32 lowercase hexadecimal characters. `uninitialized` (first boot) and an all-zero
+ * ID (images that blank it) identify nothing.
+ */
+export function parseMachineId(line: string | null): string | null {
+  const id = line?.trim().toLowerCase() ?? '';
+  return /^[0-9a-f]{32}$/.test(id) && !/^0+$/.test(id) ? id : null;
+}
+
+/**
+ * The SMBIOS UUID as the kernel prints it (8-4-4-4-12 hex). Placeholder values firmware ships
+ * (all zeros, all F) are not identities. Lowercased: the kubelet reports it in either case.
+ */
+export function parseSystemUuid(line: string | null): string | null {
+  const id = line?.trim().toLowerCase() ?? '';
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) return null;
+  const digits = id.replaceAll('-', '');
+  return /^0+$/.test(digits) || /^f+$/.test(digits) ? null : id;
 }
 
 async function readOsRelease(runner: CommandSource): Promise<OsRelease> {
@@ -72,7 +100,7 @@ async function readOsRelease(runner: CommandSource): Promise<OsRelease> {
   throw new CollectorFailure('FAILED', 'neither /etc/os-release nor /usr/lib/os-release could be read');
 }
 
-async function firstLineOf(runner: CommandSource, name: 'kernelRelease' | 'machineArch'): Promise<string | null> {
+async function firstLineOf(runner: CommandSource, name: 'kernelRelease' | 'machineArch' | 'machineId' | 'systemUuid' | 'hostName'): Promise<string | null> {
   const output = await runner.run(name);
   const line = output.stdout.split('\n')[0]?.trim() ?? '';
   return output.exitCode === 0 && line !== '' ? line : null;

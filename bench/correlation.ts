@@ -1,0 +1,320 @@
+/**
+ * correlation: issue 12's cross-source question as one query through the gateway (the README's),
+ * over 1,000 hosts, 3 clusters (1,000 Nodes) and 10,000 findings, against the same answer fetched
+ * directly from the subgraphs with the requests the gateway's plan makes (cluster: the
+ * vulnerability's packages; hosts: affectedHosts for them; cluster: each affected host's Node and
+ * Critical Falco events), signed as the gateway signs them, one after the other.
+ *
+ * In one process (stack, Kubernetes API doubles and driver): memory stores; hosts' facts come from
+ * a stub probe (each host a Debian machine with its own machine ID and openssl, half of them older
+ * than the fix), the Nodes from three API doubles read by the real informers, the findings written
+ * through the cluster store (100 Trivy findings of the CVE, 9,900 Falco events on the nodes, a
+ * tenth Critical). Both paths run against the same processes, alternately, so the ratio compares
+ * like with like; the absolute figures include the driver's own work.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { startStack, type RunningStack } from '@vigil/gateway/stack';
+import { vigilConfig } from '@vigil/gateway/stack-config';
+import type { ReportProbe } from '@vigil/subgraph-hosts/probe-pipeline';
+import type { NormalisedSecurityEvent } from '@vigil/subgraph-cluster/store/security-event-store';
+import { kubeconfigFor, startKubeApiDouble, type KubeApiDouble } from '../test/support/kube-api-double.js';
+import { directHeaders } from './lib/direct-headers.js';
+import { int, ms, ratio, round3, table } from './lib/format.js';
+import type { Progress } from './lib/progress.js';
+import { sequentialRound } from './lib/request-rounds.js';
+import { serverResource, type Register } from './lib/resources.js';
+import { median, summarize, type Summary } from './lib/stats.js';
+
+export interface CorrelationOptions {
+  hosts: number;
+  clusters: number;
+  findings: number;
+  rounds: number;
+  requestsPerRound: number;
+  maxSecondsPerRound: number;
+  warmup: number;
+}
+
+const CVE = 'CVE-2099-1212';
+const FIX = '3.0.14-1~deb12u1';
+const CLUSTER_NAMES = ['eu', 'us', 'ap'];
+/** The README's question, with its `from` a week before the run. */
+const QUESTION = `query Correlation($cve: ID!, $since: DateTime!) {
+  vulnerability(id: $cve) {
+    packages { name fixedVersion osFamily }
+    affectedHosts {
+      status fixedVersion package { name version }
+      host {
+        id
+        node { matchedBy node { cluster name kubeletVersion } }
+        criticalFalco: securityEvents(filter: { sources: [FALCO], minSeverity: CRITICAL, from: $since }, first: 10) { eventType lastSeen resource { namespace name } }
+      }
+    }
+  }
+}`;
+const DIRECT_PACKAGES = 'query ($cve: ID!) { vulnerability(id: $cve) { __typename id packages { name fixedVersion osFamily } } }';
+const DIRECT_AFFECTED = `query ($r: [_Any!]!) { _entities(representations: $r) { ... on Vulnerability { affectedHosts { status fixedVersion package { name version } host { __typename id } } } } }`;
+const DIRECT_HOSTS = `query ($r: [_Any!]!, $since: DateTime!) { _entities(representations: $r) { ... on Host {
+  node { matchedBy node { cluster name kubeletVersion } }
+  criticalFalco: securityEvents(filter: { sources: [FALCO], minSeverity: CRITICAL, from: $since }, first: 10) { eventType lastSeen resource { namespace name } }
+} } }`;
+
+const machineIdOf = (i: number) => i.toString(16).padStart(8, '0').repeat(4);
+const nodeNameOf = (i: number) => `ip-10-${Math.floor(i / 250)}-${i % 250}-1`;
+const hostIdOf = (i: number) => `host-${String(i).padStart(4, '0')}`;
+const clusterOf = (i: number) => CLUSTER_NAMES[i % CLUSTER_NAMES.length] ?? 'eu';
+
+export interface CorrelationResult {
+  hosts: number;
+  nodes: number;
+  findings: number;
+  affectedHosts: number;
+  matchedHosts: number;
+  responseBytes: number;
+  gateway: Summary;
+  direct: Summary;
+  perRound: { gatewayP50: number; directP50: number }[];
+}
+
+export async function runCorrelation(options: CorrelationOptions, progress: Progress, register: Register): Promise<CorrelationResult> {
+  const tmp = mkdtempSync(join(tmpdir(), 'vigil-bench-correlation-'));
+  const doubles: KubeApiDouble[] = [];
+  let stack: RunningStack | undefined;
+  try {
+    // Nodes: host i is Node nodeNameOf(i) of cluster clusterOf(i), by machine ID (the names differ).
+    for (let c = 0; c < options.clusters; c++) {
+      const double = await startKubeApiDouble();
+      register(serverResource({ stop: () => double.close() }));
+      doubles.push(double);
+    }
+    for (let i = 0; i < options.hosts; i++) {
+      const double = doubles[i % options.clusters];
+      double?.upsert({
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: { name: nodeNameOf(i) },
+        status: {
+          addresses: [{ type: 'InternalIP', address: `10.${Math.floor(i / 250)}.${i % 250}.1` }],
+          nodeInfo: { machineID: machineIdOf(i), systemUUID: '', osImage: 'Debian GNU/Linux 12 (bookworm)', kernelVersion: '6.1.0-27-amd64', kubeletVersion: 'v1.31.2', containerRuntimeVersion: 'containerd://1.7.22', architecture: 'amd64' },
+        },
+      });
+    }
+    const kubeconfigPath = join(tmp, 'kubeconfig');
+    writeFileSync(kubeconfigPath, kubeconfigFor(doubles.map((double, c) => ({ double, context: clusterOf(c) }))));
+
+    const hostIds = Array.from({ length: options.hosts }, (_, i) => hostIdOf(i));
+    const indexOf = new Map(hostIds.map((id, i) => [id, i]));
+    const stubProbe: ReportProbe = async (target) => {
+      const i = indexOf.get(target.id) ?? 0;
+      const at = new Date().toISOString();
+      return {
+        hostId: target.id,
+        status: 'OK',
+        message: null,
+        startedAt: at,
+        finishedAt: at,
+        packageManager: 'dpkg',
+        collectors: { os: { status: 'OK', message: null }, packages: { status: 'OK', message: null } },
+        facts: {
+          os: [{ id: 'debian', idLike: [], name: 'Debian GNU/Linux', prettyName: 'Debian GNU/Linux 12 (bookworm)', version: '12', versionId: '12', kernel: '6.1.0', arch: 'x86_64', machineId: machineIdOf(i), hostname: target.id }],
+          packages: [
+            { name: 'bash', version: '5.2.15-2+b7', arch: 'amd64' },
+            { name: 'openssl', version: i % 2 === 0 ? '3.0.11-1~deb12u2' : '3.0.15-1~deb12u1', arch: 'amd64' },
+          ],
+        },
+        metrics: null,
+      };
+    };
+    const DAY_SECONDS = 86_400;
+    const config = vigilConfig.parse({
+      env: 'development',
+      log: { level: 'silent' },
+      hosts: {
+        local: { enabled: false },
+        inventory: hostIds.map((id) => ({ id, address: '127.0.0.1', port: 22, user: 'bench', privateKeyPath: '/nonexistent/bench-key', knownHostsPath: '/dev/null' })),
+        probe: { factsIntervalSeconds: DAY_SECONDS, metricsIntervalSeconds: DAY_SECONDS, concurrency: 64, jitterRatio: 0 },
+      },
+      cluster: { name: 'eu', retentionDays: 30, kubernetes: { kubeconfigPath, contexts: doubles.map((_, c) => ({ context: clusterOf(c), name: clusterOf(c) })) } },
+    });
+    const secret = randomBytes(32).toString('hex');
+    progress(`starting the stack with ${int(options.hosts)} hosts and ${options.clusters} clusters`);
+    stack = await startStack({ config, logger: pino({ level: 'silent' }), signingSecret: secret, ports: 'ephemeral', probe: stubProbe });
+    const running = stack;
+    register({ stop: () => running.stop(), kill: () => undefined });
+    await stack.hosts.scheduler.firstRoundDone();
+
+    // Findings: the CVE in 100 workloads across the clusters, and Falco events on the nodes.
+    const now = Date.now();
+    const trivy = Math.min(100, options.findings);
+    for (let i = 0; i < options.findings; i++) await stack.cluster.store.record(i < trivy ? trivyFinding(i, now) : falcoEvent(i, now, options.hosts));
+
+    const post = async (url: string, body: string, headers: Record<string, string> = {}) => {
+      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+      const text = await response.text();
+      const parsed = JSON.parse(text) as { data?: unknown; errors?: { message: string }[] };
+      if (!response.ok || parsed.errors?.length) throw new Error(`${response.status}: ${parsed.errors?.map((e) => e.message).join('; ') ?? text.slice(0, 200)}`);
+      return { data: parsed.data, bytes: text.length };
+    };
+    const gatewayUrl = stack.gateway.url;
+    const clusterUrl = stack.subgraphs.cluster.url;
+    const hostsUrl = stack.subgraphs.hosts.url;
+    const since = new Date(now - 7 * DAY_SECONDS * 1000).toISOString();
+    const variables = { cve: CVE, since };
+
+    // The informers have read every Node, and the matches are made.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const { data } = await post(gatewayUrl, JSON.stringify({ query: '{ nodes { name } unmatchedNodes { name } }' }));
+      const nodes = (data as { nodes: unknown[]; unmatchedNodes: unknown[] }).nodes.length;
+      if (nodes === options.hosts && (data as { unmatchedNodes: unknown[] }).unmatchedNodes.length === 0) break;
+      if (Date.now() > deadline) throw new Error(`only ${nodes} of ${options.hosts} Nodes read and matched`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+
+    const viaGateway = () => post(gatewayUrl, JSON.stringify({ query: QUESTION, variables }));
+    const signed = (url: string, audience: string, body: string) => post(url, body, directHeaders(secret, url, audience, body));
+    const direct = async () => {
+      const first = await signed(clusterUrl, 'cluster', JSON.stringify({ query: DIRECT_PACKAGES, variables: { cve: CVE } }));
+      const vulnerability = (first.data as { vulnerability: Record<string, unknown> }).vulnerability;
+      const second = await signed(hostsUrl, 'hosts', JSON.stringify({ query: DIRECT_AFFECTED, variables: { r: [vulnerability] } }));
+      const affected = (second.data as { _entities: { affectedHosts: { host: { __typename: string; id: string } }[] }[] })._entities[0]?.affectedHosts ?? [];
+      const third = await signed(clusterUrl, 'cluster', JSON.stringify({ query: DIRECT_HOSTS, variables: { r: affected.map((a) => a.host), since } }));
+      return { bytes: first.bytes + second.bytes + third.bytes, affected: affected.length };
+    };
+
+    // What the answer holds, checked once: every older openssl found, every one of them a matched Node.
+    const answer = (await viaGateway()).data as { vulnerability: { affectedHosts: { host: { node: unknown } }[] } };
+    const affectedHosts = answer.vulnerability.affectedHosts.length;
+    const matchedHosts = answer.vulnerability.affectedHosts.filter((a) => a.host.node !== null).length;
+    const { bytes: responseBytes } = await viaGateway();
+    if ((await direct()).affected !== affectedHosts) throw new Error('the direct path found other hosts than the gateway');
+
+    progress('warming up');
+    await sequentialRound((kind: 'gateway' | 'direct') => (kind === 'gateway' ? viaGateway() : direct()), ['gateway', 'direct'], options.warmup, 60);
+    const gatewayAll: number[] = [];
+    const directAll: number[] = [];
+    const perRound: CorrelationResult['perRound'] = [];
+    for (let round = 0; round < options.rounds; round++) {
+      progress(`round ${round + 1}/${options.rounds}`);
+      // Alternate which path goes first, so neither always follows the other.
+      const order = round % 2 === 0 ? (['gateway', 'direct'] as const) : (['direct', 'gateway'] as const);
+      const samples = await sequentialRound((kind: 'gateway' | 'direct') => (kind === 'gateway' ? viaGateway() : direct()), order, options.requestsPerRound, options.maxSecondsPerRound);
+      const g = samples.get('gateway');
+      const d = samples.get('direct');
+      if (!g || !d || g.errors > 0 || d.errors > 0) throw new Error(`round ${round + 1}: requests failed (gateway ${g?.errors ?? '?'}, direct ${d?.errors ?? '?'})`);
+      gatewayAll.push(...g.latencies);
+      directAll.push(...d.latencies);
+      perRound.push({ gatewayP50: median(g.latencies), directP50: median(d.latencies) });
+    }
+    return {
+      hosts: options.hosts,
+      nodes: options.hosts,
+      findings: options.findings,
+      affectedHosts,
+      matchedHosts,
+      responseBytes,
+      gateway: summarize(gatewayAll),
+      direct: summarize(directAll),
+      perRound,
+    };
+  } finally {
+    await stack?.stop();
+    await Promise.all(doubles.map((d) => d.close().catch(() => undefined)));
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+function trivyFinding(i: number, now: number): NormalisedSecurityEvent {
+  const cluster = clusterOf(i);
+  const workload = `app-${i}`;
+  const at = new Date(now - (i + 1) * 60_000).toISOString();
+  return {
+    dedupKey: `trivy/${cluster}/default/Deployment/${workload}/app/${CVE}`,
+    source: 'TRIVY',
+    category: 'VULNERABILITY',
+    severity: 'CRITICAL',
+    eventType: 'vulnerability',
+    title: `${CVE} in openssl`,
+    cluster,
+    resource: { cluster, namespace: 'default', kind: 'Deployment', name: workload },
+    hostname: null,
+    occurredAt: at,
+    details: {
+      kind: 'TRIVY_VULNERABILITY',
+      vulnerabilityId: CVE,
+      pkgName: 'openssl',
+      installedVersion: '3.0.11-1~deb12u2',
+      fixedVersion: FIX,
+      title: 'made-up for the benchmark',
+      primaryLink: null,
+      score: 9.8,
+      trivySeverity: 'CRITICAL',
+      links: [],
+      publishedDate: null,
+      lastModifiedDate: null,
+      packages: [{ pkgName: 'openssl', installedVersion: '3.0.11-1~deb12u2', fixedVersion: FIX, severity: 'CRITICAL', target: null, pkgPath: null }],
+      image: { registry: 'ghcr.io', repository: `example/${workload}`, tag: '1.0', digest: null },
+      container: 'app',
+      os: { family: 'debian', name: '12.8', eosl: false },
+      scanner: { name: 'Trivy', version: '0.57.0' },
+    },
+    raw: {},
+  };
+}
+
+function falcoEvent(i: number, now: number, hosts: number): NormalisedSecurityEvent {
+  const h = i % hosts;
+  const cluster = clusterOf(h);
+  const node = nodeNameOf(h);
+  // Spread over two weeks: half of them in the week asked about; a tenth Critical.
+  const at = new Date(now - ((i * 7919) % (14 * 1440)) * 60_000).toISOString();
+  const critical = i % 10 === 0;
+  const rule = critical ? 'Terminal shell in container' : 'Read sensitive file untrusted';
+  return {
+    dedupKey: `falco/${cluster}/${rule}/${node}/${i}`,
+    source: 'FALCO',
+    category: 'RUNTIME',
+    severity: critical ? 'CRITICAL' : 'MEDIUM',
+    eventType: rule,
+    title: rule,
+    cluster,
+    resource: { cluster, namespace: 'default', kind: 'Pod', name: `pod-${i % 50}` },
+    hostname: node,
+    occurredAt: at,
+    details: { priority: critical ? 'Critical' : 'Warning', rule, output: `${rule} on ${node}`, source: 'syscall', tags: [], outputFields: {}, time: at, hostname: node, containerId: null, containerImage: null, uuid: null },
+    raw: {},
+  };
+}
+
+export function correlationTable(result: CorrelationResult): string {
+  const row = (name: string, s: Summary) => [name, int(s.n), ms(s.p50), ms(s.p90), ms(s.p99), ms(s.max)];
+  const ratios = result.perRound.map((r) => r.gatewayP50 / r.directP50);
+  return [
+    `${int(result.hosts)} hosts (${int(result.affectedHosts)} with openssl older than the fix, ${int(result.matchedHosts)} of them matched to a Node), ${int(result.nodes)} Nodes in 3 clusters, ${int(result.findings)} findings; answer ${int(result.responseBytes)} bytes`,
+    '',
+    table(['path', 'requests', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'], [row('one query through the gateway', result.gateway), row('direct: 3 subgraph requests in turn', result.direct)]),
+    '',
+    `gateway / direct at p50: ${ratio(result.gateway.p50 / result.direct.p50)} (median of per-round ratios ${ratio(median(ratios))}; goal ≤ 1.50x); at p99: ${ratio(result.gateway.p99 / result.direct.p99)}`,
+  ].join('\n');
+}
+
+export function correlationJson(result: CorrelationResult): unknown {
+  const s = (x: Summary) => ({ n: x.n, p50: round3(x.p50), p90: round3(x.p90), p99: round3(x.p99), max: round3(x.max) });
+  return {
+    hosts: result.hosts,
+    nodes: result.nodes,
+    findings: result.findings,
+    affectedHosts: result.affectedHosts,
+    matchedHosts: result.matchedHosts,
+    responseBytes: result.responseBytes,
+    gateway: s(result.gateway),
+    direct: s(result.direct),
+    p50Ratio: round3(result.gateway.p50 / result.direct.p50),
+    p99Ratio: round3(result.gateway.p99 / result.direct.p99),
+    perRound: result.perRound.map((r) => ({ gatewayP50: round3(r.gatewayP50), directP50: round3(r.directP50) })),
+  };
+}
