@@ -110,6 +110,12 @@ describe('the vigil CLI against a production stack', () => {
       expect(help.stdout).toMatch(new RegExp(`^Usage: vigil ${command} `));
       expect(help.stdout).toContain('Examples:');
     }
+    for (const sub of ['ack', 'resolve', 'silence']) {
+      const help = await run(['alerts', sub, '--help'], cliEnv({}, home));
+      expect(help.code, sub).toBe(0);
+      expect(help.stdout).toMatch(new RegExp(`^Usage: vigil alerts ${sub} `));
+      expect(help.stdout).toContain('Example:');
+    }
   });
 
   it('probes every host, shows progress per host and a summary by reason, and exits 1 for the failure', async () => {
