@@ -31,6 +31,14 @@ describe('Alertmanager API v2 payload', () => {
     expect(posted?.generatorURL.startsWith('https://vigil.example.com/graphql?query=')).toBe(true);
   });
 
+  it('an alert in a pod on a node matched to a host carries the host label too', () => {
+    const onHost = { ...alert, subject: { ...alert.subject, hostId: 'web-1' } } as typeof alert;
+    const [withHost] = alertmanagerPayload({ entryId: alert.id, kind: 'RAISED', alert: onHost }, options);
+    const [withoutHost] = alertmanagerPayload({ entryId: alert.id, kind: 'RAISED', alert }, options);
+    expect(withHost?.labels).toMatchObject({ host: 'web-1', cluster: 'prod', name: 'web' });
+    expect(withoutHost?.labels['host']).toBeUndefined();
+  });
+
   it('a resolution: the same labels, endsAt = when the resolution entered the log', () => {
     const change = { id: '1795344200000-3', kind: 'RESOLVED' as const, alertId: alert.id, at: '2030-01-01T00:00:00.000Z', by: 'alice' };
     const [posted] = alertmanagerPayload({ entryId: change.id, kind: 'RESOLVED', alert, change }, options);

@@ -63,6 +63,8 @@ export function alertmanagerPayload(delivery: Delivery, options: { publicUrl: st
   const subject = alert.subject;
   if (subject?.type === 'Host') labels['host'] = subject.hostId;
   if (subject?.type === 'KubeObject') Object.assign(labels, { cluster: subject.cluster, namespace: subject.namespace, kind: subject.kind, name: subject.name });
+  // A pod on a node matched to an inventory host: Alertmanager can group and inhibit by host too.
+  if (subject?.type === 'KubeObject' && subject.hostId) labels['host'] = subject.hostId;
   if (subject?.type === 'Host' && subject.cluster) labels['cluster'] = subject.cluster;
   const annotations: Record<string, string> = { summary: alert.title };
   if (alert.description) annotations['description'] = alert.description;
