@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { terminate } from './child-process.js';
 import { freePort, retryOnPortClash } from './free-port.js';
 
 export const ALERTMANAGER_BINARY = '/usr/bin/prometheus-alertmanager';
@@ -47,16 +48,10 @@ async function startOnce(port: number): Promise<AlertmanagerServer> {
   const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`alertmanager exited (${code}): ${stderr}`))));
   exited.catch(() => undefined);
   const url = `http://127.0.0.1:${port}`;
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      const done = () => {
-        rmSync(dir, { recursive: true, force: true });
-        resolve();
-      };
-      if (child.exitCode !== null || child.signalCode !== null) return done();
-      child.once('exit', done);
-      child.kill('SIGTERM');
-    });
+  const stop = async () => {
+    await terminate(child);
+    rmSync(dir, { recursive: true, force: true });
+  };
   try {
     await Promise.race([waitReady(url), exited]);
   } catch (error) {

@@ -131,9 +131,16 @@ function isFatal(error: unknown): boolean {
   return Array.isArray(errors) && errors.some((e) => FATAL_ERROR_CODES.has(String(e.extensions?.['code'])));
 }
 
+/** As @vigil/lib/abortable-sleep (the CLI depends only on the SDK): the listener is removed each time. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
   });
 }

@@ -1,3 +1,4 @@
+import { abortableSleep } from '@vigil/lib/abortable-sleep';
 import type { AlertLogEvent } from '@vigil/lib/alerts/alert';
 import type { AlertLog } from '@vigil/lib/alerts/alert-log';
 import type { Silence } from '@vigil/lib/alerts/alert-state';
@@ -91,7 +92,7 @@ export class AlertRouter {
       } catch (error) {
         if (this.stopping) return;
         this.deps.logger.warn({ output: output.name, err: (error as Error).message }, 'alert routing: reading the log failed; retrying');
-        await sleep(1000, this.stop.signal);
+        await abortableSleep(1000, this.stop.signal);
       }
     }
   }
@@ -128,7 +129,7 @@ export class AlertRouter {
       this.deps.metrics?.deliveries.inc({ output: output.name, outcome: 'failed' });
       const wait = backoff(attempt, this.deps.delivery);
       this.deps.logger.warn({ output: output.name, entryId: entry.id, attempt, retryInMs: Math.round(wait), reason: result.reason }, 'alert delivery failed; will retry');
-      await sleep(wait, this.stop.signal);
+      await abortableSleep(wait, this.stop.signal);
       if (this.stopping) return false;
     }
   }
@@ -158,17 +159,4 @@ function entryTime(id: string): number {
 export function backoff(attempt: number, delivery: Pick<DeliveryConfig, 'initialBackoffMs' | 'maxBackoffMs'>): number {
   const base = Math.min(delivery.maxBackoffMs, delivery.initialBackoffMs * 2 ** (attempt - 1));
   return base * (0.5 + Math.random() * 0.5);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -1,3 +1,4 @@
+import { abortableSleep } from '@vigil/lib/abortable-sleep';
 import { describeError } from '@vigil/lib/errors';
 import type { Logger } from '@vigil/lib/logger';
 import type { VictoriaLogsClient, VictoriaLogsRow } from './client.js';
@@ -125,7 +126,7 @@ export class VictoriaLogsTailFollower {
       } catch (error) {
         if (signal.aborted) break;
         this.#failed(error, connected);
-        await sleep(jitter(delayMs), signal);
+        await abortableSleep(jitter(delayMs), signal);
         delayMs = Math.min(backoff.maxMs, delayMs * 2);
       }
     }
@@ -221,17 +222,4 @@ export function advance(checkpoint: TailCheckpoint | null, records: readonly Tai
 
 function jitter(ms: number): number {
   return Math.round(ms * (0.8 + Math.random() * 0.4));
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
