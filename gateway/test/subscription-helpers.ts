@@ -70,6 +70,7 @@ export async function startSubscriptionStack(subscriptions: Record<string, unkno
   });
   const stack = await startStack({ config, logger: createLogger('test', { level: 'silent' }), signingSecret: config.signing.secret ?? '', ports: 'ephemeral' });
   const secret = new TextEncoder().encode(jwtSecret);
+  await firstComplianceEvaluation(stack.gateway.url, await new SignJWT({ roles: ['viewer'] }).setProtectedHeader({ alg: 'HS256' }).setSubject('test-setup').setIssuedAt().setExpirationTime('5m').sign(secret));
   return {
     stack,
     apiKey: Object.fromEntries(Object.entries(keys).map(([name, key]) => [name, { name, credentials: { 'x-api-key': key } }])),
@@ -240,4 +241,24 @@ export async function untilLive(t: SubscriptionStack, subscribers: readonly { ti
   const last = `probe ${probes - 1}`;
   await waitFor(() => subscribers.every((s) => s.titles(last).length > 0), `${last} at every subscriber`);
   return probes;
+}
+
+/**
+ * Compliance evaluates once a second after start (then every 5 minutes), reading hosts and cluster
+ * through the gateway: requests the tests' per-subgraph counts must not see. Waits until that first
+ * run has finished.
+ */
+async function firstComplianceEvaluation(gatewayUrl: string, token: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const response = await fetch(gatewayUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: '{ complianceEvaluation { lastRunAt } }' }),
+    });
+    const body = (await response.json()) as { data?: { complianceEvaluation: { lastRunAt: string | null } } };
+    if (body.data?.complianceEvaluation.lastRunAt) return;
+    if (Date.now() > deadline) throw new Error(`compliance never finished its first evaluation: ${JSON.stringify(body)}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
