@@ -27,7 +27,8 @@ import { Agent, request } from 'undici';
 import { clusterAuditConfig } from '@vigil/subgraph-cluster/config-audit';
 import { parseAuditEventList, type AuditEvent } from '@vigil/subgraph-cluster/sources/k8s-audit/audit-event';
 import { VictoriaLogsAuditForwarder, VictoriaLogsJsonLineSink, type JsonLineSink } from '@vigil/subgraph-cluster/sources/k8s-audit/victorialogs-forwarder';
-import { buildAuditFilter, buildAuditQuery, buildAuditStatsQuery, type AuditFilter } from '@vigil/subgraph-audit/sources/victorialogs/logsql';
+import { buildAuditBoundaryQuery, buildAuditFilter, buildAuditQuery, buildAuditStatsQuery, type AuditFilter } from '@vigil/subgraph-audit/sources/victorialogs/logsql';
+import { formatRfc3339Nanos, parseRfc3339Nanos } from '@vigil/subgraph-audit/sources/victorialogs/timestamps';
 import { startVictoriaLogs, type VictoriaLogsServer } from '../test/support/victorialogs.js';
 import { AuditWorkload, DANA, shapeProblems, type AuditProbe, type TallyDimension } from './lib/audit-workload.js';
 import { benchCredentials } from './lib/bench-credentials.js';
@@ -112,8 +113,15 @@ const QUERIES: readonly QuerySpec[] = [
   { kind: 'auditStats', name: 'topUsers', label: 'auditStats: top 20 users by count', filter: {}, groupBy: { field: 'USER', key: 'user', tally: 'user' }, top: 20 },
 ];
 
-type Via = 'gateway' | 'direct';
+/**
+ * gateway: the GraphQL query through the production stack. direct: the same LogsQL the audit subgraph
+ * sends, sent to VictoriaLogs directly (for a page of events: the boundary query, then the page from the
+ * oldest time it found). single: a page of events as one fully sorted query, as the audit subgraph read it
+ * before it used VictoriaLogs' last-N search (same rows; measured beside the others for the ratio).
+ */
+type Via = 'gateway' | 'direct' | 'single';
 const VIAS: readonly Via[] = ['gateway', 'direct'];
+const viasOf = (path: { single?: unknown }): readonly Via[] => (path.single ? [...VIAS, 'single'] : VIAS);
 
 /**
  * Variants of each question, asked in turn: the window starts 0, 1, …, VARIANTS-1 ms late. The
@@ -128,7 +136,15 @@ const VARIANTS = 64;
 interface QueryPath {
   spec: QuerySpec;
   gateway: { bodies: string[]; rows(data: unknown): Row[] };
-  direct: { path: string; logsql: string; forms: Record<string, string>[]; rows(text: string): Row[] };
+  direct: {
+    path: string;
+    logsql: string;
+    forms: Record<string, string>[];
+    /** For a page of events, `forms` are boundary queries and this builds the page query that follows each. */
+    pageForm?: (variant: number, notBefore: string) => Record<string, string>;
+    rows(text: string): Row[];
+  };
+  single?: { logsql: string; forms: Record<string, string>[] };
   expected: { rows: Row[]; describe: string };
   /** Requests sent so far: picks the next variant. */
   sent: number;
@@ -179,9 +195,16 @@ export interface QueryFigures {
   endpoint: string;
   rows: number;
   expected: string;
-  responseBytes: Record<Via, number>;
-  sequential: Record<Via, PathFigures> & { ratioP50: number; ratioPerRound: { median: number; min: number; max: number }; addedP50: number };
-  concurrent: (Record<Via, PathFigures> & { ratioP50: number }) | null;
+  responseBytes: Partial<Record<Via, number>>;
+  sequential: Record<'gateway' | 'direct', PathFigures> & {
+    single?: PathFigures;
+    ratioP50: number;
+    ratioPerRound: { median: number; min: number; max: number };
+    addedP50: number;
+    /** The single sorted query's p50 over the two-query page's (direct both): what the last-N search gains. */
+    singleOverDirectP50?: number;
+  };
+  concurrent: (Record<'gateway' | 'direct', PathFigures> & { single?: PathFigures; ratioP50: number }) | null;
 }
 
 export interface AuditResult {
@@ -232,15 +255,15 @@ export async function runAudit(options: AuditOptions, log: Progress, register: R
 
     const paths = QUERIES.map((spec) => queryPath(spec, workload, options.events));
     const client = new Client(agent, info.gatewayUrl, credentials.gatewayHeaders, victoriaLogs.url);
-    const kinds = paths.flatMap((path) => VIAS.map((via) => kindName(path, via)));
-    const byKind = new Map(paths.flatMap((path) => VIAS.map((via) => [kindName(path, via), { path, via }] as const)));
+    const kinds = paths.flatMap((path) => viasOf(path).map((via) => kindName(path, via)));
+    const byKind = new Map(paths.flatMap((path) => viasOf(path).map((via) => [kindName(path, via), { path, via }] as const)));
     const run = (kind: string): Promise<unknown> => {
       const found = byKind.get(kind);
       if (!found) throw new Error(`unknown path ${kind}`);
       return client.run(found.path, found.via);
     };
 
-    const responseBytes = new Map<string, Record<Via, number>>();
+    const responseBytes = new Map<string, Partial<Record<Via, number>>>();
     for (const path of paths) {
       const { text, bytes } = await verifyPath(client, path);
       responseBytes.set(path.spec.name, bytes);
@@ -318,17 +341,26 @@ export async function runAudit(options: AuditOptions, log: Progress, register: R
       const perRound = rounds.map((r) => (r.sequential[kindName(path, 'gateway')]?.p50 ?? Number.NaN) / (r.sequential[kindName(path, 'direct')]?.p50 ?? Number.NaN));
       const cGateway = options.concurrent ? figures('gateway', 'concurrent') : null;
       const cDirect = options.concurrent ? figures('direct', 'concurrent') : null;
+      const single = path.single ? figures('single', 'sequential') : undefined;
+      const cSingle = path.single && options.concurrent ? figures('single', 'concurrent') : undefined;
       return {
         name: path.spec.name,
         kind: path.spec.kind,
         label: path.spec.label,
-        logsql: path.direct.logsql,
+        logsql: path.single ? `${path.direct.logsql}; single query before: ${path.single.logsql}` : path.direct.logsql,
         endpoint: path.direct.path,
         rows: path.expected.rows.length,
         expected: path.expected.describe,
         responseBytes: responseBytes.get(path.spec.name) ?? { gateway: 0, direct: 0 },
-        sequential: { gateway, direct, ratioP50: gateway.p50 / direct.p50, ratioPerRound: { median: median(perRound), ...range(perRound) }, addedP50: gateway.p50 - direct.p50 },
-        concurrent: cGateway && cDirect ? { gateway: cGateway, direct: cDirect, ratioP50: cGateway.p50 / cDirect.p50 } : null,
+        sequential: {
+          gateway,
+          direct,
+          ...(single ? { single, singleOverDirectP50: single.p50 / direct.p50 } : {}),
+          ratioP50: gateway.p50 / direct.p50,
+          ratioPerRound: { median: median(perRound), ...range(perRound) },
+          addedP50: gateway.p50 - direct.p50,
+        },
+        concurrent: cGateway && cDirect ? { gateway: cGateway, direct: cDirect, ...(cSingle ? { single: cSingle } : {}), ratioP50: cGateway.p50 / cDirect.p50 } : null,
       };
     });
     return { name: 'audit', options, ingest, storage, stack: { pid: info.pid, startMs: info.startMs }, coalescing: coalesced, queries, rounds, verified };
@@ -594,7 +626,8 @@ function queryPath(spec: QuerySpec, workload: AuditWorkload, events: number): Qu
     case 'auditEvents': {
       // One row more than the page, as the audit subgraph asks, to tell whether another page exists.
       const limit = spec.first + 1;
-      const logsql = (lateMs = 0) => buildAuditQuery(sourceFilter(spec.filter, lateMs), { limit });
+      const logsql = (lateMs = 0, notBefore?: string) => buildAuditQuery(sourceFilter(spec.filter, lateMs), notBefore === undefined ? { limit } : { limit, notBefore });
+      const boundary = (lateMs = 0) => buildAuditBoundaryQuery(sourceFilter(spec.filter, lateMs), { limit });
       const probe = workload.probe(spec.name);
       const more = (hasNext: boolean): Row => ['hasNextPage', String(hasNext)];
       return {
@@ -612,8 +645,9 @@ function queryPath(spec: QuerySpec, workload: AuditWorkload, events: number): Qu
         },
         direct: {
           path: '/select/logsql/query',
-          logsql: logsql(),
-          forms: variants((lateMs) => ({ query: logsql(lateMs), limit: String(limit) })),
+          logsql: `${boundary()}, then ${logsql(0, '1970-01-01T00:00:00Z').replace('1970-01-01T00:00:00.000000000Z', '<oldest boundary time>')}`,
+          forms: variants((lateMs) => ({ query: boundary(lateMs), limit: String(limit) })),
+          pageForm: (variant, notBefore) => ({ query: logsql(variant, notBefore), limit: String(limit) }),
           rows: (text) => {
             const lines = jsonLines(text);
             const row = (r: Record<string, string>): Row => {
@@ -634,6 +668,7 @@ function queryPath(spec: QuerySpec, workload: AuditWorkload, events: number): Qu
             return [...lines.slice(0, spec.first).map(row), more(lines.length > spec.first)];
           },
         },
+        single: { logsql: logsql(), forms: variants((lateMs) => ({ query: logsql(lateMs), limit: String(limit) })) },
         expected: {
           rows: [
             ...probe.newest.map((e) =>
@@ -726,8 +761,20 @@ class Client {
    */
   async run(path: QueryPath, via: Via, variant?: number): Promise<{ text: string }> {
     const k = variant ?? path.sent++ % VARIANTS;
+    if (via === 'single') {
+      const text = await post(this.agent, `${this.victoriaLogsUrl}${path.direct.path}`, path.single?.forms[k] ?? {});
+      jsonLines(text);
+      return { text };
+    }
     if (via === 'direct') {
-      const text = await post(this.agent, `${this.victoriaLogsUrl}${path.direct.path}`, path.direct.forms[k] ?? {});
+      let text = await post(this.agent, `${this.victoriaLogsUrl}${path.direct.path}`, path.direct.forms[k] ?? {});
+      if (path.direct.pageForm) {
+        // As the audit subgraph pages: the boundary's oldest time, then the page from it on.
+        const times = jsonLines(text).map((row) => parseRfc3339Nanos(row['_time'] ?? ''));
+        if (times.some((time) => time === undefined)) throw new Error(`${path.spec.name}: the boundary query returned a row without a _time`);
+        const oldest = (times as bigint[]).reduce<bigint | undefined>((min, time) => (min === undefined || time < min ? time : min), undefined);
+        text = oldest === undefined ? '' : await post(this.agent, `${this.victoriaLogsUrl}${path.direct.path}`, path.direct.pageForm(k, formatRfc3339Nanos(oldest)));
+      }
       if (path.direct.path.endsWith('/query')) jsonLines(text);
       else statsSamples(text);
       return { text };
@@ -749,7 +796,7 @@ class Client {
   /** The rows of the exact question (variant 0: the whole day). */
   async rows(path: QueryPath, via: Via): Promise<{ rows: Row[]; bytes: number }> {
     const { text } = await this.run(path, via, 0);
-    const rows = via === 'direct' ? path.direct.rows(text) : path.gateway.rows((JSON.parse(text) as { data: unknown }).data);
+    const rows = via === 'gateway' ? path.gateway.rows((JSON.parse(text) as { data: unknown }).data) : path.direct.rows(text);
     return { rows, bytes: Buffer.byteLength(text) };
   }
 }
@@ -789,9 +836,10 @@ async function coalescing(client: Client, path: QueryPath, url: string, agent: A
 }
 
 /** Both paths return the same rows, and they are what the generator recorded. */
-async function verifyPath(client: Client, path: QueryPath): Promise<{ text: string; bytes: Record<Via, number> }> {
+async function verifyPath(client: Client, path: QueryPath): Promise<{ text: string; bytes: Partial<Record<Via, number>> }> {
   const gateway = await client.rows(path, 'gateway');
   const direct = await client.rows(path, 'direct');
+  const single = path.single ? await client.rows(path, 'single') : null;
   const show = (rows: Row[]) => rows.slice(0, 3).map((row) => row.join(' ')).join(' | ');
   if (!isDeepStrictEqual(gateway.rows, direct.rows)) {
     throw new Error(`${path.spec.name}: the gateway and VictoriaLogs answered differently:\ngateway ${show(gateway.rows)} (${gateway.rows.length} rows)\ndirect  ${show(direct.rows)} (${direct.rows.length} rows)`);
@@ -799,7 +847,13 @@ async function verifyPath(client: Client, path: QueryPath): Promise<{ text: stri
   if (!isDeepStrictEqual(direct.rows, path.expected.rows)) {
     throw new Error(`${path.spec.name}: both answered ${show(direct.rows)} (${direct.rows.length} rows), the generator recorded ${show(path.expected.rows)} (${path.expected.rows.length} rows)`);
   }
-  return { text: `identical rows on both paths, equal to the generator's (${path.expected.describe})`, bytes: { gateway: gateway.bytes, direct: direct.bytes } };
+  if (single && !isDeepStrictEqual(single.rows, direct.rows)) {
+    throw new Error(`${path.spec.name}: the single sorted query and the two-query page answered differently:\nsingle ${show(single.rows)}\ndirect ${show(direct.rows)}`);
+  }
+  return {
+    text: `identical rows on ${single ? 'all three' : 'both'} paths, equal to the generator's (${path.expected.describe})`,
+    bytes: { gateway: gateway.bytes, direct: direct.bytes, ...(single ? { single: single.bytes } : {}) },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -834,14 +888,14 @@ export function auditTables(result: AuditResult): string {
     ['query (one day)', 'path', 'mode', 'rows', 'bytes', 'p50 ms', 'p99 ms', 'req/s', 'requests'],
     result.queries.flatMap((q) =>
       modes.flatMap((mode) =>
-        VIAS.map((via) => {
+        viasOf({ single: q.sequential.single }).map((via) => {
           const f = mode === 'sequential' ? q.sequential[via] : q.concurrent?.[via];
           return [
             q.label,
-            via === 'gateway' ? 'gateway' : `VictoriaLogs ${q.endpoint.replace('/select/logsql/', '')}`,
+            via === 'gateway' ? 'gateway' : via === 'single' ? 'VictoriaLogs query, one sorted query (before)' : `VictoriaLogs ${q.endpoint.replace('/select/logsql/', '')}${q.sequential.single ? ', boundary + page' : ''}`,
             mode === 'sequential' ? 'sequential' : `c${c}`,
             q.expected,
-            int(q.responseBytes[via]),
+            int(q.responseBytes[via] ?? Number.NaN),
             ms(f?.p50 ?? Number.NaN),
             ms(f?.p99 ?? Number.NaN),
             f?.requestsPerSecond === undefined ? '–' : f.requestsPerSecond.toFixed(0),
@@ -853,13 +907,14 @@ export function auditTables(result: AuditResult): string {
     ['l', 'l', 'l', 'l', 'r', 'r', 'r', 'r', 'r'],
   );
   const ratios = table(
-    ['query', 'gateway / direct p50', 'per round', 'added p50 ms', 'gateway p99 ≤ 100 ms', ...(result.options.concurrent ? [`c${c}: gateway / direct p50`] : [])],
+    ['query', 'gateway / direct p50', 'per round', 'added p50 ms', 'gateway p99 ≤ 100 ms', 'single query / boundary + page p50', ...(result.options.concurrent ? [`c${c}: gateway / direct p50`] : [])],
     result.queries.map((q) => [
       q.name,
       ratio(q.sequential.ratioP50),
       `${ratio(q.sequential.ratioPerRound.min)} – ${ratio(q.sequential.ratioPerRound.max)}`,
       ms(q.sequential.addedP50),
       q.sequential.gateway.p99 <= TARGET_P99_MS && (q.concurrent === null || q.concurrent.gateway.p99 <= TARGET_P99_MS) ? 'met' : 'NOT met',
+      q.sequential.singleOverDirectP50 === undefined ? '–' : ratio(q.sequential.singleOverDirectP50),
       ...(q.concurrent ? [ratio(q.concurrent.ratioP50)] : []),
     ]),
   );

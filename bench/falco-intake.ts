@@ -469,7 +469,7 @@ export function falcoIntakeTables(result: FalcoIntakeResult): string {
       `${result.rounds} rounds alternating between variants; ~${Math.round(result.newShare * 100)}% new events, the rest repeats of ${int(result.repeatPoolSize)} known keys; ` +
       `Warning priority (below the alert threshold) unless noted. Figures: median over rounds; p50/p99 of 2xx requests; RSS of the stack process after warm-up (idle) and at its peak, sampled every ${SAMPLE_EVERY_MS} ms. ` +
       `CPU: cores busy (CPU time / wall time) in the stack process, redis-server and the load generator (this process), which share the machine. ` +
-      `Intake in-flight limit ${result.maxInFlight} (the default). Target (issue): 5,000/s on 2 cores; Zen Watcher claims 200/s.`,
+      `Intake in-flight limit ${result.maxInFlight} (the default). Target (issue 13): 10,000/s with Redis on 2 cores; Zen Watcher claims 200/s.`,
     main,
     '',
     'verification after the run (warm-up included): stored events read back through the gateway (securityEvents, FALCO)',

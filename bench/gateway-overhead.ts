@@ -14,6 +14,10 @@
  * And the query planner (issue 13): a stack like "off" but with `gateway.queryPlanner: rust`
  * (Hive Router's planner and executor, @graphql-hive/router-runtime), so Hive Gateway's JS planner,
  * the Rust one and the direct path are measured in the same rounds.
+ *
+ * And tracing (issue 15): a stack like "off" with `tracing.endpoint` set, exporting every span
+ * (sample ratio 1) over OTLP/HTTP to a receiver in this process that reads and discards them, so
+ * the cost is the spans, their batching and their export, not a collector's.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -28,6 +32,7 @@ import { directHeaders } from './lib/direct-headers.js';
 import { ms, ratio, round3, table } from './lib/format.js';
 import type { Progress } from './lib/progress.js';
 import { blockRound, segment, type Sample } from './lib/request-rounds.js';
+import { startOtlpReceiver } from '../test/support/otlp-receiver.js';
 import { hostSubject, seedAlerts, seedFalcoEvents } from './lib/seed.js';
 import { StackProcess } from './lib/stack-process.js';
 import type { AuthParams, StackInfo } from './lib/stack-protocol.js';
@@ -61,7 +66,7 @@ const GATEWAY_QUERY = `query BenchAlertSubjects {
   alerts(first: ${PAGE}) { edges { node { id title severity subject {
     __typename
     ... on Host { id name os { prettyName } }
-    ... on KubeObject { cluster namespace kind name securityEvents(first: 3) { id title } }
+    ... on KubeObject { cluster namespace kind name securityEvents(first: 3) { edges { node { id title } } } }
   } } } }
 }`;
 
@@ -78,7 +83,7 @@ const HOST_ENTITIES = `query BenchHostEntities($representations: [_Any!]!) {
   _entities(representations: $representations) { ... on Host { name os { prettyName } } }
 }`;
 const KUBE_ENTITIES = `query BenchKubeObjectEntities($representations: [_Any!]!) {
-  _entities(representations: $representations) { ... on KubeObject { securityEvents(first: 3) { id title } } }
+  _entities(representations: $representations) { ... on KubeObject { securityEvents(first: 3) { edges { node { id title } } } } }
 }`;
 
 interface HostKey {
@@ -97,7 +102,7 @@ interface HostFields {
   os: { prettyName: string } | null;
 }
 interface KubeFields {
-  securityEvents: { id: string; title: string }[];
+  securityEvents: { edges: { node: { id: string; title: string } }[] };
 }
 type Subject = (HostKey & HostFields) | (KubeKey & KubeFields);
 interface AlertNode<S> {
@@ -121,7 +126,7 @@ interface GraphQLBody<T> {
  * the stacks compared for authentication therefore all run development, and "deployed" adds
  * production's settings on top.
  */
-type StackName = 'off' | 'offControl' | 'rust' | 'auth' | 'authLog' | 'deployed';
+type StackName = 'off' | 'offControl' | 'rust' | 'tracing' | 'auth' | 'authLog' | 'deployed';
 interface StackSpec {
   env: 'development' | 'production';
   auth: boolean;
@@ -129,12 +134,15 @@ interface StackSpec {
   log: boolean;
   /** `gateway.queryPlanner`. @default 'js' */
   queryPlanner?: 'rust';
+  /** Export traces (every span) to the discarding OTLP receiver. */
+  tracing?: boolean;
   describe: string;
 }
 const STACKS: Record<StackName, StackSpec> = {
   off: { env: 'development', auth: false, log: false, describe: 'development, gateway.auth unset (every caller is the local admin), logs discarded' },
   offControl: { env: 'development', auth: false, log: false, describe: 'a second stack identical to "off" (control)' },
   rust: { env: 'development', auth: false, log: false, queryPlanner: 'rust', describe: 'as "off", with gateway.queryPlanner: rust (Hive Router\'s query planner, @graphql-hive/router-runtime)' },
+  tracing: { env: 'development', auth: false, log: false, tracing: true, describe: 'as "off", with tracing on: every span exported over OTLP/HTTP to a receiver that discards it' },
   auth: { env: 'development', auth: true, log: false, describe: 'development, gateway.auth.jwt.secret (HS256) + one API key, logs discarded' },
   authLog: { env: 'development', auth: true, log: true, describe: 'as "auth", logging at info into a file as production logs' },
   deployed: { env: 'production', auth: true, log: true, describe: 'production (masked errors, no introspection or suggestions), auth and logs as "authLog"' },
@@ -142,7 +150,7 @@ const STACKS: Record<StackName, StackSpec> = {
 const STACK_NAMES = Object.keys(STACKS) as StackName[];
 
 type Credential = 'none' | 'jwt' | 'apiKey';
-type Path = 'direct' | 'gateway' | 'control' | 'rust' | 'jwt' | 'apiKey' | 'jwtLog' | 'deployed';
+type Path = 'direct' | 'gateway' | 'control' | 'rust' | 'traced' | 'jwt' | 'apiKey' | 'jwtLog' | 'deployed';
 interface PathSpec {
   stack: StackName;
   via: 'direct' | 'gateway';
@@ -154,6 +162,7 @@ const PATH_SPECS: Record<Path, PathSpec> = {
   gateway: { stack: 'off', via: 'gateway', credential: 'none', label: 'gateway, auth off' },
   control: { stack: 'offControl', via: 'gateway', credential: 'none', label: 'gateway, auth off, 2nd identical stack' },
   rust: { stack: 'rust', via: 'gateway', credential: 'none', label: 'gateway, auth off, Rust query planner' },
+  traced: { stack: 'tracing', via: 'gateway', credential: 'none', label: 'gateway, auth off, tracing on (OTLP export)' },
   jwt: { stack: 'auth', via: 'gateway', credential: 'jwt', label: 'gateway, auth on: HS256 JWT' },
   apiKey: { stack: 'auth', via: 'gateway', credential: 'apiKey', label: 'gateway, auth on: API key' },
   jwtLog: { stack: 'authLog', via: 'gateway', credential: 'jwt', label: 'gateway, HS256 JWT, logs at info' },
@@ -173,6 +182,7 @@ const COMPARISONS: readonly ComparisonSpec[] = [
   { name: 'control: two identical auth-off stacks', of: 'control', against: 'gateway' },
   { name: 'Rust query planner vs JS planner, auth off', of: 'rust', against: 'gateway' },
   { name: 'Rust query planner (auth off) vs direct', of: 'rust', against: 'direct' },
+  { name: 'tracing on vs off, auth off', of: 'traced', against: 'gateway' },
   { name: 'logs at info (access log) vs discarded, JWT', of: 'jwtLog', against: 'jwt' },
   { name: 'production vs development settings, JWT, logs at info', of: 'deployed', against: 'jwtLog' },
   { name: 'gateway as deployed vs direct', of: 'deployed', against: 'direct' },
@@ -296,6 +306,7 @@ export async function runGatewayOverhead(options: OverheadOptions, log: Progress
   log(`authenticate(): ${authenticatorSummary(authenticator)}`);
 
   const agent = new Agent({ keepAliveTimeout: 30_000, connections: 32 });
+  const otlp = await startOtlpReceiver({ discard: true });
   const logDir = mkdtempSync(join(tmpdir(), 'vigil-bench-logs-'));
   const stacks = new Map<StackName, LaunchedStack>();
   try {
@@ -310,6 +321,7 @@ export async function runGatewayOverhead(options: OverheadOptions, log: Progress
         ...(spec.auth ? { auth } : {}),
         ...(logFile === null ? {} : { logFile }),
         ...(spec.queryPlanner ? { queryPlanner: spec.queryPlanner } : {}),
+        ...(spec.tracing ? { tracingEndpoint: otlp.url } : {}),
       });
       register(stack);
       log(`stack "${name}" up in ${info.startMs} ms (pid ${info.pid}); seeding ${options.pods * options.eventsPerPod} Falco events and ${options.alerts} alerts`);
@@ -361,6 +373,8 @@ export async function runGatewayOverhead(options: OverheadOptions, log: Progress
         })
       : null;
 
+    if (otlp.requests === 0) throw new Error('the tracing stack exported nothing: tracing did not start');
+    log(`tracing stack: ${otlp.requests} OTLP export requests received (discarded)`);
     const logs: OverheadResult['logs'] = {};
     for (const { name, logFile, client } of stacks.values()) if (logFile !== null) logs[name] = logFigures(logFile, client.gatewayRequests);
 
@@ -377,6 +391,7 @@ export async function runGatewayOverhead(options: OverheadOptions, log: Progress
     log('stopping the stacks');
     await Promise.all([...stacks.values()].map(({ process: stack }) => stack.stop()));
     rmSync(logDir, { recursive: true, force: true });
+    await otlp.stop();
   }
 }
 
@@ -635,10 +650,11 @@ async function verify(client: StackClient, credential: Credential, agent: Agent)
   const hosts = nodes.flatMap((n) => (n.subject?.__typename === 'Host' ? [n.subject] : []));
   const kubes = nodes.flatMap((n) => (n.subject?.__typename === 'KubeObject' ? [n.subject] : []));
   if (hosts.length === 0 || hosts.some((h) => !h.os?.prettyName)) throw new Error('Host subjects did not resolve (no os.prettyName): is the local probe failing?');
-  if (kubes.length === 0 || kubes.some((k) => k.securityEvents.length === 0)) throw new Error('KubeObject subjects have no securityEvents: the Falco seeding did not land');
+  if (kubes.length === 0 || kubes.some((k) => k.securityEvents.edges.length === 0)) throw new Error('KubeObject subjects have no securityEvents: the Falco seeding did not land');
 
   const upstream: Record<string, number> = {};
-  for (const [subgraph, count] of after) upstream[subgraph] = count - (before.get(subgraph) ?? 0);
+  // Subgraphs this query did not call (their series exist from earlier requests) are left out.
+  for (const [subgraph, count] of after) if (count - (before.get(subgraph) ?? 0) !== 0) upstream[subgraph] = count - (before.get(subgraph) ?? 0);
   const expected = { alerts: 1, hosts: 1, cluster: 1 };
   const sameRequests = isDeepStrictEqual(upstream, expected);
 

@@ -11,6 +11,7 @@ import { emptySample, segment, sequentialRound, type Sample } from './lib/reques
  * as they are; nothing is due again for a day. The stub's call counts are read before and after
  * the measurement to show that nothing probed meanwhile.
  */
+import { oneSlotPrefix } from '@vigil/lib/redis-slot';
 import { Agent, request } from 'undici';
 import { pino } from 'pino';
 import { createRedis, keyPrefix, type Redis } from '@vigil/lib/redis';
@@ -44,21 +45,30 @@ const NAMESPACE = 'vigil-bench';
 /** p99 target from the issue. */
 const TARGET_P99_MS = 50;
 
-type QueryName = 'all' | 'range' | 'rare' | 'hostsFilter';
-const QUERY_NAMES: readonly QueryName[] = ['all', 'range', 'rare', 'hostsFilter'];
+type QueryName = 'all' | 'firstPage' | 'range' | 'rare' | 'hostsFilter';
+const ROWS = 'totalCount edges { node { host { id } package { version } } } pageInfo { hasNextPage }';
+const QUERY_NAMES: readonly QueryName[] = ['all', 'firstPage', 'range', 'rare', 'hostsFilter'];
+/** The connection's default page. */
+const FIRST_PAGE = 100;
 
 const QUERIES: Record<QueryName, { label: string; document: string }> = {
+  // One page of the largest size: every matching host in one answer, as before it was a connection.
   all: {
-    label: `hostsWithPackage(name: "${WIDESPREAD_PACKAGE}")`,
-    document: `query BenchHostsWithPackage { hostsWithPackage(name: "${WIDESPREAD_PACKAGE}") { host { id } package { version } } }`,
+    label: `hostsWithPackage(name: "${WIDESPREAD_PACKAGE}", first: 1000)`,
+    document: `query BenchHostsWithPackage { hostsWithPackage(name: "${WIDESPREAD_PACKAGE}", first: 1000) { ${ROWS} } }`,
+  },
+  // What a client gets by default now: one page and the total.
+  firstPage: {
+    label: `hostsWithPackage(name: "${WIDESPREAD_PACKAGE}") (default first: ${FIRST_PAGE})`,
+    document: `query BenchHostsWithPackageFirstPage { hostsWithPackage(name: "${WIDESPREAD_PACKAGE}") { ${ROWS} } }`,
   },
   range: {
-    label: `hostsWithPackage(name: "${WIDESPREAD_PACKAGE}", version: { lt: "${VERSION_BOUND}" })`,
-    document: `query BenchHostsWithPackageRange { hostsWithPackage(name: "${WIDESPREAD_PACKAGE}", version: { lt: "${VERSION_BOUND}" }) { host { id } package { version } } }`,
+    label: `hostsWithPackage(name: "${WIDESPREAD_PACKAGE}", version: { lt: "${VERSION_BOUND}" }, first: 1000)`,
+    document: `query BenchHostsWithPackageRange { hostsWithPackage(name: "${WIDESPREAD_PACKAGE}", version: { lt: "${VERSION_BOUND}" }, first: 1000) { ${ROWS} } }`,
   },
   rare: {
-    label: `hostsWithPackage(name: "${RARE_PACKAGE}")`,
-    document: `query BenchHostsWithRarePackage { hostsWithPackage(name: "${RARE_PACKAGE}") { host { id } package { version } } }`,
+    label: `hostsWithPackage(name: "${RARE_PACKAGE}", first: 1000)`,
+    document: `query BenchHostsWithRarePackage { hostsWithPackage(name: "${RARE_PACKAGE}", first: 1000) { ${ROWS} } }`,
   },
   hostsFilter: {
     label: `hosts(filter: { package: "${WIDESPREAD_PACKAGE}" }, first: 50)`,
@@ -71,7 +81,7 @@ interface HostPackageRow {
   package: { version: string };
 }
 interface QueryData {
-  hostsWithPackage?: HostPackageRow[];
+  hostsWithPackage?: { totalCount: number; edges: { node: HostPackageRow }[]; pageInfo: { hasNextPage: boolean } };
   hosts?: { totalCount: number; edges: { node: { id: string } }[] };
 }
 
@@ -99,7 +109,7 @@ export interface QueryFigures {
   query: QueryName;
   label: string;
   results: number;
-  /** hostsFilter: the connection's totalCount (results is the page size). */
+  /** firstPage, hostsFilter: the connection's totalCount (results is the page size). */
   totalCount?: number;
   expected: number;
   responseBytes: number;
@@ -288,7 +298,8 @@ async function loadFleet(
 async function redisMemory(redis: Redis): Promise<RedisFigures> {
   const info = await redis.info('memory');
   const field = (name: string) => new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim() ?? '';
-  const prefix = keyPrefix(NAMESPACE, 'hosts');
+  // The fact store's keys share one hash tag (lib/src/redis-slot.ts).
+  const prefix = oneSlotPrefix(keyPrefix(NAMESPACE, 'hosts'), 'facts');
   const keys: string[] = [];
   let cursor = '0';
   do {
@@ -362,13 +373,23 @@ async function verify(client: Client, expected: Expected): Promise<Verification>
   const problems: string[] = [];
   const rows = async (query: QueryName, want: number, check?: (row: HostPackageRow) => boolean) => {
     const { data, bytes } = await client.run(query);
-    const list = data.hostsWithPackage ?? [];
+    const list = (data.hostsWithPackage?.edges ?? []).map((edge) => edge.node);
     if (list.length !== want) problems.push(`${query}: ${list.length} results, expected ${want}`);
+    if (data.hostsWithPackage?.totalCount !== want) problems.push(`${query}: totalCount ${data.hostsWithPackage?.totalCount}, expected ${want}`);
+    if (data.hostsWithPackage?.pageInfo.hasNextPage) problems.push(`${query}: a second page, expected one of at most 1,000`);
     if (new Set(list.map((row) => row.host.id)).size !== list.length) problems.push(`${query}: a host appears twice`);
     if (check && !list.every(check)) problems.push(`${query}: a result outside the range`);
     return { results: list.length, expected: want, bytes };
   };
   const all = await rows('all', expected.widespread);
+  const first = await client.run('firstPage');
+  const firstPage = first.data.hostsWithPackage;
+  const firstIds = (firstPage?.edges ?? []).map((edge) => edge.node.host.id);
+  const wantFirst = Math.min(FIRST_PAGE, expected.widespread);
+  if (!firstPage || firstPage.totalCount !== expected.widespread || firstIds.length !== wantFirst || firstPage.pageInfo.hasNextPage !== expected.widespread > FIRST_PAGE) {
+    problems.push(`firstPage: totalCount ${firstPage?.totalCount}, ${firstIds.length} edges; expected ${expected.widespread} and ${wantFirst}`);
+  }
+  if (new Set(firstIds).size !== firstIds.length || [...firstIds].sort().join() !== firstIds.join()) problems.push('firstPage: hosts twice or out of id order');
   const range = await rows('range', expected.belowBound, (row) => OPENSSL_BELOW_BOUND.has(row.package.version));
   const rare = await rows('rare', expected.rare);
   const filtered = await client.run('hostsFilter');
@@ -381,6 +402,7 @@ async function verify(client: Client, expected: Expected): Promise<Verification>
     text: `result counts equal what was stored (${expected.widespread} hosts with ${WIDESPREAD_PACKAGE}, ${expected.belowBound} of them < ${VERSION_BOUND}, ${expected.rare} with ${RARE_PACKAGE}); every range result is one of the versions below the bound`,
     queries: {
       all,
+      firstPage: { results: firstIds.length, totalCount: firstPage?.totalCount ?? 0, expected: expected.widespread, bytes: first.bytes },
       range,
       rare,
       hostsFilter: { results: page?.edges.length ?? 0, totalCount: page?.totalCount ?? 0, expected: expected.widespread, bytes: filtered.bytes },

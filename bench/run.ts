@@ -30,6 +30,8 @@ const REPO_ROOT = resolve(BENCH_DIR, '..');
 interface Benchmark {
   name: string;
   describe: string;
+  /** Longer than the runner's default watchdog (WATCHDOG_MS) needs, when selected. */
+  watchdogMinutes?: number;
   /** `register` takes what the benchmark starts (stack processes, servers) so the runner can stop it whatever happens. */
   run(quick: boolean, register: Register): Promise<{ table: string; json: unknown }>;
 }
@@ -37,9 +39,9 @@ interface Benchmark {
 const BENCHMARKS: Benchmark[] = [
   {
     name: 'gateway-overhead',
-    describe: 'latency the gateway adds to a 3-subgraph entity query, vs the same requests made directly; auth (JWT, API key) on vs off, access log',
+    describe: 'latency the gateway adds to a 3-subgraph entity query, vs the same requests made directly; auth (JWT, API key) on vs off, access log, tracing on vs off',
     async run(quick, register) {
-      // Eight paths per round (direct, and the gateway of six stacks: auth off twice, auth off with the Rust query planner, JWT and API key, logs at info, production).
+      // Nine paths per round (direct, and the gateway of seven stacks: auth off twice, auth off with the Rust query planner, auth off with tracing on, JWT and API key, logs at info, production).
       const options: OverheadOptions = quick
         ? { rounds: 5, pairsPerRound: 40, maxSecondsPerRound: 4, blockSize: 20, unrecordedPerBlock: 2, warmupPairs: 100, concurrent: { concurrency: 10, requestsPerSegment: 150, maxSecondsPerSegment: 1.5 }, alerts: 50, pods: 5, eventsPerPod: 3, authenticatorCalls: 2000 }
         : { rounds: 7, pairsPerRound: 400, maxSecondsPerRound: 30, blockSize: 20, unrecordedPerBlock: 2, warmupPairs: 600, concurrent: { concurrency: 10, requestsPerSegment: 1500, maxSecondsPerSegment: 4 }, alerts: 50, pods: 5, eventsPerPod: 3, authenticatorCalls: 20_000 };
@@ -109,13 +111,55 @@ const BENCHMARKS: Benchmark[] = [
     },
   },
   {
+    name: 'compliance',
+    describe: 'controls(framework) and complianceMatrix over the evidence of 1,000 hosts and 3 clusters (1,000 Nodes with kube-bench runs), through the gateway vs the compliance subgraph directly',
+    async run(quick, register) {
+      const { complianceJson, complianceTable, runComplianceBench } = await import('./compliance.js');
+      const options = quick
+        ? { hosts: 1000, clusters: 3, rounds: 3, requestsPerRound: 30, maxSecondsPerRound: 10, warmup: 10 }
+        : { hosts: 1000, clusters: 3, rounds: 5, requestsPerRound: 100, maxSecondsPerRound: 30, warmup: 30 };
+      const result = await runComplianceBench(options, progress('compliance'), register);
+      return { table: complianceTable(result), json: complianceJson(result) };
+    },
+  },
+  {
     name: 'fleet',
-    describe: '1,000 simulated SSH hosts (ssh2 server double, 20 ms per command) probed by the real scheduler, pipeline and ssh2 client',
+    describe:
+      '1,000 simulated SSH hosts (ssh2 server double, 20 ms per command) probed by the real scheduler, pipeline and ssh2 client; then 10,000 hosts with 1, 2 and 4 BullMQ worker processes on one Redis, and with 5% faulty hosts',
+    // Full: the in-process table in ~30 s, then the worker rows (the 1-worker row alone is ~20 minutes at 10,000 hosts).
+    watchdogMinutes: 90,
     async run(quick, register) {
       const { fleetJson, fleetTable, runFleet } = await import('./fleet.js');
+      const { fleetWorkersFailed, fleetWorkersJson, fleetWorkersTable, runFleetWorkers } = await import('./fleet-workers.js');
       const options = quick ? { hosts: 200, concurrency: 32, delayMsPerCommand: 20, maxSeconds: 60 } : { hosts: 1000, concurrency: 32, delayMsPerCommand: 20, maxSeconds: 180 };
-      const result = await runFleet(options, progress('fleet'), register);
-      return { table: fleetTable(result), json: fleetJson(result) };
+      // Independent parts: an in-process round that fails its deadline still lets the worker rows run.
+      const inProcess = await runFleet(options, progress('fleet'), register).then(
+        (result) => ({ table: fleetTable(result), json: fleetJson(result) as unknown, error: null }),
+        (error: unknown) => ({ table: `fleet, in-process scheduler: FAILED: ${String(error)}`, json: { error: String(error) } as unknown, error }),
+      );
+      const workerRows = [1, 2, 4].map((workers) => ({ workers, faultShare: 0 }));
+      const hosts = fleetWorkerHosts(quick ? 400 : 10_000);
+      const workers = await runFleetWorkers(
+        {
+          hosts,
+          // Mostly waiting (a facts probe ~3 s of simulated commands), so 1 and 2 workers stay well
+          // under the 2 cores; timeouts ~2.5x a healthy probe, as a slow but healthy host needs.
+          concurrencyPerWorker: 32,
+          delayMsPerCommand: 100,
+          connectTimeoutMs: 5_000,
+          commandTimeoutMs: 8_000,
+          slowBannerMs: 10_000,
+          rows: [...workerRows, { workers: 4, faultShare: 0.05 }],
+          // A quarter of the rate 1 worker reaches on a quiet machine (~8 hosts/s); this one is shared.
+          maxSecondsPerRow: Math.max(120, Math.ceil(hosts / 2)),
+        },
+        progress('fleet'),
+        register,
+      );
+      const text = `${inProcess.table}\n\n${fleetWorkersTable(workers)}`;
+      // A missed deadline or a host ending with the wrong reason makes the figures worthless.
+      if (inProcess.error !== null || fleetWorkersFailed(workers)) throw new Error(`fleet failed its checks\n${text}`);
+      return { table: text, json: { inProcess: inProcess.json, workers: fleetWorkersJson(workers) } };
     },
   },
   {
@@ -183,6 +227,18 @@ const BENCHMARKS: Benchmark[] = [
   },
 ];
 
+/**
+ * BENCH_FLEET_HOSTS overrides the worker rows' fleet size (the full 10,000-host run takes over half an
+ * hour here), so a shorter run can be quoted with its size.
+ */
+function fleetWorkerHosts(fallback: number): number {
+  const text = process.env.BENCH_FLEET_HOSTS;
+  if (text === undefined || text === '') return fallback;
+  const hosts = Number(text);
+  if (!Number.isInteger(hosts) || hosts < 20 || hosts > 100_000) throw new Error(`BENCH_FLEET_HOSTS must be an integer from 20 to 100000, got ${JSON.stringify(text)}`);
+  return hosts;
+}
+
 interface Args {
   quick: boolean;
   only: string[] | null;
@@ -237,11 +293,12 @@ async function main(): Promise<void> {
       process.exit(130);
     });
   }
+  const watchdogMs = WATCHDOG_MS + selected.reduce((sum, b) => sum + (b.watchdogMinutes ?? 0) * 60_000, 0);
   const watchdog = setTimeout(() => {
-    console.error(`benchmarks still running after ${WATCHDOG_MS / 60_000} minutes: giving up`);
+    console.error(`benchmarks still running after ${watchdogMs / 60_000} minutes: giving up`);
     killResources();
     process.exit(1);
-  }, WATCHDOG_MS);
+  }, watchdogMs);
   watchdog.unref();
 
   const facts = machineFacts();

@@ -98,6 +98,7 @@ async function start(params: StartParams): Promise<StackInfo> {
     ...(params.alertLogMaxLength === undefined ? {} : { alerts: { maxLength: params.alertLogMaxLength } }),
     gateway: { ...(params.auth ? { auth: authConfig(params.auth) } : {}), subscriptions: { share: params.subscriptions !== 'unshared' }, ...(params.queryPlanner ? { queryPlanner: params.queryPlanner } : {}) },
     ...(params.webhookToken === undefined ? {} : { cluster: { falco: { token: params.webhookToken }, audit: { token: params.webhookToken } } }),
+    ...(params.tracingEndpoint === undefined ? {} : { tracing: { endpoint: params.tracingEndpoint } }),
     ...(params.victoriaLogsUrl === undefined ? {} : { audit: { victoriaLogs: { url: params.victoriaLogsUrl } } }),
   });
   // As production logs (lib/service-main.ts): createLogger's JSON lines, one synchronous write each.

@@ -46,12 +46,20 @@ function node(): KubeObjectInput {
 
 const QUESTION = `query ($cve: ID!, $since: DateTime!) {
   vulnerability(id: $cve) {
-    affectedHosts {
-      status fixedVersion package { name version }
-      host {
-        id
-        node { matchedBy value node { cluster name } }
-        criticalFalco: securityEvents(filter: { sources: [FALCO], minSeverity: CRITICAL, from: $since }, first: 10) { eventType resource { namespace name } }
+    affectedHosts(first: 25) {
+      totalCount
+      edges {
+        node {
+          status fixedVersion package { name version }
+          host {
+            id
+            node { matchedBy value node { cluster name } }
+            criticalFalco: securityEvents(filter: { sources: [FALCO], minSeverity: CRITICAL, from: $since }, first: 10) {
+              totalCount
+              edges { node { eventType resource { namespace name } } }
+            }
+          }
+        }
       }
     }
   }
@@ -61,11 +69,20 @@ const QUESTION = `query ($cve: ID!, $since: DateTime!) {
 interface Answer {
   vulnerability: {
     affectedHosts: {
-      status: string;
-      fixedVersion: string | null;
-      package: { name: string };
-      host: { id: string; node: { matchedBy: string; value: string; node: { cluster: string; name: string } } | null; criticalFalco: { eventType: string; resource: { namespace: string; name: string } | null }[] };
-    }[];
+      totalCount: number;
+      edges: {
+        node: {
+          status: string;
+          fixedVersion: string | null;
+          package: { name: string };
+          host: {
+            id: string;
+            node: { matchedBy: string; value: string; node: { cluster: string; name: string } } | null;
+            criticalFalco: { totalCount: number; edges: { node: { eventType: string; resource: { namespace: string; name: string } | null } }[] };
+          };
+        };
+      }[];
+    };
   } | null;
   alerts: { edges: { node: { title: string; subjectRef: { type: string; name: string | null; hostId: string | null } | null } }[] };
 }
@@ -110,8 +127,8 @@ describe.each(['memory', 'redis'] as const)('the cross-source question through t
     // The informers have read the Node and the report.
     const deadline = Date.now() + 15_000;
     for (;;) {
-      const data = await post<{ nodes: unknown[]; vulnerability: unknown }>('{ nodes { name } vulnerability(id: "CVE-2099-4343") { id } }');
-      if (data.nodes.length === 1 && data.vulnerability) break;
+      const data = await post<{ nodes: { totalCount: number }; vulnerability: unknown }>('{ nodes { totalCount } vulnerability(id: "CVE-2099-4343") { id } }');
+      if (data.nodes.totalCount === 1 && data.vulnerability) break;
       if (Date.now() > deadline) throw new Error('the Node and the report were not read');
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -130,7 +147,8 @@ describe.each(['memory', 'redis'] as const)('the cross-source question through t
     expect((await fetch(falcoUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) })).status).toBe(202);
 
     const answer = await post<Answer>(QUESTION, { cve: 'CVE-2099-4343', since: new Date(Date.now() - 7 * 86_400_000).toISOString() });
-    expect(answer.vulnerability?.affectedHosts).toEqual([
+    expect(answer.vulnerability?.affectedHosts.totalCount).toBe(1);
+    expect(answer.vulnerability?.affectedHosts.edges.map((edge) => edge.node)).toEqual([
       {
         status: 'OLDER_THAN_FIX',
         fixedVersion: '99:1.0',
@@ -138,7 +156,7 @@ describe.each(['memory', 'redis'] as const)('the cross-source question through t
         host: {
           id: 'web-1',
           node: { matchedBy: 'MACHINE_ID', value: MACHINE_ID, node: { cluster: 'prod', name: 'ip-10-0-0-11' } },
-          criticalFalco: [{ eventType: 'Terminal shell in container', resource: { namespace: 'default', name: 'kubecon' } }],
+          criticalFalco: { totalCount: 1, edges: [{ node: { eventType: 'Terminal shell in container', resource: { namespace: 'default', name: 'kubecon' } } }] },
         },
       },
     ]);

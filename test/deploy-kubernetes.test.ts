@@ -428,6 +428,8 @@ const API_SERVER = ['any TCP/443', 'any TCP/6443'];
 const VICTORIALOGS = ['any TCP/9428'];
 const SSH = ['any TCP/22'];
 const REDIS_OUT = ['pod:(none) TCP/6379'];
+// Prometheus scrapes the subgraphs' /metrics (kube-prometheus-stack's namespace and pod name).
+const PROMETHEUS_IN = ['namespace {"kubernetes.io/metadata.name":"monitoring"} pods {"app.kubernetes.io/name":"prometheus"} TCP/4001-4005'];
 
 /**
  * Exactly what may reach each pod and where each may go. From outside, only the gateway's port and the
@@ -441,14 +443,24 @@ const EXPECTED_NETWORK: Readonly<Record<string, Readonly<Record<string, { ingres
   },
   'per-service': {
     gateway: { ingress: ['any TCP/4000'], egress: ['pod:alerts TCP/4001-4005', 'pod:audit TCP/4001-4005', 'pod:cluster TCP/4001-4005', 'pod:compliance TCP/4001-4005', 'pod:hosts TCP/4001-4005', ...DNS] },
-    hosts: { ingress: ['pod:gateway TCP/4001-4005'], egress: [...SSH, ...DNS, ...REDIS_OUT] },
-    cluster: { ingress: ['any TCP/4002', 'pod:gateway TCP/4001-4005'], egress: [...API_SERVER, ...VICTORIALOGS, ...DNS, ...REDIS_OUT] },
-    audit: { ingress: ['pod:gateway TCP/4001-4005'], egress: [...VICTORIALOGS, ...DNS, ...REDIS_OUT] },
-    compliance: { ingress: ['pod:gateway TCP/4001-4005'], egress: [...DNS, 'pod:gateway TCP/4000', ...REDIS_OUT] },
-    alerts: { ingress: ['pod:gateway TCP/4001-4005'], egress: [...DNS, ...REDIS_OUT] },
+    // Timelines: the alerts subgraph reads hosts, cluster and audit as the caller.
+    hosts: { ingress: ['pod:alerts TCP/4001-4003', 'pod:gateway TCP/4001-4005', ...PROMETHEUS_IN], egress: [...SSH, ...DNS, ...REDIS_OUT] },
+    cluster: { ingress: ['any TCP/4002', 'pod:alerts TCP/4001-4003', 'pod:gateway TCP/4001-4005', ...PROMETHEUS_IN], egress: [...API_SERVER, ...VICTORIALOGS, ...DNS, ...REDIS_OUT] },
+    audit: { ingress: ['pod:alerts TCP/4001-4003', 'pod:gateway TCP/4001-4005', ...PROMETHEUS_IN], egress: [...VICTORIALOGS, ...DNS, ...REDIS_OUT] },
+    compliance: { ingress: ['pod:gateway TCP/4001-4005', ...PROMETHEUS_IN], egress: [...DNS, 'pod:gateway TCP/4000', ...REDIS_OUT] },
+    alerts: { ingress: ['pod:gateway TCP/4001-4005', ...PROMETHEUS_IN], egress: ['pod:audit TCP/4003', 'pod:cluster TCP/4002', 'pod:hosts TCP/4001', ...DNS, ...REDIS_OUT] },
     '(none)': { ingress: ['pod:alerts TCP/6379', 'pod:audit TCP/6379', 'pod:cluster TCP/6379', 'pod:compliance TCP/6379', 'pod:hosts TCP/6379'], egress: DNS },
   },
 };
+
+/** Whether a `peer TCP/port` or `peer TCP/from-to` rule covers a port. */
+function portInRule(port: number, rule: string): boolean {
+  const match = /TCP\/(\d+)(?:-(\d+))?$/.exec(rule);
+  if (!match) return false;
+  const from = Number(match[1]);
+  const to = match[2] === undefined ? from : Number(match[2]);
+  return port >= from && port <= to;
+}
 
 function networkProblems(overlay: string, objects: KubeObject[]): string[] {
   const expected = EXPECTED_NETWORK[overlay];
@@ -733,22 +745,36 @@ describe('deploy/kubernetes', () => {
       expect(args[args.indexOf('--dir') + 1]).toBe(String(rec(listOrEmpty(container?.['volumeMounts'], 'mounts')[0], 'mount')['mountPath']));
     });
 
-    it('every Deployment has a PodDisruptionBudget, and the ServiceMonitor scrapes the gateway port of a Service that selects the gateway', () => {
+    it('every Deployment has a PodDisruptionBudget, and ServiceMonitors scrape /metrics of every Vigil service, through ports its NetworkPolicies open', () => {
       const deployments = workloads(objects).filter((w) => w.object.kind === 'Deployment');
       const budgets = objects.filter((o) => o.kind === 'PodDisruptionBudget').map((o) => toSelector(rec(o.body['spec'], 'spec')['selector']));
       for (const d of deployments) expect(budgets.filter((b) => selects(b, d.podLabels)), describeObject(d.object)).toHaveLength(1);
 
-      const monitor = only(objects, 'ServiceMonitor');
-      const spec = rec(monitor.body['spec'], 'spec');
-      const services = objects.filter((o) => o.kind === 'Service' && selects(toSelector(spec['selector']), labelsOf(rec(o.body['metadata'], 'metadata')['labels'])));
-      expect(services).toHaveLength(1);
-      const [service] = services;
-      const selected = workloads(objects).filter((w) => service && selects({ matchLabels: labelsOf(rec(service.body['spec'], 'spec')['selector']) }, w.podLabels));
-      expect(selected.map(componentOf)).toEqual([overlay === 'one-process' ? 'stack' : 'gateway']);
-      const [endpoint] = listOrEmpty(spec['endpoints'], 'endpoints').map((e) => rec(e, 'endpoint'));
-      expect(endpoint?.['path']).toBe('/metrics');
-      const servicePorts = listOrEmpty(rec(service?.body['spec'], 'spec')['ports'], 'ports').map((p) => rec(p, 'port')['name']);
-      expect(servicePorts).toContain(endpoint?.['port']);
+      const network = networkView(objects);
+      const scraped: string[] = [];
+      for (const monitor of objects.filter((o) => o.kind === 'ServiceMonitor')) {
+        const spec = rec(monitor.body['spec'], 'spec');
+        const services = objects.filter((o) => o.kind === 'Service' && selects(toSelector(spec['selector']), labelsOf(rec(o.body['metadata'], 'metadata')['labels'])));
+        expect(services.length, describeObject(monitor)).toBeGreaterThan(0);
+        const [endpoint, ...more] = listOrEmpty(spec['endpoints'], 'endpoints').map((e) => rec(e, 'endpoint'));
+        expect(more).toEqual([]);
+        expect(endpoint?.['path']).toBe('/metrics');
+        for (const service of services) {
+          const ports = listOrEmpty(rec(service.body['spec'], 'spec')['ports'], 'ports').map((p) => rec(p, 'port'));
+          const port = ports.find((p) => p['name'] === endpoint?.['port']);
+          expect(port, `${describeObject(service)} has no port ${String(endpoint?.['port'])}`).toBeDefined();
+          const selected = workloads(objects).filter((w) => selects({ matchLabels: labelsOf(rec(service.body['spec'], 'spec')['selector']) }, w.podLabels));
+          for (const pod of selected) {
+            const component = componentOf(pod);
+            scraped.push(component);
+            // Prometheus runs outside the namespace: a rule open to any peer, or to a monitoring namespace, must admit the port.
+            const admits = (network.get(component)?.ingress ?? []).some((rule) => (rule.startsWith('any ') || rule.includes('"monitoring"')) && portInRule(Number(port?.['port']), rule));
+            expect(admits, `${component}: no NetworkPolicy admits Prometheus to port ${String(port?.['port'])}`).toBe(true);
+          }
+        }
+      }
+      const services = workloads(objects).map(componentOf).filter((c) => c !== '(none)');
+      expect([...new Set(scraped)].sort()).toEqual([...new Set(services)].sort());
     });
   });
 

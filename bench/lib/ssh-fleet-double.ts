@@ -12,13 +12,23 @@
  *
  * Runs in a child process (`FleetDoubleProcess`), so the probing process's CPU and memory are
  * measured without the server's; the child reports its own CPU time and peak RSS.
+ *
+ * Faulty hosts (`faultShare`, chosen from the host's index by `fleetFault`, so every run and every
+ * process agrees which hosts they are):
+ * - `hang-after-auth`: accepts the key, then never answers the session request (the TCP connection
+ *   and SSH keepalives stay up, so only a timeout on the session can notice);
+ * - `drop-mid-command`: runs half of the batch, then destroys the TCP connection mid-command;
+ * - `slow-banner` and `changed-host-key` happen before the client names its user, so they cannot be
+ *   per user: they are two more listeners (`slowBannerPort`, `changedKeyPort`) that the faulty
+ *   hosts' targets point at. The first waits `slowBannerMs` before sending the SSH banner; the second
+ *   presents another host key than the one known_hosts lists (it must be refused before auth).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import ssh2, { type AuthContext, type Connection, type ServerChannel } from 'ssh2';
+import ssh2, { type AuthContext, type ClientInfo, type Connection, type ServerChannel } from 'ssh2';
 import { ALLOWED_COMMANDS, SUDO_PREFIX, renderShellCommand, type AllowedCommandName } from '@vigil/subgraph-hosts/sources/probe/allowlist';
 import { BATCH_SHELL } from '@vigil/subgraph-hosts/sources/probe/batch-script';
 
@@ -32,6 +42,26 @@ export interface FleetDoubleOptions {
   hosts: number;
   /** How long each command "runs" before its output is written. */
   delayMsPerCommand: number;
+  /** Share of the hosts that are faulty (see fleetFault). @default 0 */
+  faultShare?: number;
+  /** How long the slow-banner listener waits before its SSH banner. @default 0 */
+  slowBannerMs?: number;
+  /** The host private key the changed-host-key listener presents instead of hostKey. */
+  changedHostKey?: string;
+}
+
+export const FAULT_KINDS = ['hang-after-auth', 'drop-mid-command', 'slow-banner', 'changed-host-key'] as const;
+export type FleetFault = (typeof FAULT_KINDS)[number];
+
+/**
+ * The fault of host `index` (1-based), or null for a healthy host: every (1/share)-th host is faulty,
+ * the kinds taking turns, so faulty hosts are spread evenly through the fleet and its schedule.
+ */
+export function fleetFault(index: number, share: number): FleetFault | null {
+  if (!(share > 0)) return null;
+  const every = Math.max(1, Math.round(1 / share));
+  if (index % every !== 0) return null;
+  return FAULT_KINDS[(index / every - 1) % FAULT_KINDS.length] ?? null;
 }
 
 export interface FleetDoubleStats {
@@ -46,6 +76,15 @@ export interface FleetDoubleStats {
   /** Script lines that are not the batch framing: must stay 0. */
   protocolErrors: number;
   connectionErrors: number;
+  /** Session requests left unanswered (hang-after-auth hosts). */
+  hungSessions: number;
+  /** Connections destroyed mid-batch (drop-mid-command hosts). */
+  dropped: number;
+  /** Connections to the slow-banner listener, and to the changed-key one. */
+  slowBannerConnections: number;
+  changedKeyConnections: number;
+  /** Authentications on the changed-key listener: must stay 0 (the client refuses the key first). */
+  changedKeyAuthenticated: number;
 }
 
 export interface FleetDoubleFigures {
@@ -130,6 +169,10 @@ function programOf(command: string): string {
 
 export interface FleetDouble {
   port: number;
+  /** Where slow-banner hosts listen (the same hosts, a banner `slowBannerMs` late). */
+  slowBannerPort: number;
+  /** Where changed-host-key hosts listen (presenting `changedHostKey`). */
+  changedKeyPort: number;
   stats(): FleetDoubleStats;
   close(): Promise<void>;
 }
@@ -138,10 +181,15 @@ export interface FleetDouble {
 export async function startFleetDouble(options: FleetDoubleOptions): Promise<FleetDouble> {
   const table = answerTable();
   const users = new Set(Array.from({ length: options.hosts }, (_, i) => hostUser(options.userPrefix, i + 1)));
+  const faults = new Map<string, FleetFault>();
+  for (let index = 1; index <= options.hosts; index++) {
+    const fault = fleetFault(index, options.faultShare ?? 0);
+    if (fault !== null) faults.set(hostUser(options.userPrefix, index), fault);
+  }
   const clientKey = ssh2.utils.parseKey(options.clientPublicKey);
   if (clientKey instanceof Error) throw clientKey;
   const clientKeyBlob = clientKey.getPublicSSH();
-  const stats: FleetDoubleStats = { connections: 0, authenticated: 0, authRejected: 0, batches: 0, singleExecs: 0, commands: 0, notFound: 0, protocolErrors: 0, connectionErrors: 0 };
+  const stats: FleetDoubleStats = { connections: 0, authenticated: 0, authRejected: 0, batches: 0, singleExecs: 0, commands: 0, notFound: 0, protocolErrors: 0, connectionErrors: 0, hungSessions: 0, dropped: 0, slowBannerConnections: 0, changedKeyConnections: 0, changedKeyAuthenticated: 0 };
 
   const answer = (command: string): Answer => {
     stats.commands++;
@@ -151,10 +199,11 @@ export async function startFleetDouble(options: FleetDoubleOptions): Promise<Fle
     return { stdout: '', stderr: `sh: 1: ${programOf(command)}: not found\n`, exitCode: 127 };
   };
 
-  const runBatch = async (channel: ServerChannel, script: string) => {
+  const runBatch = async (channel: ServerChannel, script: string, drop: (() => void) | null) => {
     const lines = script.split('\n');
     if (lines.pop() !== '') stats.protocolErrors++;
-    for (const line of lines) {
+    const dropAt = drop === null ? -1 : Math.floor(lines.length / 2);
+    for (const [at, line] of lines.entries()) {
       const match = SCRIPT_LINE.exec(line);
       const [nonce, index, command] = [match?.[1], match?.[2], match?.[3]];
       if (nonce === undefined || index === undefined || command === undefined) {
@@ -167,6 +216,11 @@ export async function startFleetDouble(options: FleetDoubleOptions): Promise<Fle
       channel.write(`\n${nonce} ${index} B\n`);
       channel.stderr.write(`\n${nonce} ${index} B\n`);
       await sleep(options.delayMsPerCommand);
+      if (at === dropAt && drop !== null) {
+        stats.dropped++;
+        drop();
+        return;
+      }
       const { stdout, stderr, exitCode } = answer(command);
       channel.write(`${stdout}\n${nonce} ${index} E ${exitCode}\n`);
       channel.stderr.write(`${stderr}\n${nonce} ${index} E\n`);
@@ -175,12 +229,12 @@ export async function startFleetDouble(options: FleetDoubleOptions): Promise<Fle
     channel.end();
   };
 
-  const onExec = (channel: ServerChannel, command: string) => {
+  const onExec = (channel: ServerChannel, command: string, drop: (() => void) | null) => {
     if (command === BATCH_SHELL) {
       stats.batches++;
       const chunks: Buffer[] = [];
       channel.on('data', (chunk: Buffer) => chunks.push(chunk));
-      channel.on('end', () => void runBatch(channel, Buffer.concat(chunks).toString('utf8')).catch(() => stats.connectionErrors++));
+      channel.on('end', () => void runBatch(channel, Buffer.concat(chunks).toString('utf8'), drop).catch(() => stats.connectionErrors++));
       return;
     }
     stats.singleExecs++;
@@ -194,49 +248,98 @@ export async function startFleetDouble(options: FleetDoubleOptions): Promise<Fle
     })().catch(() => stats.connectionErrors++);
   };
 
-  const authenticate = (ctx: AuthContext) => {
+  const authenticate = (ctx: AuthContext, onAuthenticated: (user: string) => void) => {
     if (ctx.method !== 'publickey') return ctx.reject(['publickey']);
     const known = users.has(ctx.username) && ctx.key.algo === 'ssh-ed25519' && ctx.key.data.equals(clientKeyBlob);
     // Without a signature the client only asks whether the key would do.
     if (known && ctx.signature === undefined) return ctx.accept();
     if (known && ctx.signature !== undefined && ctx.blob !== undefined && clientKey.verify(ctx.blob, ctx.signature, ctx.hashAlgo)) {
-      stats.authenticated++;
+      onAuthenticated(ctx.username);
       return ctx.accept();
     }
     stats.authRejected++;
     return ctx.reject(['publickey']);
   };
 
-  const server = new ssh2.Server({ hostKeys: [options.hostKey] }, (client: Connection) => {
-    stats.connections++;
-    client.on('error', () => stats.connectionErrors++);
-    client.on('authentication', authenticate);
-    client.on('ready', () => {
-      client.on('session', (accept) => {
-        const session = accept();
-        session.on('exec', (acceptExec, _reject, info) => onExec(acceptExec(), info.command));
+  // Client port → its socket, so a drop-mid-command host can destroy its TCP connection outright.
+  const sockets = new Map<number, Socket>();
+  const serve = (hostKey: string, onAuthenticated: () => void) =>
+    new ssh2.Server({ hostKeys: [hostKey] }, (client: Connection, info: ClientInfo) => {
+      stats.connections++;
+      let user = '';
+      client.on('error', () => stats.connectionErrors++);
+      client.on('authentication', (ctx) =>
+        authenticate(ctx, (name) => {
+          user = name;
+          onAuthenticated();
+        }),
+      );
+      client.on('ready', () => {
+        const fault = faults.get(user);
+        client.on('session', (accept) => {
+          if (fault === 'hang-after-auth') {
+            // Neither accepted nor rejected: the client's session request waits for ever.
+            stats.hungSessions++;
+            return;
+          }
+          const socket = sockets.get(info.port);
+          const drop = fault === 'drop-mid-command' && socket !== undefined ? () => socket.destroy() : null;
+          const session = accept();
+          session.on('exec', (acceptExec, _reject, execInfo) => onExec(acceptExec(), execInfo.command, drop));
+        });
       });
     });
-  });
+  const healthy = serve(options.hostKey, () => stats.authenticated++);
+  const changed = serve(options.changedHostKey ?? options.hostKey, () => stats.changedKeyAuthenticated++);
+
   // Sockets with TCP_NODELAY, handed to the SSH server: ssh2 writes each packet on its own, and a
   // Nagle stall (waiting for the client's delayed ACK) after each would make the double, not the
   // simulated command time, what the benchmark measures.
-  const listener = createServer({ noDelay: true }, (socket) => server.injectSocket(socket));
-  await new Promise<void>((resolve, reject) => {
-    listener.once('error', reject);
-    listener.listen(0, '127.0.0.1', () => resolve());
+  const listen = async (onSocket: (socket: Socket) => void) => {
+    const listener = createServer({ noDelay: true }, (socket) => {
+      const port = socket.remotePort;
+      if (port !== undefined) {
+        sockets.set(port, socket);
+        socket.once('close', () => sockets.delete(port));
+      }
+      socket.on('error', () => undefined);
+      onSocket(socket);
+    });
+    await new Promise<void>((resolve, reject) => {
+      listener.once('error', reject);
+      listener.listen(0, '127.0.0.1', () => resolve());
+    });
+    const address = listener.address();
+    if (address === null || typeof address === 'string') throw new Error('the fleet double has no port');
+    return { listener, port: address.port };
+  };
+  const main = await listen((socket) => healthy.injectSocket(socket));
+  const slowBanner = await listen((socket) => {
+    stats.slowBannerConnections++;
+    const timer = setTimeout(() => healthy.injectSocket(socket), options.slowBannerMs ?? 0);
+    socket.once('close', () => clearTimeout(timer));
   });
-  const address = listener.address();
-  if (address === null || typeof address === 'string') throw new Error('the fleet double has no port');
+  const changedKey = await listen((socket) => {
+    stats.changedKeyConnections++;
+    changed.injectSocket(socket);
+  });
+  const listeners = [main, slowBanner, changedKey];
   return {
-    port: address.port,
+    port: main.port,
+    slowBannerPort: slowBanner.port,
+    changedKeyPort: changedKey.port,
     stats: () => ({ ...stats }),
-    close: () => new Promise<void>((resolve) => listener.close(() => resolve())),
+    close: async () => {
+      for (const socket of sockets.values()) socket.destroy();
+      await Promise.all(listeners.map(({ listener }) => new Promise<void>((resolve) => listener.close(() => resolve()))));
+    },
   };
 }
 
+export type FleetDoublePorts = Pick<FleetDouble, 'port' | 'slowBannerPort' | 'changedKeyPort'>;
+
 type ParentMessage = { type: 'start'; options: FleetDoubleOptions } | { type: 'figures' } | { type: 'stop' };
-type ChildMessage = { type: 'started'; port: number } | { type: 'figures'; figures: FleetDoubleFigures } | { type: 'failed'; error: string };
+type ChildMessage = { type: 'started'; ports: FleetDoublePorts } | { type: 'figures'; figures: FleetDoubleFigures } | { type: 'failed'; error: string };
 
 /** The double in a child process of its own (this file, run under tsx), driven over IPC. */
 export class FleetDoubleProcess {
@@ -262,7 +365,7 @@ export class FleetDoubleProcess {
     return this.child.pid;
   }
 
-  static async launch(options: FleetDoubleOptions): Promise<{ double: FleetDoubleProcess; port: number }> {
+  static async launch(options: FleetDoubleOptions): Promise<{ double: FleetDoubleProcess } & FleetDoublePorts> {
     const tsx = import.meta.resolve('tsx');
     const child = fork(fileURLToPath(import.meta.url), [], {
       execArgv: ['--import', tsx],
@@ -272,7 +375,7 @@ export class FleetDoubleProcess {
     const double = new FleetDoubleProcess(child);
     try {
       const started = await double.request({ type: 'start', options }, 'started');
-      return { double, port: started.port };
+      return { double, ...started.ports };
     } catch (error) {
       double.kill();
       throw error;
@@ -324,7 +427,7 @@ function serveParent(): void {
       switch (message.type) {
         case 'start':
           double = await startFleetDouble(message.options);
-          reply({ type: 'started', port: double.port });
+          reply({ type: 'started', ports: { port: double.port, slowBannerPort: double.slowBannerPort, changedKeyPort: double.changedKeyPort } });
           return;
         case 'figures': {
           const cpu = process.cpuUsage();

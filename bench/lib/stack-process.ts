@@ -43,7 +43,7 @@ export class StackProcess {
   static async launch(
     label: string,
     options: ({ localHostId: string | null; redis?: RedisParams } | { fleet: FleetParams }) &
-      Pick<StartParams, 'alertLogMaxLength' | 'env' | 'auth' | 'webhookToken' | 'logFile' | 'victoriaLogsUrl' | 'subscriptions' | 'queryPlanner'> & { timeoutMs?: number },
+      Pick<StartParams, 'alertLogMaxLength' | 'env' | 'auth' | 'webhookToken' | 'logFile' | 'victoriaLogsUrl' | 'subscriptions' | 'queryPlanner' | 'tracingEndpoint'> & { timeoutMs?: number },
   ): Promise<{ process: StackProcess; info: StackInfo }> {
     // tsx resolved here, not by the child's cwd; `--import tsx` registers its ESM and CJS hooks (Node 20.6+).
     const tsx = import.meta.resolve('tsx');
@@ -66,6 +66,7 @@ export class StackProcess {
         ...(options.victoriaLogsUrl === undefined ? {} : { victoriaLogsUrl: options.victoriaLogsUrl }),
         ...(options.subscriptions === undefined ? {} : { subscriptions: options.subscriptions }),
         ...(options.queryPlanner === undefined ? {} : { queryPlanner: options.queryPlanner }),
+        ...(options.tracingEndpoint === undefined ? {} : { tracingEndpoint: options.tracingEndpoint }),
       };
       const info = await stackProcess.call('start', params, options.timeoutMs ?? 60_000);
       return { process: stackProcess, info };

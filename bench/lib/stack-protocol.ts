@@ -63,6 +63,8 @@ export type StartParams = {
   subscriptions?: 'shared' | 'unshared' | 'runtime';
   /** `gateway.queryPlanner`: 'js' (Hive Gateway's) or 'rust' (Hive Router's; gateway/src/query-planner.ts). @default 'js' */
   queryPlanner?: 'js' | 'rust';
+  /** `tracing.endpoint`: export OpenTelemetry traces there (lib/src/telemetry/tracing.ts). @default tracing off */
+  tracingEndpoint?: string;
 } & ({ localHostId: string | null; redis?: RedisParams; fleet?: undefined } | { fleet: FleetParams; localHostId?: undefined; redis?: undefined });
 
 /** `gateway.auth` of a benchmark stack; sent over IPC like the signing secret. */

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { CliError } from './cli-error.js';
 import { alertsCommand, type CommandContext } from './commands/alerts.js';
 import { controlsCommand } from './commands/controls.js';
+import { controlsExportCommand } from './commands/controls-export.js';
 import { hostCommand } from './commands/host.js';
 import { hostsCommand } from './commands/hosts.js';
 import { probeCommand } from './commands/probe.js';
@@ -35,7 +36,7 @@ Default URL: http://localhost:4000/graphql (a development stack, where no creden
   program.addCommand(hostsCommand(context));
   program.addCommand(hostCommand(context));
   program.addCommand(probeCommand(context));
-  program.addCommand(controlsCommand(context));
+  program.addCommand(controlsCommand(context).addCommand(controlsExportCommand(context)));
   return program;
 }
 

@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -225,6 +225,22 @@ describe('the vigil CLI against a production stack', () => {
     const unknown = await run(['controls', '--framework', 'SOC2'], viewer);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('--framework "SOC2" is not a framework: one of CIS, NIST');
+  });
+
+  it('exports a framework as OSCAL JSON to stdout and as CSV to a file, and names a scope the gateway refuses', async () => {
+    const oscal = await run(['controls', 'export', '--framework', 'nist', '--format', 'oscal-json'], viewer);
+    expect(oscal.code, oscal.stderr).toBe(0);
+    const document = JSON.parse(oscal.stdout) as { 'assessment-results': { metadata: { 'oscal-version': string }; results: { findings?: unknown[] }[] } };
+    expect(document['assessment-results'].metadata['oscal-version']).toBe('1.0.6');
+    expect(oscal.stderr).toMatch(/vigil: \d+ results of \d+ controls/);
+    const file = join(tmp, 'cis.csv');
+    const csv = await run(['controls', 'export', '--framework', 'CIS', '--format', 'csv', '--output', file], viewer);
+    expect(csv.code, csv.stderr).toBe(0);
+    expect(csv.stdout).toBe('');
+    expect(readFileSync(file, 'utf8').split('\r\n')[0]).toMatch(/^framework,control_id,control_title,/);
+    const unknown = await run(['controls', 'export', '--framework', 'nist', '--format', 'csv', '--cluster', 'nowhere'], viewer);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('scope.cluster: no compliance result visible to you is about cluster "nowhere"');
   });
 
   it('follows alerts across dropped connections, resuming after the last one shown: none missed, none twice', async () => {

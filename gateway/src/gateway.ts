@@ -62,6 +62,12 @@ export interface GatewayOptions {
   subscriptionExecution?: 'fan-out' | 'runtime';
   /** Federation query planner (query-planner.ts; `gateway.queryPlanner`). @default 'js' */
   queryPlanner?: QueryPlanner;
+  /**
+   * This process exports traces (lib/src/telemetry/tracing.ts started): Hive Gateway's OpenTelemetry
+   * plugin adds its spans (HTTP, parse, validate, execute, each subgraph fetch with `traceparent`).
+   * @default false
+   */
+  tracing?: boolean;
 }
 
 /** Where every subgraph serves graphql-ws, relative to its URL. */
@@ -92,6 +98,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const subgraphByUrl = (url: string) => urlToSubgraph.get(new URL(url).origin) ?? 'unknown';
   const shield = protection(options.protection, options.development);
   const subscriptions = options.subscriptions ?? subscriptionsConfig.parse({});
+  // Loaded only with tracing on: a gateway without it never loads the plugin or the SDK behind it.
+  const openTelemetry = options.tracing ? await import('@graphql-hive/plugin-opentelemetry') : null;
 
   const gateway = createGatewayRuntime({
     ...shield.runtime,
@@ -138,7 +146,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       ]),
     ),
     genericAuth: genericAuthOptions(),
-    plugins: () => [
+    plugins: (context) => [
+      // First, so its HTTP span holds every other plugin's work. It uses the provider, context
+      // manager and propagator registered by lib/src/telemetry/tracing.ts.
+      // Liveness probes would be most of the traces and tell nothing (subgraphs skip theirs too).
+      ...(openTelemetry
+        ? [openTelemetry.useOpenTelemetry({ ...context, useContextManager: true, traces: { spans: { http: ({ request }) => new URL(request.url).pathname !== '/healthz', schema: false, initialization: false } } })]
+        : []),
       ...shield.plugins,
       useSubgraphSigning({ secret: options.signingSecret, subgraphUrls: options.subgraphUrls, wsLocation: SUBGRAPH_WS_LOCATION }),
       useIdentityExpiry({ clock }),

@@ -1,3 +1,4 @@
+import { migrateRedisLayout } from '@vigil/lib/redis-layout-migration';
 import { randomBytes } from 'node:crypto';
 import type { Role } from '@vigil/lib/identity';
 import { createAuthenticator } from './auth/authenticator.js';
@@ -14,6 +15,7 @@ import { createHostDirectory } from '@vigil/lib/host-directory';
 import type { Registry } from 'prom-client';
 import type { SharedServices } from '@vigil/lib/shared-services';
 import { serveSubgraph, type RunningSubgraph, type SubgraphDefinition } from '@vigil/lib/subgraph-server';
+import { startTracing } from '@vigil/lib/telemetry/tracing';
 import type { SubgraphName } from '@vigil/schema/subgraphs';
 import { createAlertsRuntime } from '@vigil/subgraph-alerts/runtime';
 import { createAuditRuntime } from '@vigil/subgraph-audit/runtime';
@@ -59,6 +61,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const { config, logger } = options;
   const development = config.env === 'development';
   const clock = options.clock ?? systemClock;
+  // Before anything makes a Redis client or a request: one provider for the whole process.
+  const tracing = await startTracing(config.tracing, { serviceName: 'vigil', logger });
   const alertLog = createAlertLog({ redisUrl: config.redis.url, namespace: config.redis.namespace, maxLength: config.alerts.maxLength, logger, clock });
   // One registry for the five subgraphs of this stack (several stacks may share a test process). No
   // process metrics on it: the gateway's registry has them (vigil_gateway_process_*), and the
@@ -80,6 +84,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     clock,
     ...(config.gateway.auth.serviceApiKey ? {} : { serviceKeys: [{ name: 'compliance', key: complianceKey, roles: ['viewer'] as const satisfies Role[] }] }),
   });
+  // Before any store touches Redis: keys of an older layout move to the current one.
+  if (config.redis.url) await migrateRedisLayout({ redisUrl: config.redis.url, namespace: config.redis.namespace, logger, subgraphs: ['hosts', 'cluster'] });
   const hosts = createHostsRuntime(config.hosts, shared('hosts'), options.probe ? { probe: options.probe } : {});
   const cluster = createClusterRuntime(config.cluster, shared('cluster'));
   const serve =
@@ -95,7 +101,17 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         metrics,
         metricsToken: config.gateway.auth.metricsToken,
       });
-  const alerts = createAlertsRuntime(config.alerts, alertLog, lifecycle, { clock, logger: logger.child({ subgraph: 'alerts' }), redisUrl: config.redis.url, namespace: config.redis.namespace, metrics: registerRoutingMetrics(metrics) });
+  // Timelines read hosts, cluster and audit as the caller; their ports are known once they listen (before any request).
+  let upstreamUrls: Record<'hosts' | 'cluster' | 'audit', string> = { hosts: '', cluster: '', audit: '' };
+  const alerts = createAlertsRuntime(config.alerts, alertLog, lifecycle, {
+    clock,
+    logger: logger.child({ subgraph: 'alerts' }),
+    redisUrl: config.redis.url,
+    namespace: config.redis.namespace,
+    metrics: registerRoutingMetrics(metrics),
+    upstream: { urls: () => upstreamUrls, signingSecret: options.signingSecret },
+    publisher,
+  });
   const servers = [
     serve('hosts', hosts.definition, config.hosts.port),
     serve('cluster', cluster.definition, config.cluster.port),
@@ -111,6 +127,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   try {
     for (const start of servers) started.push(await start());
     const subgraphs = Object.fromEntries(started.map((s) => [s.name, s])) as Record<SubgraphName, RunningSubgraph>;
+    upstreamUrls = { hosts: subgraphs.hosts.url, cluster: subgraphs.cluster.url, audit: subgraphs.audit.url };
     gateway = await startGateway({
       port: options.ports === 'ephemeral' ? 0 : config.gateway.port,
       host: options.host ?? config.gateway.host,
@@ -124,6 +141,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       protection: config.gateway,
       subscriptions: config.gateway.subscriptions,
       queryPlanner: config.gateway.queryPlanner,
+      tracing: tracing.on,
       ...(options.subscriptionExecution ? { subscriptionExecution: options.subscriptionExecution } : {}),
       clock,
     });
@@ -146,6 +164,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         await alertLog.close();
         await alertState.close();
         await hostDirectory.close();
+        // Last: exports the spans of everything stopped above.
+        await tracing.stop();
       },
     };
   } catch (error) {
@@ -154,6 +174,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     await alertLog.close();
     await alertState.close();
     await hostDirectory.close();
+    await tracing.stop();
     throw error;
   }
 }

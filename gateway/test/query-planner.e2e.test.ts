@@ -124,7 +124,7 @@ describe("a stack with gateway.queryPlanner: 'rust'", () => {
       `{ alerts(first: 10) { edges { node { title subject {
         __typename
         ... on Host { id name os { prettyName } }
-        ... on KubeObject { namespace name securityEvents(first: 3) { title } }
+        ... on KubeObject { namespace name securityEvents(first: 3) { edges { node { title } } } }
       } } } } }`,
     );
     expect(status).toBe(200);
@@ -138,9 +138,9 @@ describe("a stack with gateway.queryPlanner: 'rust'", () => {
     expect(host?.name).toMatch(/\S/);
     expect(host?.os?.prettyName).toMatch(/\S/);
     // cluster resolved the KubeObject subject's securityEvents (the Falco event just posted).
-    const pod = nodes.find((n) => n.subject?.['__typename'] === 'KubeObject')?.subject as { namespace: string; name: string; securityEvents: { title: string }[] } | undefined;
+    const pod = nodes.find((n) => n.subject?.['__typename'] === 'KubeObject')?.subject as { namespace: string; name: string; securityEvents: { edges: { node: { title: string } }[] } } | undefined;
     expect(pod).toMatchObject({ namespace: 'default', name: 'kubecon' });
-    expect(pod?.securityEvents.map((e) => e.title).join(' ')).toMatch(/shell/i);
+    expect(pod?.securityEvents.edges.map((e) => e.node.title).join(' ')).toMatch(/shell/i);
   });
 
   it('an operation whose every field is refused answers FORBIDDEN, as on the JS planner (not a planner error)', async () => {

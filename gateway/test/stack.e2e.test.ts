@@ -191,7 +191,8 @@ describe.each(['memory', 'redis'] as const)('Vigil end to end through the gatewa
     expect(subject?.__typename).toBe('KubeObject');
     if (subject?.__typename === 'KubeObject') {
       // securityEvents comes from the cluster subgraph: an entity fetch per event.
-      expect(subject.securityEvents[0]?.count).toBeGreaterThanOrEqual(2);
+      expect(subject.securityEvents.edges[0]?.node.count).toBeGreaterThanOrEqual(2);
+      expect(subject.securityEvents.totalCount).toBeGreaterThanOrEqual(1);
     }
 
     // A node-level event (no pod) is about the host; the hosts subgraph resolves it.
@@ -256,10 +257,17 @@ describe.each(['memory', 'redis'] as const)('Vigil end to end through the gatewa
   it('answers fleet questions through the gateway: hostsWithPackage by version, refreshHost debounced', async () => {
     const bash = execFileSync('dpkg-query', ['-W', '-f=${Version}', 'bash'], { encoding: 'utf8' });
     const all = await client.query(HostsWithPackageDocument, { name: 'bash' });
-    expect(all.hostsWithPackage.map((h) => h.host.id).sort()).toEqual(['e2e-local', 'ssh-host']);
-    expect(all.hostsWithPackage.every((h) => h.package.version === bash && h.packageManager === 'DPKG')).toBe(true);
+    expect(all.hostsWithPackage.edges.map((e) => e.node.host.id)).toEqual(['e2e-local', 'ssh-host']);
+    expect(all.hostsWithPackage.edges.every((e) => e.node.package.version === bash && e.node.packageManager === 'DPKG')).toBe(true);
+    expect(all.hostsWithPackage.totalCount).toBe(2);
+    // One per page: the second page is the other host, and nothing follows it.
+    const first = await client.query(HostsWithPackageDocument, { name: 'bash', first: 1 });
+    expect(first.hostsWithPackage.pageInfo.hasNextPage).toBe(true);
+    const second = await client.query(HostsWithPackageDocument, { name: 'bash', first: 1, after: first.hostsWithPackage.pageInfo.endCursor });
+    expect([...first.hostsWithPackage.edges, ...second.hostsWithPackage.edges].map((e) => e.node.host.id)).toEqual(['e2e-local', 'ssh-host']);
+    expect(second.hostsWithPackage.pageInfo.hasNextPage).toBe(false);
     const older = await client.query(HostsWithPackageDocument, { name: 'bash', version: { lt: bash } });
-    expect(older.hostsWithPackage).toEqual([]);
+    expect(older.hostsWithPackage).toEqual({ totalCount: 0, edges: [], pageInfo: { hasNextPage: false, endCursor: null } });
     const refresh = await client.query(RefreshHostDocument, { id: 'ssh-host' });
     expect(refresh.refreshHost.status).toBe('RECENTLY_PROBED');
     expect(refresh.refreshHost.host?.probeStatus.state).toBe('OK');
@@ -275,10 +283,11 @@ describe.each(['memory', 'redis'] as const)('Vigil end to end through the gatewa
     }
     const vulnerability = impact.vulnerability;
     expect(vulnerability?.severity).toBe('CRITICAL');
-    expect(vulnerability?.workloads).toEqual([{ cluster: 'default', namespace: 'kube-system', kind: 'ReplicaSet', name: 'coredns-558bd4d5db' }]);
+    expect(vulnerability?.workloads).toEqual({ totalCount: 1, edges: [{ node: { cluster: 'default', namespace: 'kube-system', kind: 'ReplicaSet', name: 'coredns-558bd4d5db' } }] });
     expect(vulnerability?.packages).toEqual([{ name: 'bash', fixedVersion: '99:1.0', osFamily: 'debian' }]);
     // Resolved by the hosts subgraph through @requires on the cluster subgraph's packages.
-    expect(vulnerability?.affectedHosts.map((a) => [a.host.id, a.package.name, a.package.version, a.fixedVersion]).sort()).toEqual([
+    expect(vulnerability?.affectedHosts.totalCount).toBe(2);
+    expect(vulnerability?.affectedHosts.edges.map(({ node: a }) => [a.host.id, a.package.name, a.package.version, a.fixedVersion])).toEqual([
       ['e2e-local', 'bash', bash, '99:1.0'],
       ['ssh-host', 'bash', bash, '99:1.0'],
     ]);

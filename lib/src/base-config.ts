@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isRecord, type EnvOverride } from './config.js';
+import { tracingConfig, tracingOverrides } from './telemetry/tracing-config.js';
 
 /** Settings every Vigil process shares. Subgraph sections are added by each subgraph's config.ts. */
 export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -31,6 +32,8 @@ export const baseConfigShape = {
     })
     .strict()
     .prefault({}),
+  /** OpenTelemetry traces (telemetry/tracing-config.ts): off unless an OTLP endpoint is configured. */
+  tracing: tracingConfig.prefault({}),
 };
 
 export const baseOverrides: EnvOverride[] = [
@@ -39,6 +42,7 @@ export const baseOverrides: EnvOverride[] = [
   { env: 'VIGIL_LOG_FORMAT', path: ['log', 'format'] },
   { env: 'REDIS_URL', path: ['redis', 'url'] },
   { env: 'VIGIL_SIGNING_SECRET', path: ['signing', 'secret'] },
+  ...tracingOverrides,
 ];
 
 export const baseConfig = z.object(baseConfigShape).strict();

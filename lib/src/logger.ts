@@ -1,6 +1,7 @@
 import { pino, type Logger, type LoggerOptions } from 'pino';
 import { build as prettyStream } from 'pino-pretty';
 import { currentRequestId } from './request-id.js';
+import { currentTraceId } from './telemetry/trace-id.js';
 
 export type { Logger };
 
@@ -45,10 +46,13 @@ export function createLogger(name: string, settings: LoggerSettings, destination
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     base: { service: name },
     timestamp: pino.stdTimeFunctions.isoTime,
-    // The request being served (lib/src/request-id.ts), on every line logged while serving it.
+    // The request being served (lib/src/request-id.ts), on every line logged while serving it, and
+    // with tracing on the trace it belongs to (lines of traced background work too: probes).
     mixin: () => {
       const requestId = currentRequestId();
-      return requestId === undefined ? {} : { requestId };
+      const traceId = currentTraceId();
+      if (traceId === undefined) return requestId === undefined ? {} : { requestId };
+      return requestId === undefined ? { traceId } : { requestId, traceId };
     },
   };
   if (destination) return pino(options, destination);

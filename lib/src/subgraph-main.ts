@@ -1,3 +1,4 @@
+import { migrateRedisLayout } from './redis-layout-migration.js';
 import { systemClock } from './clock.js';
 import type { BaseContext } from '@apollo/server';
 import { z } from 'zod';
@@ -13,6 +14,7 @@ import { createServiceRegistry } from './metrics.js';
 import { resolveSigningSecret, runService } from './service-main.js';
 import type { SharedServices } from './shared-services.js';
 import { serveSubgraph, type SubgraphDefinition } from './subgraph-server.js';
+import { startTracing } from './telemetry/tracing.js';
 
 /** Every top-level section a Vigil config file may hold; a service checks its own and tolerates the rest. */
 export const SECTION_NAMES = ['gateway', 'hosts', 'cluster', 'audit', 'compliance', 'alerts'] as const;
@@ -46,7 +48,8 @@ export async function runSubgraphService<TConfig extends BaseConfig, TSection ex
   schema: z.ZodType<TConfig>,
   overrides: EnvOverride[],
   sectionOf: (config: TConfig) => TSection,
-  build: (section: TSection, shared: SharedServices, alertLog: AlertLog) => SubgraphBuild<TContext>,
+  /** `signingSecret`: the one this process verifies with (resolved once), for a subgraph that calls others as the caller. */
+  build: (section: TSection, shared: SharedServices, alertLog: AlertLog, service: { signingSecret: string }) => SubgraphBuild<TContext>,
 ): Promise<void> {
   await runService(
     key,
@@ -57,6 +60,8 @@ export async function runSubgraphService<TConfig extends BaseConfig, TSection ex
     },
     async (config, logger) => {
       const own = sectionOf(config);
+      // Before any Redis client or request: the process's one tracer provider (off unless configured).
+      const tracing = await startTracing(config.tracing, { serviceName: `vigil-${key}`, logger });
       if (!config.redis.url) logger.warn('no Redis configured: alerts raised by this process stay in its memory');
       const alertLog = createAlertLog({ redisUrl: config.redis.url, namespace: config.redis.namespace, maxLength: 100_000, logger });
       const metrics = createServiceRegistry({ processMetricsPrefix: `vigil_${key}_` });
@@ -64,11 +69,15 @@ export async function runSubgraphService<TConfig extends BaseConfig, TSection ex
       const alertState = createAlertStateStore({ redisUrl: config.redis.url, namespace: config.redis.namespace, logger, clock: systemClock });
       const lifecycle = new AlertLifecycle(alertLog, alertState, { clock: systemClock, foldWindowMs: foldWindowMsOf(configValueAt(config, 'alerts')), logger, metrics: registerRoutingMetrics(metrics) });
       const shared: SharedServices = { logger, publisher: new AlertPublisher(alertLog, logger, metrics, lifecycle), redisUrl: config.redis.url, namespace: config.redis.namespace, clock: systemClock, metrics };
-      const built = build(own, shared, alertLog);
+      // Resolved once: in development without a configured secret each call makes a new random one.
+      const signingSecret = resolveSigningSecret(config, logger);
+      // Before any store touches Redis: keys of an older layout move to the current one.
+      if (config.redis.url) await migrateRedisLayout({ redisUrl: config.redis.url, namespace: config.redis.namespace, logger, subgraphs: [key] });
+      const built = build(own, shared, alertLog, { signingSecret });
       const running = await serveSubgraph(built.definition, {
         port: own.port,
         portSetting: `${key}.port (or env VIGIL_PORT)`,
-        signingSecret: resolveSigningSecret(config, logger),
+        signingSecret,
         development: config.env === 'development',
         logger,
         metrics,
@@ -81,6 +90,7 @@ export async function runSubgraphService<TConfig extends BaseConfig, TSection ex
           await built.stop?.();
           await alertLog.close();
           await alertState.close();
+          await tracing.stop();
         },
       };
     },

@@ -14,6 +14,7 @@ import { IDENTITY_HEADER, decodeIdentity, type Identity } from './identity.js';
 import type { Logger } from './logger.js';
 import { answerMetrics } from './metrics.js';
 import { REQUEST_ID_HEADER, requestIdFrom, withRequestId } from './request-id.js';
+import { operationSpans, traceSubgraphRequests, withRequestSpan } from './telemetry/subgraph-spans.js';
 import type { Registry } from 'prom-client';
 import { DEFAULT_TOLERANCE_SECONDS, NonceCache, SIGNATURE_HEADER, WS_METHOD, verifyRequest, type VerifyResult } from './signing.js';
 
@@ -99,6 +100,11 @@ export async function serveSubgraph<TContext extends BaseContext>(
     schema: definition.schema,
     introspection: options.development,
     includeStacktraceInErrorResponses: false,
+    // The process drains on SIGTERM itself (service-main.ts, stack-main.ts) and calls stop(). Apollo's
+    // own handler would call stop() first, and a second stop() waits on a barrier Apollo (5.x) never
+    // resolves after a clean stop: shutdown then hung until the 10 s force-exit whenever anything kept
+    // the event loop alive.
+    stopOnTerminationSignals: false,
     formatError: (formatted, error) => {
       const masked = maskError(formatted, options.development);
       if (masked.extensions?.['code'] === 'INTERNAL_SERVER_ERROR') {
@@ -110,6 +116,8 @@ export async function serveSubgraph<TContext extends BaseContext>(
       ApolloServerPluginDrainHttpServer({ httpServer }),
       // Inline traces are for Apollo Studio, which Vigil does not use.
       ApolloServerPluginInlineTraceDisabled(),
+      // OpenTelemetry (telemetry/subgraph-spans.ts): nothing unless this process exports traces.
+      operationSpans<TContext>(),
       ...(options.development ? [] : [ApolloServerPluginLandingPageDisabled()]),
     ],
   });
@@ -122,6 +130,7 @@ export async function serveSubgraph<TContext extends BaseContext>(
     res.setHeader(REQUEST_ID_HEADER, requestId);
     withRequestId(requestId, next);
   });
+  app.use(traceSubgraphRequests(definition.name));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', subgraph: definition.name });
   });
@@ -139,7 +148,7 @@ export async function serveSubgraph<TContext extends BaseContext>(
     '/graphql',
     express.raw({ type: () => true, limit: options.maxBodyBytes ?? 1_000_000 }),
     // Again once the body is read: its stream's callbacks ran outside the request's async context.
-    (_req, res, next) => withRequestId(res.locals['requestId'] as string, next),
+    (_req, res, next) => withRequestSpan(res, '/graphql', () => withRequestId(res.locals['requestId'] as string, next)),
     (req, res, next) => {
       const raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const identityHeader = single(req.headers[IDENTITY_HEADER]);

@@ -6,7 +6,7 @@ import { parseDuration } from '../time-arguments.js';
 import type { CommandContext } from './alerts.js';
 
 const SEVERITIES: Severity[] = ['INFO', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'];
-const SOURCES: AlertSource[] = ['HOSTS', 'CLUSTER', 'AUDIT', 'COMPLIANCE'];
+const SOURCES: AlertSource[] = ['HOSTS', 'CLUSTER', 'AUDIT', 'COMPLIANCE', 'CORRELATION'];
 
 /** `vigil alerts ack <id>` and `vigil alerts resolve <id>`: recorded with who you are and when. */
 export function alertActionCommand(context: CommandContext, action: 'ack' | 'resolve'): Command {

@@ -9,7 +9,7 @@ import { parsePositiveInt } from '../time-arguments.js';
 import { alertActionCommand, silenceCommand } from './alert-actions.js';
 
 const SEVERITIES: Severity[] = ['INFO', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'];
-const SOURCES: AlertSource[] = ['HOSTS', 'CLUSTER', 'AUDIT', 'COMPLIANCE'];
+const SOURCES: AlertSource[] = ['HOSTS', 'CLUSTER', 'AUDIT', 'COMPLIANCE', 'CORRELATION'];
 
 export interface CommandContext {
   settings(): Settings;

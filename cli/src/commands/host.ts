@@ -41,10 +41,12 @@ Examples:
       try {
         const data = await client.query(HostChangesDocument, { id, since: since.toISOString(), types: options.type ?? null, first: options.limit, includeBaseline: Boolean(options.includeBaseline) });
         if (!data.host) throw new CliError(`no host you may see has id ${JSON.stringify(id)} (vigil hosts lists them)`);
-        for (const change of data.host.changes) {
+        const { edges, totalCount } = data.host.changes;
+        for (const { node: change } of edges) {
           out.result(`${change.at}  ${change.change.padEnd(7)}  ${change.type.padEnd(15)}  ${change.key}  ${brief(change.before)} → ${brief(change.after)}`, change);
         }
-        if (data.host.changes.length === 0) out.note(`no changes on ${id} since ${since.toISOString()}`);
+        if (totalCount === 0) out.note(`no changes on ${id} since ${since.toISOString()}`);
+        else if (totalCount > edges.length) out.note(`${edges.length} of ${totalCount} changes shown (the newest); raise --limit or narrow --since/--type for the rest`);
       } catch (error) {
         throw explainFailure(error, settings);
       } finally {

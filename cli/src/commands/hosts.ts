@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { HostsWithPackageDocument, InventoryProbeEvidenceDocument, type InventoryProbeEvidenceQuery, type VersionRange } from '@vigil/sdk/index';
+import { HostsWithPackageDocument, InventoryProbeEvidenceDocument, type HostsWithPackageQuery, type InventoryProbeEvidenceQuery, type VersionRange } from '@vigil/sdk/index';
 import { CliError } from '../cli-error.js';
 import { connect, explainFailure } from '../gateway.js';
 import { columns } from '../output.js';
@@ -74,10 +74,17 @@ async function hostsWithPackage(context: CommandContext, name: string, range: Ve
   const out = context.output();
   const client = connect(settings);
   try {
-    const data = await client.query(HostsWithPackageDocument, { name, version: Object.keys(range).length > 0 ? range : null });
-    const rows = data.hostsWithPackage.map((row) => [row.host.id, row.package.name, row.package.version, row.package.arch ?? '', row.packageManager ?? '']);
-    if (out.json) for (const row of data.hostsWithPackage) out.result('', row);
-    else if (rows.length > 0) for (const line of columns([['HOST', 'PACKAGE', 'VERSION', 'ARCH', 'MANAGER'], ...rows])) out.result(line.trimEnd(), null);
+    const rows: string[][] = [];
+    let after: string | null = null;
+    do {
+      const page: HostsWithPackageQuery = await client.query(HostsWithPackageDocument, { name, version: Object.keys(range).length > 0 ? range : null, first: 1000, after });
+      for (const { node: row } of page.hostsWithPackage.edges) {
+        if (out.json) out.result('', row);
+        rows.push([row.host.id, row.package.name, row.package.version, row.package.arch ?? '', row.packageManager ?? '']);
+      }
+      after = page.hostsWithPackage.pageInfo.hasNextPage ? page.hostsWithPackage.pageInfo.endCursor : null;
+    } while (after);
+    if (!out.json && rows.length > 0) for (const line of columns([['HOST', 'PACKAGE', 'VERSION', 'ARCH', 'MANAGER'], ...rows])) out.result(line.trimEnd(), null);
     if (rows.length === 0) out.note(`no host you may see has ${name}${Object.keys(range).length > 0 ? ' in that version range' : ''}`);
   } catch (error) {
     throw explainFailure(error, settings);

@@ -9,9 +9,10 @@ export interface CostLimitOptions {
   /**
    * graphql-armor's estimate with its defaults (2 per object field, 1 per scalar, ×1.5 per level,
    * × the page size of every `first`/`last` list), page sizes taken from the request's variables and
-   * the schema's defaults: roughly 15 per item returned. The SDK's costliest operation (HostHistory:
-   * 500 changes, 1,000 packages) estimates 48,206, and InventoryProbeEvidence at compliance's page of
-   * 500 about 27,000; 30 aliased copies of `hosts(first: 500)` with their packages run into billions.
+   * the schema's defaults: roughly 15 per item returned, more the deeper it is nested. HostHistory
+   * (500 changes, 1,000 packages) estimates about 69,000, ComplianceHostEvidence at compliance's page
+   * of 500 about 84,000, and the README's cross-source question at 25 hosts a page about 70,000 (at
+   * 100 a page, 281,000); 30 aliased copies of `hosts(first: 500)` with their packages run into billions.
    * @default 100000
    */
   maxCost: number;

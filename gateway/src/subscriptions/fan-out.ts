@@ -145,7 +145,7 @@ export class SubscriptionGroup {
         for (const member of this.members) member.push(result);
       }
     } catch (error) {
-      failure = error;
+      failure = upstreamLost(error);
     }
     if (this.closed) return;
     this.close();
@@ -282,6 +282,17 @@ function isSource(value: GroupSource | ExecutionResult): value is GroupSource {
 function toGraphQLError(error: unknown): GraphQLError {
   if (error instanceof Error && error.name === 'GraphQLError') return error as GraphQLError;
   return new graphql.GraphQLError(error instanceof Error ? error.message : String(error), { originalError: error instanceof Error ? error : undefined });
+}
+
+/**
+ * The upstream broke mid-stream (a subgraph replica died, its socket closed): the transport's error is
+ * often no Error at all (a WebSocket ErrorEvent), so say what happened and how to carry on.
+ */
+function upstreamLost(error: unknown): GraphQLError {
+  if (error instanceof Error && error.name === 'GraphQLError') return error as GraphQLError;
+  const detail = error instanceof Error ? error.message : typeof (error as { message?: unknown } | null)?.message === 'string' ? (error as { message: string }).message : '';
+  const message = `The subgraph stream of this subscription was lost${detail ? ` (${detail})` : ''}. Subscribe again with after: <the id of the last event you received> to resume.`;
+  return new graphql.GraphQLError(message, { extensions: { code: 'UPSTREAM_UNAVAILABLE' }, originalError: error instanceof Error ? error : undefined });
 }
 
 /** RATE_LIMITED (the closed set of lib/src/errors.ts) with the reason, so a client can tell it from a request limit. */

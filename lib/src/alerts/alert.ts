@@ -2,7 +2,7 @@
 export const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFO'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-export const ALERT_SOURCES = ['HOSTS', 'CLUSTER', 'AUDIT', 'COMPLIANCE'] as const;
+export const ALERT_SOURCES = ['HOSTS', 'CLUSTER', 'AUDIT', 'COMPLIANCE', 'CORRELATION'] as const;
 export type AlertSource = (typeof ALERT_SOURCES)[number];
 
 /** What an alert is about, as a federation entity reference plus a name a human recognises. */

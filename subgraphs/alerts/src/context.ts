@@ -9,6 +9,7 @@ import type { Identity } from '@vigil/lib/identity';
 import { tenantFilter } from '@vigil/lib/tenancy';
 import { createIdentityAlertLoaders, type IdentityAlertPage } from './identity-alerts.js';
 import type { Routing } from './routing/create-router.js';
+import type { TimelineUpstream } from './timeline/timeline-upstream.js';
 
 export { alertVisible };
 
@@ -19,6 +20,8 @@ export interface AlertsDeps {
   clock: Clock;
   /** The router's outputs and dead letters; absent where this process does not route (tests). */
   routing?: Routing;
+  /** The other subgraphs the timelines read, as the caller; absent: timelines hold alerts only. */
+  timeline?: TimelineUpstream;
 }
 
 export interface AlertsContext {

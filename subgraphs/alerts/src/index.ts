@@ -12,8 +12,12 @@ const schema = z
   .strict()
   .superRefine(requireSecretInProduction, ALWAYS_CHECK);
 
-await runSubgraphService('alerts', schema, [], (config) => config.alerts, (config, shared, alertLog) => {
+// The subgraphs a timeline reads, by the same variables the gateway reads their URLs from.
+const upstreamOverrides = (['hosts', 'cluster', 'audit'] as const).map((name) => ({ env: `VIGIL_${name.toUpperCase()}_URL`, path: ['alerts', 'timeline', 'subgraphs', name] }));
+
+await runSubgraphService('alerts', schema, upstreamOverrides, (config) => config.alerts, (config, shared, alertLog, service) => {
   if (!shared.publisher.lifecycle) throw new Error('the alert publisher has no lifecycle');
-  const runtime = createAlertsRuntime(config, alertLog, shared.publisher.lifecycle, { ...shared, metrics: registerRoutingMetrics(shared.metrics) });
+  const urls = config.timeline.subgraphs;
+  const runtime = createAlertsRuntime(config, alertLog, shared.publisher.lifecycle, { ...shared, metrics: registerRoutingMetrics(shared.metrics), publisher: shared.publisher, upstream: { urls: () => urls, signingSecret: service.signingSecret } });
   return { definition: runtime.definition, start: runtime.start, stop: runtime.stop };
 });

@@ -13,10 +13,11 @@ import { Mutation } from './resolvers/mutation.js';
 import { Silence, SilenceMatchers } from './resolvers/silence.js';
 import { AlertChange } from './resolvers/alert-change.js';
 import { AlertOutput, DeadLetter } from './resolvers/routing.js';
+import { Host, KubeObject, Node, TimelineEntry } from './resolvers/timeline.js';
 
 const typeDefs = parse(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
 
-export const resolvers: Resolvers = { Query, Mutation, Subscription, Alert, AlertSubjectRef, AlertChange, Silence, SilenceMatchers, AlertOutput, DeadLetter, Identity };
+export const resolvers: Resolvers = { Query, Mutation, Subscription, Alert, AlertSubjectRef, AlertChange, Silence, SilenceMatchers, AlertOutput, DeadLetter, Identity, Host, KubeObject, Node, TimelineEntry };
 
 /** The alerts subgraph, ready to serve; the alert log is created by the caller and closed by it. */
 export function createAlertsSubgraph(deps: AlertsDeps): SubgraphDefinition<AlertsContext> {

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -25,7 +25,7 @@ describe('routing config', () => {
     const issues = result.error?.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`) ?? [];
     expect(issues).toContain('routes.1.output: unknown output "pagerduty" (configured: am, hook)');
     expect(issues).toContain('outputs.hook.secret: must be at least 32 characters');
-    expect(alertsConfig.parse({ outputs: { am: { type: 'alertmanager', url: 'http://am:9093' } }, routes: [{ output: 'am' }] }).delivery).toMatchObject({ maxAttempts: 10, consumer: 'vigil-router' });
+    expect(alertsConfig.parse({ outputs: { am: { type: 'alertmanager', url: 'http://am:9093' } }, routes: [{ output: 'am' }] }).delivery).toMatchObject({ maxAttempts: 10, consumer: `${hostname().replace(/[^A-Za-z0-9_.-]/g, '-')}-${process.pid}` });
   });
 
   it('the alerts service exits 1 at start naming alerts.routes.0.output', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toAuditEvent } from '../src/sources/victorialogs/audit-fields.js';
 import { readFieldsOf, VIGIL_LAYOUT } from '../src/sources/victorialogs/layout.js';
-import { buildAuditQuery, buildAuditStatsQuery, escapeRegexp, MAX_FILTER_VALUE_LENGTH, MAX_FILTER_VALUES, quoteLogsQL } from '../src/sources/victorialogs/logsql.js';
+import { buildAuditBoundaryQuery, buildAuditQuery, buildAuditStatsQuery, escapeRegexp, MAX_FILTER_VALUE_LENGTH, MAX_FILTER_VALUES, quoteLogsQL } from '../src/sources/victorialogs/logsql.js';
 import { parseRfc3339Nanos } from '../src/sources/victorialogs/timestamps.js';
 import { parseLogsQL, tokenizeLogsQL, type Filter } from '../../../test/support/victorialogs-logsql.js';
 import { HOSTILE_STRINGS } from './hostile-strings.js';
@@ -261,6 +261,19 @@ describe('buildAuditQuery', () => {
     ]);
     const precise = buildAuditQuery({}, { limit: 4, before: { time: '2024-10-29T12:20:30.664633Z', skip: 1 } });
     expect(andFilters(precise)[1]).toMatchObject({ max: parseRfc3339Nanos('2024-10-29T12:20:30.664633Z') });
+  });
+
+  it('reads a page from a lower time bound (the oldest time of the boundary query), exactly', () => {
+    const query = buildAuditQuery({}, { limit: 4, notBefore: '2024-10-29T12:20:30.664633Z' });
+    expect(andFilters(query)[1]).toEqual({ kind: 'time', min: parseRfc3339Nanos('2024-10-29T12:20:30.664633Z'), max: 2n ** 63n - 1n });
+    expect(() => buildAuditQuery({}, { limit: 1, notBefore: 'yesterday' })).toThrow(badInput(/^notBefore:/));
+  });
+
+  it('builds the boundary query in the shape VictoriaLogs answers with its last-N search', () => {
+    const before = { time: '2024-10-29T12:20:30Z', skip: 2 };
+    const boundary = buildAuditBoundaryQuery({ users: ['a'] }, { limit: 4, before });
+    // The same filter as the page's, only _time read, and enough rows to reach past the skipped ones.
+    expect(boundary).toBe(`${buildAuditQuery({ users: ['a'] }, { limit: 4, before }).split(' | ')[0]} | fields _time | sort by (_time desc) | limit 6`);
   });
 
   it('refuses a malformed resume position', () => {

@@ -6,8 +6,8 @@ import { startVictoriaLogs, type VictoriaLogsServer } from '../../../test/suppor
 import { auditIngestParams } from '@vigil/lib/audit-log-format';
 import { VictoriaLogsAuditLogSource, type AuditEvent, type AuditFilter, type AuditGroupKey } from '../src/sources/victorialogs/audit-log-source.js';
 import { VictoriaLogsClient } from '../src/sources/victorialogs/client.js';
-import { buildAuditQuery } from '../src/sources/victorialogs/logsql.js';
-import { parseRfc3339Nanos } from '../src/sources/victorialogs/timestamps.js';
+import { buildAuditBoundaryQuery, buildAuditQuery } from '../src/sources/victorialogs/logsql.js';
+import { formatRfc3339Nanos, parseRfc3339Nanos } from '../src/sources/victorialogs/timestamps.js';
 import { HOSTILE_STRINGS } from './hostile-strings.js';
 
 // Fixtures (see test/fixtures/README.md) go through the real write path, /insert/jsonline, into a real
@@ -239,10 +239,51 @@ describe('search', () => {
     expect((await searchAll({ from, to, verbs: ['get'] })).map(key)).toEqual(['7fc89d4f-a2e2-4223-b25e-a46f05fce881/ResponseComplete']);
   });
 
-  it('sends exactly the query it built', async () => {
+  it('sends exactly the queries it built: the boundary, then the page from the oldest time it found', async () => {
+    const filter = { users: [HELD_USER], namespaces: [HELD_NAMESPACE] };
+    const sent = sentQueries.length;
+    const page = await source.search(filter, { first: 3 });
+    expect(page.events.map(key)).toEqual([key(hostileRecord)]);
+    const notBefore = formatRfc3339Nanos(parseRfc3339Nanos(hostileRecord.stageTimestamp) ?? 0n);
+    expect(sentQueries.slice(sent)).toEqual([buildAuditBoundaryQuery(filter, { limit: 4 }), buildAuditQuery(filter, { limit: 4, notBefore })]);
+  });
+
+  it('asks for no page when the boundary finds nothing', async () => {
     const filter = { users: [HELD_USER], namespaces: ['x | delete'] };
-    await source.search(filter, { first: 3 });
-    expect(sentQueries.at(-1)).toBe(buildAuditQuery(filter, { limit: 4 }));
+    const sent = sentQueries.length;
+    expect((await source.search(filter, { first: 3 })).events).toEqual([]);
+    expect(sentQueries.slice(sent)).toEqual([buildAuditBoundaryQuery(filter, { limit: 4 })]);
+  });
+});
+
+describe('pages through records that share a time', () => {
+  // The page is read in two queries (the boundary, by VictoriaLogs' last-N search, which leaves equal
+  // times in any order; then the page, fully sorted, from the oldest boundary time on). Groups of equal
+  // times split across pages must still come once each, in the one order a single sorted query gives.
+  const tenant = { accountId: 4243, projectId: 1 };
+  let tieSource: VictoriaLogsAuditLogSource;
+  const groupSizes = [1, 7, 3, 12, 2, 5];
+  const tied: RawEvent[] = groupSizes.flatMap((size, group) =>
+    Array.from({ length: size }, (_, i) => ({
+      ...minikubeEvent(4),
+      // Not in auditID order of ingestion, so a sort that ignored the tie-breakers would show.
+      auditID: `tie-${String(group)}-${String((i * 7) % size).padStart(2, '0')}-${String(i).padStart(2, '0')}`,
+      stageTimestamp: `2024-10-29T14:00:0${String(group)}.123456Z`,
+    })),
+  );
+
+  beforeAll(async () => {
+    const tenantClient = client.forTenant(tenant);
+    tieSource = new VictoriaLogsAuditLogSource(tenantClient);
+    await tenantClient.ingest(tied, auditIngestParams({ cluster: 'ties' }));
+    await victoriaLogs.flush();
+  });
+
+  it.each([1, 2, 3, 5, 8, 13, 100])('in pages of %i, each record once, in the single sorted query\'s order', async (size) => {
+    const single = await client.forTenant(tenant).query(buildAuditQuery({}, { limit: 1000 }), { limit: 1000 });
+    expect(single).toHaveLength(tied.length);
+    const paged = await searchAll({}, size, tieSource);
+    expect(paged.map((event) => event.auditId)).toEqual(single.map((row) => row['auditID']));
   });
 });
 

@@ -24,6 +24,7 @@ export interface ClusterContext {
   store: SecurityEventStore;
   eventsById: DataLoader<string, SecurityEvent | null>;
   eventsForResource: (ref: KubeObjectRef, limit: number) => Promise<SecurityEvent[]>;
+  /** Newest first, at most `limit`, of every cluster: not filtered by the caller's tenants (resolvers/nested-events.ts does). */
   eventsForHost: (hostname: string, limit: number) => Promise<SecurityEvent[]>;
   /**
    * The caller's clusters' events attributed to a Kubernetes identity, newest first, at most `limit`,
@@ -105,8 +106,8 @@ export function createClusterContextFactory(deps: ClusterDeps) {
       eventsForHost: (hostname, limit) => {
         let loader = byHost.get(limit);
         if (!loader) {
-          // Node-level events of other tenants' clusters are dropped after the limit: a page may be short, never foreign.
-          loader = new DataLoader(async (names) => (await deps.store.forHosts(names, limit)).map(visible));
+          // Unfiltered by tenant: the caller drops other clusters' events and knows whether it dropped any (nested-events.ts).
+          loader = new DataLoader((names) => deps.store.forHosts(names, limit));
           byHost.set(limit, loader);
         }
         return loader.load(hostname);

@@ -46,11 +46,15 @@ export interface NodeHostMatchRecord {
   matchedBy: MatchEvidence;
   value: string;
 }
-/** A page of security events, and the store filter it was read with (totalCount counts it, when asked). */
+/**
+ * A page of security events, and the store filter it was read with (totalCount counts it, when
+ * asked; null: it selects nothing), or the total itself when the page was cut from a list already read.
+ */
 export interface SecurityEventConnectionRecord {
   edges: { cursor: string; node: SecurityEvent }[];
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
-  filter: SecurityEventFilter;
+  filter: SecurityEventFilter | null;
+  totalCount?: number;
 }
 /** An image: its canonical reference and the parsed parts it was resolved from. */
 export interface ImageRecord {

@@ -27,6 +27,9 @@ class CountingStore implements SecurityEventStore {
   record(event: NormalisedSecurityEvent) {
     return this.inner.record(event);
   }
+  retention() {
+    return this.inner.retention();
+  }
   list(filter: SecurityEventFilter, page: PageRequest) {
     this.listCalls.push(page.first);
     return this.inner.list(filter, page);
@@ -141,51 +144,52 @@ describe('cluster _entities', () => {
   it('KubeObject: any reference resolves, and securityEvents for N objects is one forResources call', async () => {
     const refs = [pod('web-1'), pod('web-2'), pod('deleted-long-ago')];
     const result = await run(
-      'query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on KubeObject { name securityEvents(first: 5) { title } } } }',
+      'query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on KubeObject { name securityEvents(first: 5) { edges { node { title } } pageInfo { hasNextPage } } } } }',
       refs,
     );
-    const objects = entitiesOf<{ name: string; securityEvents: { title: string }[] }>(result);
-    expect(objects).toEqual([
+    const objects = entitiesOf<{ name: string; securityEvents: { edges: { node: { title: string } }[] } }>(result);
+    expect(objects.map((o) => ({ name: o.name, titles: o.securityEvents.edges.map((e) => e.node.title) }))).toEqual([
       // Newest first per object.
-      { name: 'web-1', securityEvents: [{ title: 'title write-web-1' }, { title: 'title shell-web-1' }] },
-      { name: 'web-2', securityEvents: [{ title: 'title shell-web-2' }] },
-      { name: 'deleted-long-ago', securityEvents: [] },
+      { name: 'web-1', titles: ['title write-web-1', 'title shell-web-1'] },
+      { name: 'web-2', titles: ['title shell-web-2'] },
+      { name: 'deleted-long-ago', titles: [] },
     ]);
     expect(store.forResourcesCalls).toHaveLength(1);
-    expect(store.forResourcesCalls[0]?.limit).toBe(5);
+    // One more than the page: whether another page follows.
+    expect(store.forResourcesCalls[0]?.limit).toBe(6);
     expect(store.forResourcesCalls[0]?.refs.map((r) => r.name)).toEqual(['web-1', 'web-2', 'deleted-long-ago']);
     expect(store.getCalls).toHaveLength(0);
   });
 
   it('KubeObject: the same object twice is asked for once', async () => {
     const result = await run(
-      'query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on KubeObject { name securityEvents { title } } } }',
+      'query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on KubeObject { name securityEvents { edges { node { title } } } } } }',
       [pod('web-1'), pod('web-1'), pod('web-2')],
     );
     expect(entitiesOf<{ name: string }>(result).map((o) => o.name)).toEqual(['web-1', 'web-1', 'web-2']);
     expect(store.forResourcesCalls).toHaveLength(1);
     expect(store.forResourcesCalls[0]?.refs.map((r) => r.name)).toEqual(['web-1', 'web-2']);
-    // The schema's default page size reaches the store.
-    expect(store.forResourcesCalls[0]?.limit).toBe(20);
+    // The schema's default page size (and one more) reaches the store.
+    expect(store.forResourcesCalls[0]?.limit).toBe(21);
   });
 
   it('Host: securityEvents for N hosts is one forHosts call', async () => {
     const result = await run(
-      'query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Host { id securityEvents(first: 10) { title hostname } } } }',
+      'query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Host { id securityEvents(first: 10) { edges { node { title hostname } } } } } }',
       ['node-1', 'node-2', 'node-3'].map((id) => ({ __typename: 'Host', id })),
     );
-    const hosts = entitiesOf<{ id: string; securityEvents: { title: string; hostname: string }[] }>(result);
-    expect(hosts.map((h) => [h.id, h.securityEvents.map((e) => e.title)])).toEqual([
+    const hosts = entitiesOf<{ id: string; securityEvents: { edges: { node: { title: string; hostname: string } }[] } }>(result);
+    expect(hosts.map((h) => [h.id, h.securityEvents.edges.map((e) => e.node.title)])).toEqual([
       ['node-1', ['title write-web-1', 'title shell-web-1']],
       ['node-2', ['title shell-web-2', 'title kernel-module']],
       ['node-3', []],
     ]);
-    expect(store.forHostsCalls).toEqual([{ hostnames: ['node-1', 'node-2', 'node-3'], limit: 10 }]);
+    expect(store.forHostsCalls).toEqual([{ hostnames: ['node-1', 'node-2', 'node-3'], limit: 11 }]);
   });
 
   it('a nested page size out of range is BAD_USER_INPUT and never reaches the store', async () => {
     const result = await run(
-      'query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Host { id securityEvents(first: 1000) { title } } } }',
+      'query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Host { id securityEvents(first: 1000) { edges { node { title } } } } } }',
       [{ __typename: 'Host', id: 'node-1' }],
     );
     expect(result.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');

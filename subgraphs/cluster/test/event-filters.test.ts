@@ -48,6 +48,12 @@ function falco(key: string, options: { at: string; cluster?: string; pod?: strin
 
 let definition: ReturnType<typeof createClusterSubgraph>;
 
+const PAGE = 'totalCount edges { node { eventType } }';
+type Page = { totalCount: number; edges: { node: Record<string, unknown> }[] };
+/** Each connection of an entity as its totalCount and its events. */
+const flatten = (entity: Record<string, Page | string>) =>
+  Object.fromEntries(Object.entries(entity).map(([key, value]) => [key, typeof value === 'string' ? value : { totalCount: value.totalCount, events: value.edges.map((e) => e.node) }]));
+
 async function run<T>(source: string, variables: Record<string, unknown> = {}, identity?: Identity): Promise<T> {
   const result = await executeSubgraph(definition, source, variables, identity);
   if (result.errors?.length) throw new Error(result.errors.map((e) => e.message).join('; '));
@@ -105,19 +111,19 @@ describe('SecurityEventFilter on nested fields', () => {
     const result = await executeSubgraph(
       definition,
       `query ($r: [_Any!]!) { _entities(representations: $r) { ... on KubeObject {
-        critical: securityEvents(filter: { minSeverity: CRITICAL }) { eventType }
-        tagged: securityEvents(filter: { tag: "1.24" }) { eventType }
-        elsewhere: securityEvents(filter: { namespace: "kube-system" }) { eventType }
-        all: securityEvents { eventType }
+        critical: securityEvents(filter: { minSeverity: CRITICAL }) { ${PAGE} }
+        tagged: securityEvents(filter: { tag: "1.24" }) { ${PAGE} }
+        elsewhere: securityEvents(filter: { namespace: "kube-system" }) { ${PAGE} }
+        all: securityEvents { ${PAGE} }
       } } }`,
       { r: [{ __typename: 'KubeObject', cluster: 'prod', namespace: 'shop', kind: 'Pod', name: 'web' }] },
     );
-    expect(entitiesOf(result)).toEqual([
+    expect(entitiesOf<Record<string, Page>>(result).map(flatten)).toEqual([
       {
-        critical: [{ eventType: 'Rule shell' }, { eventType: 'Rule other-node' }],
-        tagged: [{ eventType: 'Rule write' }],
-        elsewhere: [],
-        all: [{ eventType: 'Rule shell' }, { eventType: 'Rule write' }, { eventType: 'Rule other-node' }],
+        critical: { totalCount: 2, events: [{ eventType: 'Rule shell' }, { eventType: 'Rule other-node' }] },
+        tagged: { totalCount: 1, events: [{ eventType: 'Rule write' }] },
+        elsewhere: { totalCount: 0, events: [] },
+        all: { totalCount: 3, events: [{ eventType: 'Rule shell' }, { eventType: 'Rule write' }, { eventType: 'Rule other-node' }] },
       },
     ]);
   });
@@ -126,15 +132,15 @@ describe('SecurityEventFilter on nested fields', () => {
     const result = await executeSubgraph(
       definition,
       `query ($r: [_Any!]!) { _entities(representations: $r) {
-        ... on Host { id securityEvents(filter: { minSeverity: HIGH }) { eventType cluster } }
-        ... on Node { name securityEvents(filter: { resourceKind: "Pod", from: "${minutesAgo(90)}" }, first: 1) { eventType } }
+        ... on Host { id securityEvents(filter: { minSeverity: HIGH }) { totalCount edges { node { eventType cluster } } } }
+        ... on Node { name securityEvents(filter: { resourceKind: "Pod", from: "${minutesAgo(90)}" }, first: 1) { ${PAGE} } }
       } }`,
       { r: [{ __typename: 'Host', id: 'web-1' }, { __typename: 'Node', cluster: 'prod', name: 'ip-10-0-0-11' }] },
     );
-    expect(entitiesOf(result)).toEqual([
+    expect(entitiesOf<Record<string, Page | string>>(result).map(flatten)).toEqual([
       // Not the staging event on a node of the same name, nor the LOW one.
-      { id: 'web-1', securityEvents: [{ eventType: 'Rule shell', cluster: 'prod' }, { eventType: 'Rule write', cluster: 'prod' }] },
-      { name: 'ip-10-0-0-11', securityEvents: [{ eventType: 'Rule shell' }] },
+      { id: 'web-1', securityEvents: { totalCount: 2, events: [{ eventType: 'Rule shell', cluster: 'prod' }, { eventType: 'Rule write', cluster: 'prod' }] } },
+      { name: 'ip-10-0-0-11', securityEvents: { totalCount: 2, events: [{ eventType: 'Rule shell' }] } },
     ]);
   });
 });
@@ -148,8 +154,9 @@ describe('bad input is named', () => {
     expect(await errorOf('{ securityEvents(first: 501) { totalCount } }')).toMatchObject({ message: expect.stringMatching(/^first/), code: 'BAD_USER_INPUT' });
     expect(await errorOf('{ securityEvents(filter: { image: "nginx:1.25" }) { totalCount } }')).toMatchObject({ message: expect.stringMatching(/^filter\.image: /), code: 'BAD_USER_INPUT' });
     expect(await errorOf('{ securityEvents(filter: { image: "nginx", tag: "-bad tag" }) { totalCount } }')).toMatchObject({ message: expect.stringMatching(/^filter\.tag: /), code: 'BAD_USER_INPUT' });
-    expect(await errorOf('{ node(cluster: "prod", name: "ip-10-0-0-11") { securityEvents(first: 101) { id } } }')).toMatchObject({ message: expect.stringMatching(/^first: /), code: 'BAD_USER_INPUT' });
-    expect(await errorOf(`{ node(cluster: "prod", name: "ip-10-0-0-11") { securityEvents(filter: { from: "${minutesAgo(1)}", to: "${minutesAgo(2)}" }) { id } } }`)).toMatchObject({
+    expect(await errorOf('{ node(cluster: "prod", name: "ip-10-0-0-11") { securityEvents(first: 101) { totalCount } } }')).toMatchObject({ message: expect.stringMatching(/^first: /), code: 'BAD_USER_INPUT' });
+    expect(await errorOf('{ node(cluster: "prod", name: "ip-10-0-0-11") { securityEvents(after: "bm90IGEgY3Vyc29y") { totalCount } } }')).toMatchObject({ message: expect.stringMatching(/^after: /), code: 'BAD_USER_INPUT' });
+    expect(await errorOf(`{ node(cluster: "prod", name: "ip-10-0-0-11") { securityEvents(filter: { from: "${minutesAgo(1)}", to: "${minutesAgo(2)}" }) { totalCount } } }`)).toMatchObject({
       message: 'filter.from must not be after filter.to',
       code: 'BAD_USER_INPUT',
     });

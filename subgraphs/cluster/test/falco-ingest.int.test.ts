@@ -203,6 +203,88 @@ describe('POST /ingest/falco', () => {
     expect(answer).toMatchObject({ status: 400, body: { error: 'body is not valid UTF-8' } });
   });
 
+  describe('charsets', () => {
+    const event = JSON.parse(fixture('read_sensitive_file_untrusted.json')) as Record<string, unknown>;
+    const text = JSON.stringify({ ...event, output: 'Warning café naïve Zürich' });
+    const outputOf = async (store: SecurityEventStore) => (await store.list({}, { first: 1 })).events[0]?.details;
+    const utf16be = (s: string) => Buffer.from(s, 'utf16le').swap16();
+
+    it.each([
+      ['utf-16le', Buffer.from(text, 'utf16le')],
+      ['UTF-16', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')])],
+      ['utf-16', Buffer.concat([Buffer.from([0xfe, 0xff]), utf16be(text)])],
+      ['utf-16be', utf16be(text)],
+      ['iso-8859-1', Buffer.from(text, 'latin1')],
+      ['latin1', Buffer.from(text, 'latin1')],
+      ['"utf-8"', Buffer.from(text, 'utf8')],
+    ])('decodes a body declared charset=%s', async (charset, bytes) => {
+      const h = await start();
+      const answer = await post(h.url, bytes, { 'content-type': `application/json; charset=${charset}` });
+      expect(answer).toMatchObject({ status: 202, body: { stored: 1 } });
+      expect(await outputOf(h.store)).toMatchObject({ output: 'Warning café naïve Zürich' });
+    });
+
+    it('answers 415 naming an unknown charset, before reading the body', async () => {
+      const h = await start();
+      const answer = await post(h.url, Buffer.from(text, 'utf8'), { 'content-type': 'application/json; charset=koi8-r' });
+      expect(answer).toMatchObject({ status: 415, body: { error: 'unsupported charset "koi8-r" in Content-Type: send UTF-8 (UTF-16 and ISO-8859-1 are decoded too)' } });
+      expect(await storedCount(h.store)).toBe(0);
+    });
+
+    it('answers 400 naming the charset when the bytes are not valid in it', async () => {
+      const h = await start();
+      const odd = Buffer.concat([Buffer.from(text, 'utf16le'), Buffer.from([0x7d])]);
+      expect(await post(h.url, odd, { 'content-type': 'application/json; charset=utf-16le' })).toMatchObject({ status: 400, body: { error: 'body is not valid UTF-16LE' } });
+      expect(await post(h.url, Buffer.from(text, 'latin1'), { 'content-type': 'application/json; charset=us-ascii' })).toMatchObject({
+        status: 400,
+        body: { error: 'body is not valid US-ASCII' },
+      });
+      expect(await storedCount(h.store)).toBe(0);
+    });
+  });
+
+  it('refuses a body nesting deeper than 64 levels with a 400 naming the depth, without parsing it (100,000 levels)', async () => {
+    const h = await start({ maxBodyBytes: 1024 * 1024 });
+    const event = JSON.parse(fixture('read_sensitive_file_untrusted.json')) as { output_fields: Record<string, unknown> };
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    const body = JSON.stringify({ ...event, output_fields: { ...event.output_fields, 'x.deep': '__DEEP__' } }).replace('"__DEEP__"', deep);
+    const answer = await post(h.url, body);
+    expect(answer.status).toBe(400);
+    expect((answer.body as { error: string }).error).toMatch(/^body nests objects and arrays more than 64 levels deep \(level 65 at character \d+\): refused before parsing$/);
+    // Braces inside strings are not nesting; 64 levels are accepted (and then validated as usual).
+    const braces = JSON.stringify({ ...event, output: '{'.repeat(1000) });
+    expect(await post(h.url, braces)).toMatchObject({ status: 202 });
+    const at64 = JSON.stringify({ ...event, output_fields: { ...event.output_fields, 'x.deep': '__DEEP__' } }).replace('"__DEEP__"', `${'['.repeat(62)}${']'.repeat(62)}`);
+    expect(await post(h.url, at64)).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^"output_fields"\["x.deep"\]/) } });
+  });
+
+  describe('events outside the retention window', () => {
+    const event = JSON.parse(fixture('read_sensitive_file_untrusted.json')) as { time: string };
+    const occurred = Date.parse(event.time);
+    const storeAt = (daysAfter: number) => new MemorySecurityEventStore({ retentionDays: 30, now: () => new Date(occurred + daysAfter * 86_400_000) });
+
+    it('answers 422 naming the time and the window, storing nothing, for an event older than retention', async () => {
+      const h = await start({ store: storeAt(31) });
+      const answer = await post(h.url, JSON.stringify(event));
+      expect(answer.status).toBe(422);
+      const cutoff = new Date(occurred + 86_400_000).toISOString();
+      expect(answer.body).toEqual({
+        error: `the event occurred at ${new Date(occurred).toISOString()}, outside the retention window of 30 days (events after ${cutoff} are kept): it would expire at once, so nothing of this body was stored`,
+      });
+      expect(await storedCount(h.store)).toBe(0);
+    });
+
+    it('refuses a whole batch holding one, naming the item; stores an event within the window', async () => {
+      const h = await start({ store: storeAt(29) });
+      const old = { ...event, time: new Date(occurred - 2 * 86_400_000).toISOString() };
+      const answer = await post(h.url, JSON.stringify([event, old, old]));
+      expect(answer.status).toBe(422);
+      expect((answer.body as { error: string }).error).toMatch(/^item 2 occurred at .*, outside the retention window of 30 days .* \(and 1 more\): /);
+      expect(await storedCount(h.store)).toBe(0);
+      expect(await post(h.url, JSON.stringify(event))).toMatchObject({ status: 202, body: { stored: 1 } });
+    });
+  });
+
   it('rejects a whole batch when one item is bad: nothing stored, no alert', async () => {
     const h = await start();
     const good = JSON.parse(fixture('terminal_shell_in_container.json')) as Record<string, unknown>;
@@ -388,6 +470,43 @@ describe('POST /ingest/falco with the Redis store', () => {
     } finally {
       writer.disconnect();
       reader.disconnect();
+    }
+  });
+
+  it('a failed script call answers 503 to every request whose events it carried, and to no other; the retries count once', async () => {
+    const prefix = `${redisServer.uniquePrefix()}:`;
+    const writer = createRedis(redisServer.url, logger, 'test-writer');
+    try {
+      const store = new RedisSecurityEventStore(writer, { prefix, retentionDays: RETENTION_DAYS });
+      const h = await start({ store, maxInFlight: 100 });
+      const body = fixture('read_sensitive_file_untrusted.json');
+      // A fault-injecting client: the first script call after this fails (as a dropped connection
+      // would); the size of the batch it carried is recorded.
+      const evalsha = writer.evalsha.bind(writer) as (...args: unknown[]) => Promise<unknown>;
+      let failedBatch: number | null = null;
+      (writer as unknown as { evalsha: (...args: unknown[]) => Promise<unknown> }).evalsha = (...args: unknown[]) => {
+        if (failedBatch !== null) return evalsha(...args);
+        // evalsha(sha, numkeys, ...keys, now, retention, ...8 values per occurrence)
+        failedBatch = (args.length - 2 - Number(args[1]) - 2) / 8;
+        return Promise.reject(new Error('Connection is closed.'));
+      };
+      const answers = await Promise.all(Array.from({ length: 40 }, () => post(h.url, body)));
+      const accepted = answers.filter((a) => a.status === 202);
+      const refused = answers.filter((a) => a.status === 503);
+      expect(accepted.length + refused.length).toBe(40);
+      expect(refused.length).toBe(failedBatch);
+      expect(refused[0]?.body).toEqual({ error: 'could not store the events; retry later' });
+      const [event] = (await store.list({}, { first: 10 })).events;
+      expect(event?.count ?? 0).toBe(accepted.length);
+      // The senders retry what was refused: every event counted once.
+      const retried = await Promise.all(refused.map(() => post(h.url, body)));
+      expect(retried.map((a) => a.status)).toEqual(refused.map(() => 202));
+      expect((await store.list({}, { first: 10 })).events.map((e) => e.count)).toEqual([40]);
+      const reported = [...accepted, ...retried].map((a) => a.body as { stored: number; duplicates: number });
+      expect(reported.reduce((sum, r) => sum + r.stored, 0)).toBe(1);
+      expect(reported.reduce((sum, r) => sum + r.duplicates, 0)).toBe(39);
+    } finally {
+      writer.disconnect();
     }
   });
 });

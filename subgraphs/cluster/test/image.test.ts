@@ -59,7 +59,7 @@ describe('Image', () => {
       image(reference: "k8s.gcr.io/coredns/coredns:v1.8.0") {
         reference registry repository digest tags
         vulnerabilities { id severity }
-        workloads { cluster namespace kind name }
+        workloads { totalCount edges { node { cluster namespace kind name } } }
         clusters { name }
       }
     }`);
@@ -71,10 +71,13 @@ describe('Image', () => {
       digest: null,
       tags: ['v1.8.0'],
       vulnerabilities: [{ id: 'CVE-2021-3121', severity: 'HIGH' }],
-      workloads: [
-        { cluster: 'prod', namespace: 'kube-system', kind: 'ReplicaSet', name: 'coredns-558bd4d5db' },
-        { cluster: 'staging', namespace: 'kube-system', kind: 'ReplicaSet', name: 'coredns-558bd4d5db' },
-      ],
+      workloads: {
+        totalCount: 2,
+        edges: [
+          { node: { cluster: 'prod', namespace: 'kube-system', kind: 'ReplicaSet', name: 'coredns-558bd4d5db' } },
+          { node: { cluster: 'staging', namespace: 'kube-system', kind: 'ReplicaSet', name: 'coredns-558bd4d5db' } },
+        ],
+      },
       clusters: [{ name: 'prod' }, { name: 'staging' }],
     });
   });

@@ -104,6 +104,8 @@ interface Harness {
 }
 
 interface StartOptions {
+  /** The store's retention (its clock is STORE_NOW). @default RETENTION_DAYS */
+  retentionDays?: number;
   wrapStore?: (store: RedisSecurityEventStore) => SecurityEventStore;
   /** Raise alerts through this instead (to inject faults). */
   wrapPublisher?: (publisher: AlertPublisher) => AlertPublisher;
@@ -125,7 +127,7 @@ async function start(config: Record<string, unknown> = {}, options: StartOptions
   const writer = createRedis(redisServer.url, logger, 'test-writer');
   const reader = createRedis(redisServer.url, logger, 'test-reader');
   clients.push(writer, reader);
-  const store = new RedisSecurityEventStore(writer, { prefix, retentionDays: RETENTION_DAYS, now: () => STORE_NOW });
+  const store = new RedisSecurityEventStore(writer, { prefix, retentionDays: options.retentionDays ?? RETENTION_DAYS, now: () => STORE_NOW });
   const peer = new RedisSecurityEventStore(reader, { prefix, retentionDays: RETENTION_DAYS, now: () => STORE_NOW });
   const alerts = new MemoryAlertLog({ maxLength: 1000 });
   const clock = manualClock(STORE_NOW.getTime());
@@ -578,6 +580,53 @@ describe('POST /ingest/k8s-audit', () => {
     // The slot is free again.
     expect((await post(h.url, webhookBody([rbacBinding133]))).status).toBe(200);
     expect((await storedEvents(h.peer)).length).toBe(2);
+  });
+
+  it('answers 422 naming the record, its time and the window for a batch holding a security event older than retention: nothing stored, alerted or forwarded', async () => {
+    const h = await start({}, { retentionDays: 30 });
+    const recent = (event: Record<string, unknown>, daysAgo: number) => {
+      const at = new Date(STORE_NOW.getTime() - daysAgo * 86_400_000).toISOString();
+      return { ...event, requestReceivedTimestamp: at, stageTimestamp: at };
+    };
+    // rbacBinding133 (item 2) is from 2025-10-09: 84 days before STORE_NOW.
+    const answer = await post(h.url, webhookBody([recent(rbacBinding, 1), rbacBinding133, recent(userSecretGet, 2)]));
+    expect(answer.status).toBe(422);
+    expect(answer.body).toEqual({
+      error:
+        'item 2 (auditID 31416919-e3a2-4a39-bd0b-1f6ee055a0a8) occurred at 2025-10-09T01:22:42.079Z, outside the retention window of 30 days ' +
+        '(events after 2025-12-02T00:00:00.000Z are kept): it would expire at once, so nothing of this body was stored',
+    });
+    expect(await storedEvents(h.peer)).toEqual([]);
+    expect(await alertsOf(h.alerts)).toEqual([]);
+    expect(h.intake.forwarder?.stats().buffered).toBe(0);
+    // Within the window: stored, and the refused batch's records were not claimed (a fixed resend is not a redelivery).
+    const fixed = await post(h.url, webhookBody([recent(rbacBinding, 1), recent(rbacBinding133, 3), recent(userSecretGet, 2)]));
+    expect(fixed).toMatchObject({ status: 200, body: { stored: 3, redelivered: 0 } });
+    expect((await storedEvents(h.peer)).map((e) => e.count)).toEqual([1, 1, 1]);
+  });
+
+  it('decodes a body in the charset its Content-Type declares (UTF-16, ISO-8859-1) and answers 415 for one it does not know', async () => {
+    const h = await start();
+    const person = { ...userSecretGet, user: { username: 'zoë@exämple.com', groups: ['system:authenticated'] } };
+    const body = webhookBody([person]);
+    const answer = await post(h.url, Buffer.from(body, 'utf16le'), { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json; charset=utf-16le' });
+    expect(answer).toMatchObject({ status: 200, body: { stored: 1 } });
+    const again = await post(h.url, Buffer.from(body, 'latin1'), { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json;charset=ISO-8859-1' });
+    expect(again).toMatchObject({ status: 200, body: { redelivered: 1 } });
+    const [event] = await h.peer.forIdentities(['zoë@exämple.com'], 5);
+    expect(event?.map((e) => e.eventType)).toEqual(['Secret read']);
+    const unknown = await post(h.url, body, { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json; charset=shift_jis' });
+    expect(unknown).toMatchObject({ status: 415, body: { error: 'unsupported charset "shift_jis" in Content-Type: send UTF-8 (UTF-16 and ISO-8859-1 are decoded too)' } });
+  });
+
+  it('refuses a 100,000-deep requestObject with a 400 naming the depth limit, without parsing it', async () => {
+    const h = await start({ maxBodyBytes: 1024 * 1024 });
+    const deep = `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`;
+    const body = webhookBody([{ ...rbacBinding, requestObject: '__DEEP__' }]).replace('"__DEEP__"', deep);
+    const answer = await post(h.url, body);
+    expect(answer.status).toBe(400);
+    expect((answer.body as { error: string }).error).toMatch(/^body nests objects and arrays more than 64 levels deep \(level 65 at character \d+\): refused before parsing$/);
+    expect(await storedEvents(h.peer)).toEqual([]);
   });
 
   it('answers 503, not 2xx, when the store fails, and forwards nothing (the retry will)', async () => {

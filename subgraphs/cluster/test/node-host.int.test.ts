@@ -112,7 +112,7 @@ describe('Node ↔ Host by evidence', () => {
     });
     falcoUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/ingest/falco`;
     await runtime.start();
-    await waitFor('three nodes read', async () => (await query<{ nodes: unknown[] }>(runtime, '{ nodes { name } }')).nodes.length === 3);
+    await waitFor('three nodes read', async () => (await query<{ nodes: { totalCount: number } }>(runtime, '{ nodes { totalCount } }')).nodes.totalCount === 3);
   });
 
   afterAll(async () => {
@@ -123,10 +123,12 @@ describe('Node ↔ Host by evidence', () => {
   });
 
   it('serves each Node with its evidence and the host it was matched to, and how', async () => {
-    const data = await query<{ nodes: JsonObject[] }>(
+    const page = await query<{ nodes: { totalCount: number; edges: { node: JsonObject }[] } }>(
       runtime,
-      '{ nodes(cluster: "prod") { cluster name machineId systemUuid osImage kernelVersion kubeletVersion addresses { type address } host { host { id } matchedBy value } } }',
+      '{ nodes(cluster: "prod") { totalCount edges { node { cluster name machineId systemUuid osImage kernelVersion kubeletVersion addresses { type address } host { host { id } matchedBy value } } } } }',
     );
+    expect(page.nodes.totalCount).toBe(3);
+    const data = { nodes: page.nodes.edges.map((e) => e.node) };
     expect(data.nodes.map((n) => [n['name'], n['host']])).toEqual([
       ['ip-10-0-0-11.ec2.internal', { host: { id: 'web-1' }, matchedBy: 'MACHINE_ID', value: WEB_MACHINE_ID }],
       ['ip-10-0-0-12.ec2.internal', { host: { id: 'db-1' }, matchedBy: 'ADDRESS', value: '10.0.0.12' }],
@@ -136,8 +138,30 @@ describe('Node ↔ Host by evidence', () => {
   });
 
   it('lists unmatched nodes and hosts', async () => {
-    const data = await query<{ unmatchedNodes: { name: string }[]; unmatchedHosts: { id: string }[] }>(runtime, '{ unmatchedNodes { name } unmatchedHosts { id } }');
-    expect(data).toEqual({ unmatchedNodes: [{ name: 'orphan' }], unmatchedHosts: [{ id: 'lonely' }] });
+    type Page<T> = { totalCount: number; edges: { node: T }[] };
+    const data = await query<{ unmatchedNodes: Page<{ name: string }>; unmatchedHosts: Page<{ id: string }> }>(
+      runtime,
+      '{ unmatchedNodes { totalCount edges { node { name } } } unmatchedHosts { totalCount edges { node { id } } } }',
+    );
+    expect(data).toEqual({ unmatchedNodes: { totalCount: 1, edges: [{ node: { name: 'orphan' } }] }, unmatchedHosts: { totalCount: 1, edges: [{ node: { id: 'lonely' } }] } });
+    // One per page: every Node once, by cluster and name, whatever the page size.
+    const names: string[] = [];
+    let after: string | null = null;
+    for (let guard = 0; guard < 10; guard++) {
+      const result = await executeSubgraph(runtime.definition, 'query ($after: String) { nodes(first: 1, after: $after) { edges { node { name } } pageInfo { hasNextPage endCursor } } }', { after });
+      expect(result.errors).toBeUndefined();
+      const next = result.data as { nodes: { edges: { node: { name: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
+      names.push(...next.nodes.edges.map((e) => e.node.name));
+      if (!next.nodes.pageInfo.hasNextPage) break;
+      after = next.nodes.pageInfo.endCursor;
+    }
+    expect(names).toEqual(['ip-10-0-0-11.ec2.internal', 'ip-10-0-0-12.ec2.internal', 'orphan']);
+    const tooMany = await executeSubgraph(runtime.definition, '{ unmatchedHosts(first: 1001) { totalCount } }');
+    expect(tooMany.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+    expect(tooMany.errors?.[0]?.message).toMatch(/^first\b/);
+    const foreign = await executeSubgraph(runtime.definition, '{ nodes(after: "%%%") { totalCount } }');
+    expect(foreign.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+    expect(foreign.errors?.[0]?.message).toMatch(/^after\b/);
   });
 
   it('resolves Host.node through _entities, in one batch', async () => {
@@ -161,11 +185,12 @@ describe('Node ↔ Host by evidence', () => {
     const [alert] = await alerts.listNewestFirst({ limit: 1 });
     expect(alert?.subject).toEqual({ type: 'KubeObject', cluster: 'prod', namespace: 'default', kind: 'Pod', name: 'kubecon', displayName: 'default/kubecon', hostId: 'web-1' });
 
-    const data = await query<{ _entities: { securityEvents: { eventType: string; hostname: string }[] }[] }>(
+    const data = await query<{ _entities: { securityEvents: { totalCount: number; edges: { node: { eventType: string; hostname: string } }[] } }[] }>(
       runtime,
-      '{ _entities(representations: [{ __typename: "Host", id: "web-1" }]) { ... on Host { securityEvents { eventType hostname } } } }',
+      '{ _entities(representations: [{ __typename: "Host", id: "web-1" }]) { ... on Host { securityEvents { totalCount edges { node { eventType hostname } } } } } }',
     );
-    expect(data._entities[0]?.securityEvents).toEqual([{ eventType: 'Terminal shell in container', hostname: 'ip-10-0-0-11.ec2.internal' }]);
+    expect(data._entities[0]?.securityEvents.edges.map((e) => e.node)).toEqual([{ eventType: 'Terminal shell in container', hostname: 'ip-10-0-0-11.ec2.internal' }]);
+    expect(data._entities[0]?.securityEvents.totalCount).toBe(1);
     // The event names its host too.
     const events = await query<{ securityEvents: { edges: { node: { hostname: string; host: { id: string } | null } }[] } }>(runtime, '{ securityEvents(filter: { sources: [FALCO] }) { edges { node { hostname host { id } } } } }');
     expect(events.securityEvents.edges.map((e) => e.node)).toEqual([{ hostname: 'ip-10-0-0-11.ec2.internal', host: { id: 'web-1' } }]);
@@ -198,29 +223,33 @@ describe('Node ↔ Host by evidence', () => {
   });
 
   it('tenancy: nodes of other clusters are hidden, and so is a matched host outside the caller’s host labels', async () => {
-    const other = await query<{ nodes: unknown[]; node: unknown; unmatchedNodes: unknown[] }>(runtime, '{ nodes { name } node(cluster: "prod", name: "orphan") { name } unmatchedNodes { name } }', tenant(['staging'], null));
-    expect(other).toEqual({ nodes: [], node: null, unmatchedNodes: [] });
-
-    const web = await query<{ nodes: { name: string; host: { host: { id: string } } | null }[]; unmatchedHosts: { id: string }[] }>(
+    const other = await query<{ nodes: unknown; node: unknown; unmatchedNodes: unknown }>(
       runtime,
-      '{ nodes { name host { host { id } } } unmatchedHosts { id } }',
+      '{ nodes { totalCount edges { node { name } } } node(cluster: "prod", name: "orphan") { name } unmatchedNodes { totalCount edges { node { name } } } }',
+      tenant(['staging'], null),
+    );
+    expect(other).toEqual({ nodes: { totalCount: 0, edges: [] }, node: null, unmatchedNodes: { totalCount: 0, edges: [] } });
+
+    const web = await query<{ nodes: { edges: { node: { name: string; host: { host: { id: string } } | null } }[] }; unmatchedHosts: { edges: { node: { id: string } }[] } }>(
+      runtime,
+      '{ nodes { edges { node { name host { host { id } } } } } unmatchedHosts { edges { node { id } } } }',
       tenant(['prod'], { team: 'web' }),
     );
-    expect(web.nodes.map((n) => [n.name, n.host?.host.id ?? null])).toEqual([
+    expect(web.nodes.edges.map(({ node: n }) => [n.name, n.host?.host.id ?? null])).toEqual([
       ['ip-10-0-0-11.ec2.internal', 'web-1'],
       // db-1 is another team's host: the caller sees the node, not whose host it is.
       ['ip-10-0-0-12.ec2.internal', null],
       ['orphan', null],
     ]);
-    expect(web.unmatchedHosts).toEqual([{ id: 'lonely' }]);
+    expect(web.unmatchedHosts.edges.map((e) => e.node)).toEqual([{ id: 'lonely' }]);
   });
 
   it('forgets a deleted Node and its match', async () => {
     api.delete({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'ip-10-0-0-12.ec2.internal' } });
     const data = await waitFor('the node gone', async () => {
-      const d = await query<{ nodes: { name: string }[]; unmatchedHosts: { id: string }[] }>(runtime, '{ nodes { name } unmatchedHosts { id } }');
-      return d.nodes.length === 2 ? d : undefined;
+      const d = await query<{ nodes: { totalCount: number }; unmatchedHosts: { edges: { node: { id: string } }[] } }>(runtime, '{ nodes { totalCount } unmatchedHosts { edges { node { id } } } }');
+      return d.nodes.totalCount === 2 ? d : undefined;
     });
-    expect(data.unmatchedHosts.map((h) => h.id)).toEqual(['db-1', 'lonely']);
+    expect(data.unmatchedHosts.edges.map((e) => e.node.id)).toEqual(['db-1', 'lonely']);
   });
 });

@@ -98,12 +98,12 @@ describe('pulled sources: a Trivy VulnerabilityReport read through the Kubernete
 
   it('serves the Vulnerability entity and the source state', async () => {
     const data = await query<{
-      vulnerability: { id: string; severity: string; packages: { name: string; fixedVersion: string | null }[]; images: { repository: string }[]; workloads: { name: string }[] } | null;
+      vulnerability: { id: string; severity: string; packages: { name: string; fixedVersion: string | null }[]; images: { repository: string }[]; workloads: { totalCount: number; edges: { node: { name: string } }[] } } | null;
       sources: { name: string; installed: boolean; lastSync: string | null; error: string | null }[];
       clusters: { name: string }[];
     }>(
       runtime,
-      `{ vulnerability(id: "CVE-2099-0001") { id severity packages { name fixedVersion } images { repository } workloads { name } }
+      `{ vulnerability(id: "CVE-2099-0001") { id severity packages { name fixedVersion } images { repository } workloads { totalCount edges { node { name } } } }
          sources(cluster: "prod") { name installed lastSync error }
          clusters { name } }`,
     );
@@ -112,7 +112,7 @@ describe('pulled sources: a Trivy VulnerabilityReport read through the Kubernete
       severity: 'CRITICAL',
       packages: [{ name: 'libexample', fixedVersion: '1.0.1' }],
       images: [{ repository: 'coredns/coredns' }],
-      workloads: [{ name: 'coredns-558bd4d5db' }],
+      workloads: { totalCount: 1, edges: [{ node: { name: 'coredns-558bd4d5db' } }] },
     });
     const vulnSource = data.sources.find((s) => s.name === 'trivy-vulnerability-reports');
     expect(vulnSource).toMatchObject({ installed: true, error: null });

@@ -764,5 +764,16 @@ export function securityEventStoreContract(name: string, make: MakeStore) {
         const again = await store.record(occurrence({ key: 'ageing', at: new Date(clock.now).toISOString() }));
         expect(again).toMatchObject({ isNew: true, event: { count: 1 } });
       }));
+
+    it('reports its retention window by its clock: what the webhook intakes refuse as too old', () =>
+      withStore(async ({ store }, clock) => {
+        expect(store.retention()).toEqual({ days: 30, cutoff: new Date(NOW - 30 * DAY) });
+        clock.now = NOW + DAY;
+        expect(store.retention().cutoff).toEqual(new Date(NOW - 29 * DAY));
+        // An occurrence at the cutoff is not kept; one just after it is.
+        const atCutoff = await store.record(occurrence({ key: 'at-cutoff', at: store.retention().cutoff.toISOString() }));
+        const after = await store.record(occurrence({ key: 'after-cutoff', at: new Date(store.retention().cutoff.getTime() + 1000).toISOString() }));
+        expect((await store.get([atCutoff.event.id, after.event.id])).map((e) => e?.id ?? null)).toEqual([null, after.event.id]);
+      }));
   });
 }

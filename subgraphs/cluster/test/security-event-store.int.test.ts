@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { oneSlotPrefix } from '@vigil/lib/redis-slot';
 import { createLogger } from '@vigil/lib/logger';
 import { createRedis, type Redis } from '@vigil/lib/redis';
 import type { Severity } from '@vigil/lib/alerts/alert';
@@ -103,6 +104,7 @@ describe('RedisSecurityEventStore specifics', () => {
     const redis = createRedis(server.url, logger, 'test');
     try {
       const prefix = `${server.uniquePrefix()}:`;
+      const base = oneSlotPrefix(prefix, 'events');
       const now = new Date();
       const store = new RedisSecurityEventStore(redis, { prefix, retentionDays: 7, now: () => now });
       const { event } = await store.record({
@@ -142,19 +144,19 @@ describe('RedisSecurityEventStore specifics', () => {
       const keys = (await redis.keys(`${prefix}*`)).sort();
       expect(keys).toEqual(
         [
-          `${prefix}event:${event.id}`,
-          `${prefix}events:by-last-seen`,
-          `${prefix}events:by-resource:prod/default/Deployment/web`,
-          `${prefix}events:by-vulnerability:CVE-2024-0001`,
-          `${prefix}events:by-source:TRIVY`,
-          `${prefix}events:by-severity:HIGH`,
-          `${prefix}events:by-cluster:prod`,
-          `${prefix}vulnerabilities:by-last-seen`,
-          `${prefix}report-keys:prod/TRIVY/uid-1`,
+          `${base}event:${event.id}`,
+          `${base}events:by-last-seen`,
+          `${base}events:by-resource:prod/default/Deployment/web`,
+          `${base}events:by-vulnerability:CVE-2024-0001`,
+          `${base}events:by-source:TRIVY`,
+          `${base}events:by-severity:HIGH`,
+          `${base}events:by-cluster:prod`,
+          `${base}vulnerabilities:by-last-seen`,
+          `${base}report-keys:prod/TRIVY/uid-1`,
         ].sort(),
       );
-      expect(await redis.hget(`${prefix}event:${event.id}`, 'resolved')).toBe(String(now.getTime()));
-      expect(await redis.zscore(`${prefix}vulnerabilities:by-last-seen`, 'CVE-2024-0001')).toBe(String(now.getTime() - 86_400_000));
+      expect(await redis.hget(`${base}event:${event.id}`, 'resolved')).toBe(String(now.getTime()));
+      expect(await redis.zscore(`${base}vulnerabilities:by-last-seen`, 'CVE-2024-0001')).toBe(String(now.getTime() - 86_400_000));
       const sixDaysMs = 6 * 86_400_000;
       for (const key of keys.filter((k) => !k.includes('report-keys:'))) {
         const ttl = await redis.pttl(key);
@@ -162,11 +164,11 @@ describe('RedisSecurityEventStore specifics', () => {
         expect(ttl, key).toBeLessThanOrEqual(sixDaysMs);
       }
       // Report keys: the whole retention from the last set.
-      const reportTtl = await redis.pttl(`${prefix}report-keys:prod/TRIVY/uid-1`);
+      const reportTtl = await redis.pttl(`${base}report-keys:prod/TRIVY/uid-1`);
       expect(reportTtl).toBeGreaterThan(7 * 86_400_000 - 60_000);
       expect(reportTtl).toBeLessThanOrEqual(7 * 86_400_000);
       await store.setReportKeys('prod/TRIVY/uid-1', []);
-      expect(await redis.pttl(`${prefix}report-keys:prod/TRIVY/uid-1`)).toBeGreaterThan(7 * 86_400_000 - 60_000);
+      expect(await redis.pttl(`${base}report-keys:prod/TRIVY/uid-1`)).toBeGreaterThan(7 * 86_400_000 - 60_000);
       expect(await store.getReportKeys('prod/TRIVY/uid-1')).toEqual([]);
     } finally {
       redis.disconnect();
@@ -188,6 +190,7 @@ describe('RedisSecurityEventStore specifics', () => {
     const redis = createRedis(server.url, logger, 'test');
     try {
       const prefix = `${server.uniquePrefix()}:`;
+      const base = oneSlotPrefix(prefix, 'events');
       const now = new Date();
       const store = new RedisSecurityEventStore(redis, { prefix, retentionDays: 7, now: () => now });
       const { event } = await store.record({
@@ -219,13 +222,13 @@ describe('RedisSecurityEventStore specifics', () => {
       const keys = (await redis.keys(`${prefix}*`)).sort();
       expect(keys).toEqual(
         [
-          `${prefix}event:${event.id}`,
-          `${prefix}events:by-host:node-1`,
-          `${prefix}events:by-last-seen`,
-          `${prefix}events:by-resource:prod/ns%2Fwith-slash/Pod/p`,
-          `${prefix}events:by-source:FALCO`,
-          `${prefix}events:by-severity:LOW`,
-          `${prefix}events:by-cluster:prod`,
+          `${base}event:${event.id}`,
+          `${base}events:by-host:node-1`,
+          `${base}events:by-last-seen`,
+          `${base}events:by-resource:prod/ns%2Fwith-slash/Pod/p`,
+          `${base}events:by-source:FALCO`,
+          `${base}events:by-severity:LOW`,
+          `${base}events:by-cluster:prod`,
         ].sort(),
       );
       const sixDaysMs = 6 * 86_400_000;
@@ -244,6 +247,7 @@ describe('RedisSecurityEventStore specifics', () => {
     const redis = createRedis(server.url, logger, 'test');
     try {
       const prefix = `${server.uniquePrefix()}:`;
+      const base = oneSlotPrefix(prefix, 'events');
       const now = new Date();
       const store = new RedisSecurityEventStore(redis, { prefix, retentionDays: 7, now: () => now });
       const at = (i: number) => new Date(now.getTime() - (i % 10) * 60_000);
@@ -255,7 +259,7 @@ describe('RedisSecurityEventStore specifics', () => {
         zranges.length = 0;
         const page = await store.list(filter, { first: 100 });
         expect(page.events, JSON.stringify(filter)).toHaveLength(expected);
-        return [...new Set(zranges)].map((key) => key.slice(prefix.length)).sort();
+        return [...new Set(zranges)].map((key) => key.slice(base.length)).sort();
       };
       expect(await walked({}, 68)).toEqual(['events:by-last-seen']);
       expect(await walked({ sources: ['KYVERNO'] }, 5)).toEqual(['events:by-source:KYVERNO']);
@@ -285,11 +289,12 @@ describe('RedisSecurityEventStore specifics', () => {
     const redis = createRedis(server.url, logger, 'test');
     try {
       const prefix = `${server.uniquePrefix()}:`;
+      const base = oneSlotPrefix(prefix, 'events');
       let now = Date.now();
       const store = new RedisSecurityEventStore(redis, { prefix, retentionDays: 7, now: () => new Date(now) });
       const old = (await store.record(falcoLike('old', new Date(now - 6 * 86_400_000), 'TRIVY', 'HIGH', 'prod'))).event;
       const kept = (await store.record(falcoLike('kept', new Date(now - 86_400_000), 'TRIVY', 'HIGH', 'prod'))).event;
-      const indexes = ['events:by-source:TRIVY', 'events:by-severity:HIGH', 'events:by-cluster:prod'].map((k) => `${prefix}${k}`);
+      const indexes = ['events:by-source:TRIVY', 'events:by-severity:HIGH', 'events:by-cluster:prod'].map((k) => `${base}${k}`);
       for (const key of indexes) expect((await redis.zrange(key, 0, -1)).sort(), key).toEqual([old.id, kept.id].sort());
       now += 2 * 86_400_000;
       const fresh = (await store.record(falcoLike('fresh', new Date(now), 'TRIVY', 'HIGH', 'prod'))).event;

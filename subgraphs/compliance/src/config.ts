@@ -21,6 +21,11 @@ export const complianceConfig = z
     evaluateIntervalSeconds: z.coerce.number().int().min(5).max(86_400).default(300),
     /** A framework score falling by more than this (0..1) in one evaluation raises an alert. @default 0.05 */
     scoreDropThreshold: z.coerce.number().min(0).max(1).default(0.05),
+    /**
+     * How long result history and score points are kept in Redis (asOf answers within it), trimmed on
+     * write. Waivers and their log are kept for good. @default 400
+     */
+    historyRetentionDays: z.coerce.number().int().min(1).max(3650).default(400),
     /** How far back Falco events are read (nodes for SI-4, mapped Falco rules). @default 7 */
     evidenceLookBackDays: z.coerce.number().positive().max(90).default(7),
   })

@@ -5,14 +5,15 @@ import { tenantFilter, type TenantFilter } from '@vigil/lib/tenancy';
 import type { Catalogue } from './catalogue.js';
 import type { ComplianceEngine } from './engine.js';
 import type { ResultStore } from './store/result-store.js';
-import type { MemoryWaiverStore } from './store/waiver-store.js';
-import { ResultsView } from './view.js';
+import { ActiveWaivers, type Waiver, type WaiverStore } from './store/waiver-store.js';
+import { ResultIndex } from './result-index.js';
+import { NO_WAIVERS, ResultsView } from './view.js';
 
 export interface ComplianceDeps {
   catalogue: Catalogue;
   engine: ComplianceEngine;
   store: ResultStore;
-  waivers: MemoryWaiverStore;
+  waivers: WaiverStore;
   logger: Logger;
   clock: Clock;
 }
@@ -23,27 +24,33 @@ export interface ComplianceContext {
   tenants: TenantFilter;
   /** The caller's view of the results now, or at `asOf` (read from the history); one per time per request. */
   view(asOf?: string | null): Promise<ResultsView>;
+  /** Every waiver, read once per request. */
+  waivers(): Promise<Waiver[]>;
 }
 
 export function createComplianceContextFactory(deps: ComplianceDeps) {
   return async (request: { identity: Identity | null }): Promise<ComplianceContext> => {
     const tenants = tenantFilter(request.identity);
     const views = new Map<string, Promise<ResultsView>>();
+    let waiverList: Promise<Waiver[]> | null = null;
+    const waivers = () => (waiverList ??= deps.waivers.list());
     const view = (asOf?: string | null): Promise<ResultsView> => {
       const key = asOf ?? 'now';
       let pending = views.get(key);
       if (!pending) {
         pending = (async () => {
           const at = asOf ? new Date(asOf) : deps.clock();
-          const waiver = (framework: Parameters<MemoryWaiverStore['active']>[0], controlId: string, subjectKey: string) => deps.waivers.active(framework, controlId, subjectKey, at)?.id ?? null;
-          if (!asOf) return new ResultsView(deps.catalogue, deps.engine.results(), tenants, waiver, deps.engine.status.lastRunAt);
-          const past = await deps.store.resultsAt(asOf);
-          return new ResultsView(deps.catalogue, past.values(), tenants, waiver, past.size > 0 ? asOf : null);
+          const active = new ActiveWaivers(await waivers(), at);
+          const waiver = active.size === 0 ? NO_WAIVERS : (framework: Waiver['framework'], controlId: string, subjectKey: string) => active.covering(framework, controlId, subjectKey)?.id ?? null;
+          if (!asOf) return new ResultsView(deps.catalogue, deps.engine.index(), tenants, waiver, deps.engine.status.lastRunAt);
+          const index = deps.engine.index();
+          const past = await deps.store.resultsAt(asOf, deps.engine.currentResults());
+          return new ResultsView(deps.catalogue, new ResultIndex(past.values(), index), tenants, waiver, past.size > 0 ? asOf : null);
         })();
         views.set(key, pending);
       }
       return pending;
     };
-    return { deps, identity: request.identity, tenants, view };
+    return { deps, identity: request.identity, tenants, view, waivers };
   };
 }

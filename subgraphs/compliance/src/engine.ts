@@ -9,9 +9,10 @@ import type { Catalogue } from './catalogue.js';
 import { evaluateCatalogue } from './evaluate.js';
 import type { EvidenceSource } from './evidence-source.js';
 import { FRAMEWORKS } from './frameworks.js';
+import { ResultIndex } from './result-index.js';
 import { resultFingerprint, resultKey, keyOfSubject, type StoredResult } from './results.js';
 import type { ResultChange, ResultStore, ScorePoint } from './store/result-store.js';
-import { frameworkResults, ResultsView, scoreOf } from './view.js';
+import { frameworkResults, NO_WAIVERS, ResultsView, scoreOf } from './view.js';
 
 export interface EngineOptions {
   catalogue: Catalogue;
@@ -41,7 +42,10 @@ export interface EvaluationStatus {
  */
 export class ComplianceEngine {
   private current = new Map<string, StoredResult>();
+  /** The current results indexed for queries: rebuilt when results are written, never per query. */
+  private currentIndex = new ResultIndex([]);
   private running: Promise<void> | null = null;
+  private loaded: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private lastScores = new Map<string, number | null>();
   status: EvaluationStatus = { lastRunAt: null, lastChangeAt: null, changed: 0, errors: [] };
@@ -51,6 +55,8 @@ export class ComplianceEngine {
   /** Loads the stored state (a restart keeps history and does not re-alert on unchanged results). */
   async load(): Promise<void> {
     this.current = await this.options.store.current();
+    this.currentIndex = new ResultIndex(this.current.values());
+    for (const [framework, point] of await this.options.store.latestScores()) this.lastScores.set(framework, point.score);
     if (this.current.size > 0) this.status = { ...this.status, lastRunAt: [...this.current.values()].reduce((a, r) => (r.since > a ? r.since : a), '') };
   }
 
@@ -58,8 +64,29 @@ export class ComplianceEngine {
     return this.current.values();
   }
 
-  /** Evaluates every `intervalMs`, the first run after `firstDelayMs`. */
+  index(): ResultIndex {
+    return this.currentIndex;
+  }
+
+  /** The current results as the store holds them (this engine is their one writer). */
+  currentResults(): ReadonlyMap<string, StoredResult> {
+    return this.current;
+  }
+
+  private loadOnce(): Promise<void> {
+    this.loaded ??= this.load().catch((error: unknown) => {
+      this.loaded = null;
+      throw error;
+    });
+    return this.loaded;
+  }
+
+  /**
+   * Loads the stored state, then evaluates every `intervalMs`, the first run after `firstDelayMs`.
+   * Queries before the load finishes see no results (evaluatedAt null), never a partial state.
+   */
   start(intervalMs: number, firstDelayMs = 1000): void {
+    this.loadOnce().catch((error: unknown) => this.options.logger.error({ err: describeError(error) }, 'stored compliance results could not be loaded; evaluations wait for them'));
     const run = () => void this.evaluate().catch((error: unknown) => this.options.logger.error({ err: describeError(error) }, 'compliance evaluation failed'));
     this.timer = setTimeout(function tick(this: ComplianceEngine) {
       run();
@@ -83,6 +110,9 @@ export class ComplianceEngine {
   }
 
   private async run(): Promise<void> {
+    // A restart compares against what was stored: unchanged results write no history and raise nothing.
+    // Until the store answers, no evaluation runs (it would rewrite every result as a change).
+    await this.loadOnce();
     const { catalogue, clock, store } = this.options;
     const now = clock();
     const at = now.toISOString();
@@ -97,7 +127,8 @@ export class ComplianceEngine {
         const prior = this.current.get(key);
         const changed = !prior || resultFingerprint(prior) !== resultFingerprint(r);
         const stored: StoredResult = { ...r, framework: control.framework, controlId: control.id, controlTitle: control.title, since: changed && prior?.status !== r.status ? at : (prior?.since ?? at) };
-        next.set(key, stored);
+        // Unchanged: the stored result stays as it was written, so what queries read is what the store holds.
+        next.set(key, changed || !prior ? stored : prior);
         if (changed) changes.push({ key, result: stored });
         if (prior?.status === 'PASS' && r.status === 'FAIL') regressions.push(stored);
       }
@@ -111,13 +142,15 @@ export class ComplianceEngine {
     }
     if (changes.length > 0) await store.applyChanges(changes, at);
     this.current = next;
+    // Rebuilt only when something was written: an unchanged evaluation leaves queries' index as it was.
+    if (changes.length > 0) this.currentIndex = new ResultIndex(next.values(), this.currentIndex);
     this.status = { lastRunAt: at, lastChangeAt: changes.length > 0 ? at : this.status.lastChangeAt, changed: changes.length, errors: evaluation.errors };
     for (const error of evaluation.errors) this.options.logger.warn({ error }, 'compliance import failed; previous results kept');
     await this.recordScores(at, regressions);
   }
 
   private async recordScores(at: string, regressions: StoredResult[]): Promise<void> {
-    const view = new ResultsView(this.options.catalogue, this.current.values(), tenantFilter(ENGINE_IDENTITY), () => null, at);
+    const view = new ResultsView(this.options.catalogue, this.currentIndex, tenantFilter(ENGINE_IDENTITY), NO_WAIVERS, at);
     const points: ScorePoint[] = [];
     const drops: { framework: string; from: number; to: number }[] = [];
     for (const framework of FRAMEWORKS) {

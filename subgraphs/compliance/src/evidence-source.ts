@@ -8,6 +8,7 @@ import {
   ComplianceVulnerabilityHostsDocument,
   type ComplianceHostEvidenceQuery,
   type ComplianceSecurityEventsQuery,
+  type ComplianceVulnerabilityHostsQuery,
   type SecurityEventFilter,
   type VigilClient,
 } from '@vigil/sdk/index';
@@ -157,15 +158,35 @@ export class GraphEvidenceSource implements EvidenceSource {
     const out: HostVulnerabilityEvidence[] = [];
     // A few at a time: each is one gateway request fanning out to cluster and hosts.
     for (let i = 0; i < ids.length; i += 8) {
-      const batch = await Promise.all(ids.slice(i, i + 8).map((id) => this.client().query(ComplianceVulnerabilityHostsDocument, { id })));
-      for (const { vulnerability } of batch) {
-        if (!vulnerability) continue;
-        for (const affected of vulnerability.affectedHosts) {
-          if (affected.fixedVersion == null) continue;
-          out.push({ vulnerabilityId: vulnerability.id, severity: vulnerability.severity as Severity, hostId: affected.host.id, packageName: affected.package.name, installedVersion: affected.package.version, fixedVersion: affected.fixedVersion, fixKnownSince: fixKnownSince.get(vulnerability.id) ?? '' });
+      const batch = await Promise.all(ids.slice(i, i + 8).map((id) => this.affectedHosts(id)));
+      for (const found of batch) {
+        if (!found) continue;
+        const { vulnerability, affected } = found;
+        for (const host of affected) {
+          if (host.fixedVersion == null) continue;
+          out.push({ vulnerabilityId: vulnerability.id, severity: vulnerability.severity as Severity, hostId: host.host.id, packageName: host.package.name, installedVersion: host.package.version, fixedVersion: host.fixedVersion, fixKnownSince: fixKnownSince.get(vulnerability.id) ?? '' });
         }
       }
     }
     return out;
   }
+
+  /** Every page of a vulnerability's affected hosts; null when no open finding has it. */
+  private async affectedHosts(id: string): Promise<{ vulnerability: VulnerabilityHosts; affected: AffectedHostEvidence[] } | null> {
+    const affected: AffectedHostEvidence[] = [];
+    let vulnerability: VulnerabilityHosts | null = null;
+    let after: string | null = null;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const data: ComplianceVulnerabilityHostsQuery = await this.client().query(ComplianceVulnerabilityHostsDocument, { id, first: PAGE, after });
+      if (!data.vulnerability) break;
+      vulnerability = data.vulnerability;
+      affected.push(...data.vulnerability.affectedHosts.edges.map((edge) => edge.node));
+      if (!data.vulnerability.affectedHosts.pageInfo.hasNextPage) break;
+      after = data.vulnerability.affectedHosts.pageInfo.endCursor ?? null;
+    }
+    return vulnerability && { vulnerability, affected };
+  }
 }
+
+type VulnerabilityHosts = NonNullable<ComplianceVulnerabilityHostsQuery['vulnerability']>;
+type AffectedHostEvidence = VulnerabilityHosts['affectedHosts']['edges'][number]['node'];

@@ -1,6 +1,7 @@
 import type { TenantFilter } from '@vigil/lib/tenancy';
 import { controlKey, importedFrameworks, type Catalogue, type CatalogueControl } from './catalogue.js';
 import type { FrameworkId } from './frameworks.js';
+import { ResultIndex, hostIdOf } from './result-index.js';
 import { keyOfSubject, type EvidenceItem, type StoredResult, type Subject } from './results.js';
 
 /** A result as a caller sees it: WAIVED when an active waiver covers a FAIL. */
@@ -25,38 +26,46 @@ export interface ViewControl {
 /** Whether an active waiver covers this control and subject (applied when read, measured by the clock). */
 export type WaiverLookup = (framework: FrameworkId, controlId: string, subjectKey: string) => string | null;
 
-/** The results one caller may see at one time, indexed by control. Built once per request. */
+/** No waiver is active: results are read without building their subject keys. */
+export const NO_WAIVERS: WaiverLookup = () => null;
+
+/**
+ * The results one caller may see at one time. One per request over the index the engine built when it
+ * wrote the results: a control's results are filtered by the caller's tenants and waivers when first
+ * read (then kept for the request), so a query pays for the controls it reads, not for every result.
+ */
 export class ResultsView {
-  private readonly byControl = new Map<string, ViewResult[]>();
+  private readonly index: ResultIndex;
+  private readonly visibleByControl = new Map<string, ViewResult[]>();
+  private readonly mapped = new Map<string, ViewResult[]>();
+  private readonly failingHosts = new Map<string, ReadonlySet<string>>();
+  private allControls: ViewControl[] | null = null;
 
   constructor(
     readonly catalogue: Catalogue,
-    results: Iterable<StoredResult>,
-    tenants: TenantFilter,
-    waiver: WaiverLookup,
+    results: Iterable<StoredResult> | ResultIndex,
+    private readonly tenants: TenantFilter,
+    private readonly waiver: WaiverLookup,
     /** null: nothing was ever evaluated. */
     readonly evaluatedAt: string | null,
   ) {
-    for (const r of results) {
-      if (!visible(r.subject, tenants)) continue;
-      const key = controlKey(r.framework, r.controlId);
-      const waiverId = r.status === 'FAIL' ? waiver(r.framework, r.controlId, keyOfSubject(r.subject)) : null;
-      const list = this.byControl.get(key) ?? [];
-      list.push({ ...r, viewStatus: waiverId ? 'WAIVED' : r.status, waiverId });
-      this.byControl.set(key, list);
-    }
+    this.index = results instanceof ResultIndex ? results : new ResultIndex(results);
   }
 
   controls(framework: FrameworkId | null): ViewControl[] {
+    if (framework === null && this.allControls) return this.allControls;
     const out: ViewControl[] = this.catalogue.controls.filter((c) => framework === null || c.framework === framework).map(fromCatalogue);
     const imported = importedFrameworks(this.catalogue);
     const listed = new Set(out.map((c) => controlKey(c.framework, c.id)));
-    for (const [key, results] of this.byControl) {
-      const first = results[0];
+    for (const key of this.index.controlKeys()) {
+      const first = this.index.resultsOf(key)[0];
       if (!first || listed.has(key) || !imported.has(first.framework) || (framework !== null && first.framework !== framework)) continue;
+      // An imported control exists for the caller only through results it may see.
+      if (this.visible(key).length === 0) continue;
       listed.add(key);
       out.push({ framework: first.framework, id: first.controlId, title: first.controlTitle, description: `${first.controlTitle} (imported as the tool reports it).`, evaluator: this.catalogue.imports.find((i) => i.framework === first.framework)?.evaluator ?? null, mapsTo: [], related: [], imported: true });
     }
+    if (framework === null) this.allControls = out;
     return out;
   }
 
@@ -66,12 +75,71 @@ export class ResultsView {
     return this.controls(framework).find((c) => c.id === id) ?? null;
   }
 
+  /**
+   * Controls failing (FAIL after waivers) for a host, in `controls(null)` order: the index names the
+   * evaluated controls with a stored FAIL for it; only those, and the mappings onto them, are read.
+   */
+  failedControlsOf(hostId: string): ViewControl[] {
+    const candidates = this.index.failingControlsOf(hostId);
+    if (candidates.size === 0) return [];
+    return this.controls(null).filter((control) => {
+      const key = controlKey(control.framework, control.id);
+      const mayFail = control.mapsTo.length === 0 ? candidates.has(key) : control.mapsTo.some((t) => candidates.has(controlKey(t.framework, t.id)));
+      return mayFail && this.hostsFailing(control).has(hostId);
+    });
+  }
+
+  private hostsFailing(control: ViewControl): ReadonlySet<string> {
+    const key = controlKey(control.framework, control.id);
+    let hosts = this.failingHosts.get(key);
+    if (!hosts) {
+      const ids = new Set<string>();
+      for (const r of this.results(control)) {
+        const host = hostIdOf(r.subject);
+        if (host !== null && r.viewStatus === 'FAIL') ids.add(host);
+      }
+      hosts = ids;
+      this.failingHosts.set(key, hosts);
+    }
+    return hosts;
+  }
+
+  /**
+   * The caller's results of an evaluated control (or an imported one), waivers applied. The index's
+   * objects are shared when nothing hides or waives one of them (the common case: no per-request copy).
+   */
+  private visible(key: string): ViewResult[] {
+    let list = this.visibleByControl.get(key);
+    if (!list) {
+      const source = this.index.resultsOf(key);
+      if (this.tenants.unrestricted && this.waiver === NO_WAIVERS) {
+        this.visibleByControl.set(key, source as ViewResult[]);
+        return source as ViewResult[];
+      }
+      let out: ViewResult[] | null = null;
+      source.forEach((r, i) => {
+        const shown = visible(r.subject, this.tenants);
+        const waiverId = shown && r.status === 'FAIL' && this.waiver !== NO_WAIVERS ? this.waiver(r.framework, r.controlId, keyOfSubject(r.subject)) : null;
+        if (out === null && shown && waiverId === null) return;
+        out ??= source.slice(0, i);
+        if (!shown) return;
+        out.push(waiverId === null ? r : { ...r, viewStatus: 'WAIVED', waiverId });
+      });
+      list = out ?? (source as ViewResult[]);
+      this.visibleByControl.set(key, list);
+    }
+    return list;
+  }
+
   /** A control's results; a mapping's are the worst of its targets' per subject, evidence joined. */
   results(control: Pick<ViewControl, 'framework' | 'id' | 'mapsTo'>): ViewResult[] {
-    if (control.mapsTo.length === 0) return this.byControl.get(controlKey(control.framework, control.id)) ?? [];
+    if (control.mapsTo.length === 0) return this.visible(controlKey(control.framework, control.id));
+    const memoKey = controlKey(control.framework, control.id);
+    const memo = this.mapped.get(memoKey);
+    if (memo) return memo;
     const bySubject = new Map<string, ViewResult>();
     for (const target of control.mapsTo) {
-      for (const r of this.byControl.get(controlKey(target.framework, target.id)) ?? []) {
+      for (const r of this.visible(controlKey(target.framework, target.id))) {
         const key = keyOfSubject(r.subject);
         const evidence: EvidenceItem[] = r.evidence.map((e) => ({ ...e, source: `${target.framework} ${target.id}: ${e.source}` }));
         const prior = bySubject.get(key);
@@ -84,7 +152,9 @@ export class ResultsView {
     }
     const merged = [...bySubject.values()];
     // A whole-control NOT_APPLICABLE of one target does not hide another target's subjects.
-    return merged.some((r) => r.subject !== null) ? merged.filter((r) => !(r.subject === null && r.viewStatus === 'NOT_APPLICABLE')) : merged;
+    const out = merged.some((r) => r.subject !== null) ? merged.filter((r) => !(r.subject === null && r.viewStatus === 'NOT_APPLICABLE')) : merged;
+    this.mapped.set(memoKey, out);
+    return out;
   }
 }
 

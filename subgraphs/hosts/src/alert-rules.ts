@@ -52,6 +52,22 @@ export function hostAlerts(outcome: ProbeOutcome, settings: AlertRuleSettings): 
     });
   }
 
+  const packageChanges = outcome.previouslyCollected.has('packages') ? outcome.changes.filter((c) => c.type === 'packages') : [];
+  if (packageChanges.length > 0) {
+    // INFO, one per probe: a package change is routine on its own, but it is one part of the
+    // correlation rule "a listening port appeared near a package change" (alerts subgraph).
+    const names = [...new Set(packageChanges.map((c) => c.key))].sort();
+    const count = (kind: FactChange['change']) => packageChanges.filter((c) => c.change === kind).length;
+    alerts.push({
+      ...base,
+      severity: 'INFO',
+      rule: 'packages-changed',
+      title: `Packages changed on ${outcome.hostId}: ${count('ADDED')} added, ${count('CHANGED')} changed, ${count('REMOVED')} removed`,
+      description: names.length > 20 ? `${names.slice(0, 20).join(', ')} and ${names.length - 20} more` : names.join(', '),
+      labels: { added: String(count('ADDED')), changed: String(count('CHANGED')), removed: String(count('REMOVED')) },
+    });
+  }
+
   for (const change of outcome.changes) {
     if (!outcome.previouslyCollected.has(change.type)) continue;
     switch (change.type) {

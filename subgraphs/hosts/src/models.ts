@@ -12,6 +12,12 @@ export type { InstalledPackage, OsInfo } from './sources/probe/types.js';
 export type ProbeStatusRecord = { state: ProbeState | null };
 /** A history entry, and whether it is its type's baseline (the first collection's ADDED items). */
 export type FactChangeRecord = StoredFactChange & { baseline: boolean };
+/** A page of Host.changes; its total is counted only when asked for. */
+export type FactChangeConnectionRecord = {
+  edges: { cursor: string; node: FactChangeRecord }[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  count: () => Promise<number>;
+};
 export type CollectorFreshnessRecord = { collector: CollectorName; freshness: CollectorFreshness | null };
 export type HostSnapshotRecord = { host: InventoryHost; time: string };
 export type HostPackageRecord = { host: InventoryHost; package: InstalledPackage; packageManager: PackageManager | null };

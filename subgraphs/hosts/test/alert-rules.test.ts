@@ -61,6 +61,18 @@ describe('host alert rules', () => {
     expect(alerts[0]?.description).toContain('10 rules → nftables 11 rules');
   });
 
+  it('raises one INFO alert per probe that changed packages, counting what changed, and none for the baseline', () => {
+    const pkg = (name: string, version: string) => ({ name, version, arch: 'amd64' });
+    const changes = [
+      change({ type: 'packages', key: 'openssl:amd64', change: 'CHANGED', before: pkg('openssl', '3.0.1'), after: pkg('openssl', '3.0.2') }),
+      change({ type: 'packages', key: 'nginx:amd64', change: 'ADDED', after: pkg('nginx', '1.24') }),
+    ];
+    const alerts = hostAlerts(outcome({ changes }), settings);
+    expect(alerts.map((a) => [a.rule, a.severity, a.labels])).toEqual([['packages-changed', 'INFO', { added: '1', changed: '1', removed: '0' }]]);
+    expect(alerts[0]?.description).toBe('nginx:amd64, openssl:amd64');
+    expect(hostAlerts(outcome({ changes, previouslyCollected: new Set<FactType>(['listeningPorts']) }), settings)).toEqual([]);
+  });
+
   it('treats the first collection of a fact as a baseline: a new host raises nothing', () => {
     const firstProbe = outcome({
       previousStatus: null,

@@ -63,7 +63,7 @@ describe('Vulnerability.affectedHosts through _entities (as the gateway calls it
     });
     const result = await executeSubgraph(
       definition,
-      'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Vulnerability { id affectedHosts { host { id } package { name version } fixedVersion } } } }',
+      'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Vulnerability { id affectedHosts { totalCount edges { node { host { id } package { name version } fixedVersion } } } } } }',
       {
         r: [
           {
@@ -83,10 +83,14 @@ describe('Vulnerability.affectedHosts through _entities (as the gateway calls it
       _entities: [
         {
           id: 'CVE-2024-0001',
-          affectedHosts: [
-            { host: { id: 'deb-old' }, package: { name: 'openssl', version: '3.0.11-1~deb12u1' }, fixedVersion: '3.0.13-1~deb12u1' },
-            { host: { id: 'alpine' }, package: { name: 'openssl', version: '3.0.1-r0' }, fixedVersion: '3.0.8-r0' },
-          ],
+          affectedHosts: {
+            totalCount: 2,
+            // By host id, whichever package entry matched it.
+            edges: [
+              { node: { host: { id: 'alpine' }, package: { name: 'openssl', version: '3.0.1-r0' }, fixedVersion: '3.0.8-r0' } },
+              { node: { host: { id: 'deb-old' }, package: { name: 'openssl', version: '3.0.11-1~deb12u1' }, fixedVersion: '3.0.13-1~deb12u1' } },
+            ],
+          },
         },
       ],
     });
@@ -95,7 +99,7 @@ describe('Vulnerability.affectedHosts through _entities (as the gateway calls it
     // the package is affected, marked UNFIXED, whatever its version; other distributions are not.
     const unfixed = await executeSubgraph(
       definition,
-      'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Vulnerability { affectedHosts { host { id } package { version } fixedVersion status } } } }',
+      'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Vulnerability { affectedHosts { edges { node { host { id } package { version } fixedVersion status } } } } } }',
       {
         r: [
           {
@@ -114,11 +118,13 @@ describe('Vulnerability.affectedHosts through _entities (as the gateway calls it
     expect(unfixed.data).toEqual({
       _entities: [
         {
-          affectedHosts: [
-            { host: { id: 'alpine' }, package: { version: '3.0.1-r0' }, fixedVersion: '3.0.8-r0', status: 'OLDER_THAN_FIX' },
-            { host: { id: 'deb-new' }, package: { version: '3.0.15-1~deb12u1' }, fixedVersion: null, status: 'UNFIXED' },
-            { host: { id: 'deb-old' }, package: { version: '3.0.11-1~deb12u1' }, fixedVersion: null, status: 'UNFIXED' },
-          ],
+          affectedHosts: {
+            edges: [
+              { node: { host: { id: 'alpine' }, package: { version: '3.0.1-r0' }, fixedVersion: '3.0.8-r0', status: 'OLDER_THAN_FIX' } },
+              { node: { host: { id: 'deb-new' }, package: { version: '3.0.15-1~deb12u1' }, fixedVersion: null, status: 'UNFIXED' } },
+              { node: { host: { id: 'deb-old' }, package: { version: '3.0.11-1~deb12u1' }, fixedVersion: null, status: 'UNFIXED' } },
+            ],
+          },
         },
       ],
     });

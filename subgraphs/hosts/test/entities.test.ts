@@ -25,6 +25,7 @@ function countingStore(inner: FactStore) {
       return inner.getFacts(type, ids);
     },
     getChanges: (id, options) => inner.getChanges(id, options),
+    countChanges: (id, options) => inner.countChanges(id, options),
     getBaselines: (ids) => inner.getBaselines(ids),
     getFactsAsOf: (type, id, time) => inner.getFactsAsOf(type, id, time),
     getMetrics: (id, from, to) => inner.getMetrics(id, from, to),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { FactStore, FactStoreOptions } from '../src/facts/fact-store.js';
+import { changePosition, type FactStore, type FactStoreOptions } from '../src/facts/fact-store.js';
 import type { CollectorName, CollectorOutcome, FactChange, HostFacts, MetricsSnapshot, ProbeReport, User } from '../src/facts/types.js';
 import type { InstalledPackage, OsInfo } from '../src/sources/probe/types.js';
 
@@ -297,6 +297,36 @@ export function factStoreContract(name: string, makeStore: (options?: FactStoreO
       expect(await store.getChanges('a', { limit: 0 })).toEqual([]);
       expect(await store.getChanges('other', { limit: 10 })).toEqual([]);
       await expect(store.getChanges('a', { limit: -1 })).rejects.toThrow(RangeError);
+      await store.close();
+    });
+
+    it('pages changes after a position, every change once, and counts them from the index', async () => {
+      const store = await make();
+      // Reports of many changes at one time: a page boundary falls inside a report and inside a type.
+      const pkgs = (n: number, version: string) => Array.from({ length: n }, (_, i) => pkg(`p${String(i).padStart(2, '0')}`, version));
+      await store.saveReport(report('a', T0, { packages: pkgs(7, '1'), users: [user('alice', 1000)] }));
+      await store.saveReport(report('a', T1, { packages: pkgs(9, '2'), users: [user('alice', 1000), user('bob', 1001), user('carol', 1002)] }));
+      await store.saveReport(report('a', T2, { packages: pkgs(9, '2'), users: [user('bob', 1001)] }));
+      for (const selection of [{}, { excludeBaseline: true }, { since: T1 }, { types: ['users' as const] }, { types: ['packages' as const], excludeBaseline: true }]) {
+        const all = await store.getChanges('a', { ...selection, limit: 1000 });
+        expect(await store.countChanges('a', selection)).toBe(all.length);
+        for (const size of [1, 2, 3, 5]) {
+          const paged: FactChange[] = [];
+          let after: ReturnType<typeof changePosition> | undefined;
+          for (;;) {
+            const page = await store.getChanges('a', { ...selection, limit: size, ...(after ? { after } : {}) });
+            paged.push(...page);
+            const last = page.at(-1);
+            if (page.length < size || !last) break;
+            after = changePosition(last);
+          }
+          expect(paged, `${JSON.stringify(selection)} by ${size}`).toEqual(all);
+        }
+      }
+      expect(await store.countChanges('a', {})).toBe(7 + 1 + 9 + 2 + 2);
+      expect(await store.countChanges('a', { excludeBaseline: true })).toBe(9 + 2 + 2);
+      expect(await store.countChanges('other', {})).toBe(0);
+      expect(await store.countChanges('a', { types: [] })).toBe(0);
       await store.close();
     });
 

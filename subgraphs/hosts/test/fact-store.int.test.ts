@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { oneSlotPrefix } from '@vigil/lib/redis-slot';
 import { createLogger } from '@vigil/lib/logger';
 import { createRedis, type Redis } from '@vigil/lib/redis';
 import { startRedisServer, type RedisServer } from '../../../test/support/redis-server.js';
@@ -87,6 +88,7 @@ async function monitored(action: () => Promise<unknown>): Promise<string[][]> {
 describe('RedisFactStore', () => {
   it('reads only the index key of the package asked for', async () => {
     const prefix = `${server.uniquePrefix()}:`;
+    const base = oneSlotPrefix(prefix, 'facts');
     const store = new RedisFactStore(redisFor('test'), prefix, atReports);
     for (const host of ['a', 'b', 'c']) await store.saveReport(packagesReport(host, T0, [...packages(50), { name: 'openssl', version: `3.0.${host}`, arch: 'amd64' }]));
 
@@ -96,7 +98,7 @@ describe('RedisFactStore', () => {
     });
     expect(holders).toHaveLength(3);
     const ours = commands.filter((args) => args.some((arg) => arg.startsWith(prefix)));
-    expect(ours).toEqual([['hvals', `${prefix}pkg:openssl`]]);
+    expect(ours).toEqual([['hvals', `${base}pkg:openssl`]]);
     await store.close();
   });
 
@@ -129,6 +131,7 @@ describe('RedisFactStore', () => {
 
   it('lays out keys under its prefix and gives every growing key an expiry', async () => {
     const prefix = `${server.uniquePrefix()}:`;
+    const base = oneSlotPrefix(prefix, 'facts');
     const redis = redisFor('test');
     const store = new RedisFactStore(redis, prefix, atReports);
     await store.saveReport({
@@ -136,12 +139,12 @@ describe('RedisFactStore', () => {
       collectors: { packages: { status: 'OK', message: null }, metrics: { status: 'OK', message: null } },
       metrics: { at: T0, load1: 1, load5: 1, load15: 1, memTotalKb: 1, memAvailableKb: 1, swapTotalKb: 0, swapFreeKb: 0, uptimeSeconds: 1, disks: [] },
     });
-    const keys = (await redis.keys(`${prefix}*`)).map((k) => k.slice(prefix.length)).sort();
+    const keys = (await redis.keys(`${prefix}*`)).map((k) => k.slice(base.length)).sort();
     expect(keys).toEqual(['facts:h:packages', 'freshness:h', 'history:h:packages', 'meta:h', 'metrics:h', 'pkg:pkg-0000', 'pkg:pkg-0001', 'state:h']);
-    expect(await redis.hlen(`${prefix}facts:h:packages`)).toBe(2);
-    expect(await redis.zcard(`${prefix}history:h:packages`)).toBe(2);
-    expect(await redis.pttl(`${prefix}history:h:packages`)).toBeGreaterThan(89 * 86_400_000);
-    expect(await redis.pttl(`${prefix}metrics:h`)).toBeGreaterThan(6 * 86_400_000);
+    expect(await redis.hlen(`${base}facts:h:packages`)).toBe(2);
+    expect(await redis.zcard(`${base}history:h:packages`)).toBe(2);
+    expect(await redis.pttl(`${base}history:h:packages`)).toBeGreaterThan(89 * 86_400_000);
+    expect(await redis.pttl(`${base}metrics:h`)).toBeGreaterThan(6 * 86_400_000);
     await store.close();
   });
 

@@ -42,10 +42,12 @@ describe('Host.changes and the baseline', () => {
     const query = async () => {
       const result = await executeSubgraph(
         definition,
-        '{ host(id: "web-9") { baselineAt changes { type key change baseline } all: changes(includeBaseline: true) { type key change baseline } } }',
+        '{ host(id: "web-9") { baselineAt changes { edges { node { type key change baseline } } } all: changes(includeBaseline: true) { edges { node { type key change baseline } } } } }',
       );
       if (result.errors?.length) throw new Error(result.errors.map((e) => e.message).join('; '));
-      return (result.data as { host: { baselineAt: string | null; changes: Change[]; all: Change[] } }).host;
+      type Page = { edges: { node: Change }[] };
+      const { host } = result.data as { host: { baselineAt: string | null; changes: Page; all: Page } };
+      return { baselineAt: host.baselineAt, changes: host.changes.edges.map((e) => e.node), all: host.all.edges.map((e) => e.node) };
     };
 
     expect(await query()).toEqual({ baselineAt: null, changes: [], all: [] });

@@ -195,10 +195,11 @@ describe('probeHostReport with a batching runner', () => {
     expect(report.facts.packages).toHaveLength(33);
   });
 
-  it('reports every collector FAILED when the batch cannot start, and TIMEOUT when the probe deadline closes it', async () => {
+  it('reports the probe failed when the batch cannot start (every collector FAILED), and TIMEOUT when the probe deadline closes it', async () => {
     const broken = batchingHost({}, { reject: new ProbeFailure('ERROR', 'could not start the command batch: channel open failure') });
     const failed = await probeHostReport(target, { kind: 'metrics', connect: async () => broken.runner });
-    expect(failed.status).toBe('OK');
+    // Nothing ran on the host: the host's state, not one collector's (so the scheduler backs off).
+    expect(failed).toMatchObject({ status: 'ERROR', message: 'local machine: could not start the command batch: channel open failure' });
     expect(failed.collectors.metrics).toEqual({ status: 'FAILED', message: 'could not start the command batch: channel open failure' });
     expect(broken.runs).toEqual([]);
 
@@ -209,6 +210,7 @@ describe('probeHostReport with a batching runner', () => {
     for (const name of FACT_TYPES) {
       expect(report.collectors[name], name).toEqual({ status: 'TIMEOUT', message: 'the probe of local machine did not finish within 80 ms' });
     }
+    expect(report).toMatchObject({ status: 'TIMEOUT', message: 'local machine: the probe did not finish within 80 ms and no collector answered' });
   });
 });
 

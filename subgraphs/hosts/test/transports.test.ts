@@ -185,6 +185,37 @@ describe('ssh command runner: batches', () => {
     expect(channels[0]?.closed).toBe(true);
   });
 
+  it('times out a batch whose session never opens (a host that hangs after authentication), and closes a channel that opens late', async () => {
+    let opened: (channel: ExecChannel) => void = () => undefined;
+    const late = new FakeChannel();
+    const session: SshSession = {
+      exec: () => new Promise((resolve) => (opened = resolve)),
+      end: async () => undefined,
+    };
+    const runner = createSshCommandRunner(session, { commandTimeoutMs: 100 });
+    const started = Date.now();
+    const failure = await runner.runBatch?.([{ name: 'uptime' }]).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ProbeFailure);
+    expect(failure).toMatchObject({ status: 'TIMEOUT', message: "the host accepted the probe's login but did not open its session within 100 ms (hangs after authentication)" });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(90);
+    opened(late);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(late.closed).toBe(true);
+  });
+
+  it('says the host dropped the connection when the batch channel closes with the connection gone', async () => {
+    const dropped = sessionWith((channel) => {
+      const { nonce } = scriptOf(channel);
+      const { stdout, stderr } = framed(nonce, [{ stdout: '0\n', exitCode: 0 }]);
+      channel.emit('data', stdout);
+      channel.stderr.emit('data', stderr);
+      channel.emit('close');
+    });
+    const outcomes = await createSshCommandRunner({ ...dropped.session, lost: () => true }, { commandTimeoutMs: 1_000 }).runBatch?.([{ name: 'effectiveUid' }, { name: 'uptime' }]);
+    expect(outcomes?.[0]).toEqual({ ok: true, output: { stdout: '0\n', stderr: '', exitCode: 0 } });
+    expect(outcomes?.[1]).toMatchObject({ ok: false, failure: { status: 'ERROR', message: "cat did not run: the probe's command batch ended early (the host dropped the connection mid-command)" } });
+  });
+
   it('reports commands the batch never reached when the remote shell ends early, and output over the cap', async () => {
     const early = sessionWith((channel) => {
       const { nonce } = scriptOf(channel);

@@ -1,8 +1,10 @@
 import { silenceFor } from '@vigil/lib/alerts/silence-match';
+import { isAlertId } from '@vigil/lib/alerts/alert';
 import type { AlertState } from '@vigil/lib/alerts/alert-state';
 import type { AlertResolvers, AlertSubjectRefResolvers } from '../__generated__/resolvers-types.js';
 import type { AlertsContext } from '../context.js';
 import type { Alert as AlertModel } from '../models.js';
+import { FIRST_PART_LABEL, SECOND_PART_LABEL } from '../correlation/correlation-engine.js';
 
 /** The parent's state when it carries a fresh one, else this request's (batched) read. */
 const stateOf = (alert: AlertModel, context: AlertsContext): Promise<AlertState> => (alert.state ? Promise.resolve(alert.state) : context.stateById.load(alert.id));
@@ -11,6 +13,12 @@ export const Alert: AlertResolvers = {
   __resolveReference: (ref, { alertById }) => alertById.load(ref.id),
   description: (alert) => alert.description ?? null,
   rule: (alert) => alert.rule ?? null,
+  correlatedAlerts: async (alert, _args, { alertById }) => {
+    if (alert.source !== 'CORRELATION') return [];
+    const ids = [alert.labels?.[FIRST_PART_LABEL], alert.labels?.[SECOND_PART_LABEL]].filter((id): id is string => id !== undefined && isAlertId(id));
+    // Through the visibility-filtered loader: a part of another tenant is left out, not shown.
+    return (await alertById.loadMany(ids)).filter((a): a is AlertModel => a !== null && !(a instanceof Error));
+  },
   subjectRef: (alert) => alert.subject ?? null,
   subject: (alert) => {
     const subject = alert.subject;

@@ -1,6 +1,7 @@
 import { badInput } from '@vigil/lib/errors';
 import { isAlertId } from '@vigil/lib/alerts/alert';
 import type { IdentityResolvers } from '../__generated__/resolvers-types.js';
+import { identityTimeline } from './timeline.js';
 
 export const Identity: IdentityResolvers = {
   // Any username resolves: an identity without attributed alerts has an empty page.
@@ -15,4 +16,5 @@ export const Identity: IdentityResolvers = {
       pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.alerts.at(-1)?.id ?? null },
     };
   },
+  timeline: (identity, args, context) => identityTimeline(identity.username, args, context),
 };

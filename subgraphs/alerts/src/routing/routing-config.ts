@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { httpUrl } from '@vigil/lib/base-config';
 import { ALERT_SOURCES, SEVERITIES } from '@vigil/lib/alerts/alert';
+import { defaultConsumerName } from '@vigil/lib/alerts/consumer-name';
 import { isRecord } from '@vigil/lib/is-record';
 
 /** Output names become consumer-group names, Redis keys and the `output` metric label: a short, closed form. */
@@ -62,8 +63,8 @@ export const deliveryConfig = z
     maxBackoffMs: z.coerce.number().int().min(1).default(60_000),
     /** One delivery attempt's time limit. @default 10000 */
     timeoutMs: z.coerce.number().int().min(100).default(10_000),
-    /** The consumer name in each output's consumer group; one router per deployment. @default vigil-router */
-    consumer: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default('vigil-router'),
+    /** This process's name in each output's consumer group: unique per replica. @default <host name>-<pid> */
+    consumer: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default(() => defaultConsumerName()),
     /** Entries another consumer read and left pending this long are taken over. @default 300000 */
     claimIdleMs: z.coerce.number().int().min(1000).default(300_000),
     /** Entries kept per output dead-letter list (oldest dropped). @default 1000 */

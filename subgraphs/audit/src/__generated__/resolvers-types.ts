@@ -44,20 +44,24 @@ export type AuditCoverageExpectation = {
   description: Scalars['String']['output'];
   /** Whether a cluster without any record of the group in the range is a finding. */
   expectEvents: Scalars['Boolean']['output'];
+  /** The API group Vigil's rules read audit events of. */
   group: Scalars['String']['output'];
   /** null: no maximum. */
   maximumLevel: Maybe<AuditLevel>;
+  /** The lowest audit level at which the rules can work. */
   minimumLevel: AuditLevel;
 };
 
 /** Where the records that arrived fall short of (or go beyond) what the audit policy should record. */
 export type AuditCoverageFinding = {
   __typename?: 'AuditCoverageFinding';
+  /** The cluster whose audit logs show the gap. */
   cluster: Scalars['String']['output'];
   /** The records concerned (0 for NO_EVENTS and GROUP_NOT_RECORDED). */
   count: Scalars['Float']['output'];
   /** The group; null for a finding about the whole cluster (NO_EVENTS). */
   group: Maybe<Scalars['String']['output']>;
+  /** What kind of gap this is. */
   kind: AuditCoverageFindingKind;
   /** What was found, and what was expected, in one sentence. */
   message: Scalars['String']['output'];
@@ -77,7 +81,9 @@ export type AuditCoverageFindingKind =
 /** One Kubernetes API audit event, as the API server's audit backend recorded it, read from VictoriaLogs. */
 export type AuditEvent = {
   __typename?: 'AuditEvent';
+  /** The API group of the resource; empty for the core group. */
   apiGroup: Maybe<Scalars['String']['output']>;
+  /** The API version of the resource (e.g. `v1`). */
   apiVersion: Maybe<Scalars['String']['output']>;
   /** The API server's auditID; several stages of one request share it. */
   auditId: Scalars['ID']['output'];
@@ -92,9 +98,11 @@ export type AuditEvent = {
   level: Maybe<AuditLevel>;
   /** Name of the object, when the request names one. */
   name: Maybe<Scalars['String']['output']>;
+  /** The namespace of the object acted on; null for cluster-scoped objects. */
   namespace: Maybe<Scalars['String']['output']>;
   /** The object the request concerned, when it names one; resolvable in the cluster subgraph. */
   object: Maybe<KubeObject>;
+  /** The request URI as the API server received it. */
   requestUri: Scalars['String']['output'];
   /** Resource type, e.g. pods, secrets, clusterrolebindings. */
   resource: Maybe<Scalars['String']['output']>;
@@ -110,6 +118,7 @@ export type AuditEvent = {
   time: Scalars['DateTime']['output'];
   /** Who made the request. */
   user: Identity;
+  /** The client's User-Agent header. */
   userAgent: Maybe<Scalars['String']['output']>;
   /** Groups of the requesting user. */
   userGroups: Array<Scalars['String']['output']>;
@@ -120,14 +129,18 @@ export type AuditEvent = {
 /** A page of audit events. */
 export type AuditEventConnection = {
   __typename?: 'AuditEventConnection';
+  /** The audit events of this page, each with its cursor. */
   edges: Array<AuditEventEdge>;
+  /** Whether more audit events follow, and the cursor to fetch them. */
   pageInfo: PageInfo;
 };
 
 /** An audit event and its cursor. */
 export type AuditEventEdge = {
   __typename?: 'AuditEventEdge';
+  /** Opaque position of this event; pass it as `after` to continue. */
   cursor: Scalars['String']['output'];
+  /** The audit event. */
   node: AuditEvent;
 };
 
@@ -188,6 +201,7 @@ export type AuditEventFilter = {
 /** One resource group's audit records in one cluster, per level. */
 export type AuditGroupCoverage = {
   __typename?: 'AuditGroupCoverage';
+  /** What Vigil's rules need from this group that the logs do not give. */
   findings: Array<AuditCoverageFinding>;
   /** The group's name, e.g. secrets, rbac-writes, pods-exec, configmaps, other. */
   group: Scalars['String']['output'];
@@ -203,7 +217,9 @@ export type AuditGroupCoverage = {
 export type AuditGroupField =
   /** objectRef.apiGroup */
   | 'API_GROUP'
+  /** Group by cluster. */
   | 'CLUSTER'
+  /** Group by audit level. */
   | 'LEVEL'
   /** objectRef.name */
   | 'NAME'
@@ -219,7 +235,9 @@ export type AuditGroupField =
   | 'SUBRESOURCE'
   /** user.username */
   | 'USER'
+  /** Group by the client's User-Agent. */
   | 'USER_AGENT'
+  /** Group by API verb. */
   | 'VERB';
 
 /**
@@ -231,9 +249,11 @@ export type AuditHistogram = {
   __typename?: 'AuditHistogram';
   /** Every bucket from the one holding `from` to the one holding the last instant before `to`, oldest first; empty ones count 0. */
   buckets: Array<AuditHistogramBucket>;
+  /** Start of the first bucket. */
   from: Scalars['DateTime']['output'];
   /** Width of each bucket, in seconds. */
   stepSeconds: Scalars['Int']['output'];
+  /** End of the last bucket. */
   to: Scalars['DateTime']['output'];
   /** All matching events in [from, to). */
   total: Scalars['Float']['output'];
@@ -260,6 +280,7 @@ export type AuditLevel =
 /** Audit records written at one level. */
 export type AuditLevelCount = {
   __typename?: 'AuditLevelCount';
+  /** How many audit events were recorded at this level. */
   count: Scalars['Float']['output'];
   /** null: records without a level, or with one this schema does not know. */
   level: Maybe<AuditLevel>;
@@ -292,8 +313,11 @@ export type AuditResourceCount = {
   __typename?: 'AuditResourceCount';
   /** null for the core group (pods, secrets, configmaps). */
   apiGroup: Maybe<Scalars['String']['output']>;
+  /** How many audit events on this resource. */
   count: Scalars['Float']['output'];
+  /** The resource (e.g. `secrets`); null for non-resource URLs. */
   resource: Maybe<Scalars['String']['output']>;
+  /** The subresource (e.g. `exec`), when there is one. */
   subresource: Maybe<Scalars['String']['output']>;
 };
 
@@ -331,26 +355,40 @@ export type AuditStats = {
  */
 export type AuditStatsGroup = {
   __typename?: 'AuditStatsGroup';
+  /** The API group of this group, when grouped by API_GROUP. */
   apiGroup: Maybe<Scalars['String']['output']>;
+  /** The cluster of this group, when grouped by CLUSTER. */
   cluster: Maybe<Scalars['String']['output']>;
   /** How many matching events have these values. */
   count: Scalars['Float']['output'];
+  /** The audit level of this group, when grouped by LEVEL. */
   level: Maybe<AuditLevel>;
+  /** The object name of this group, when grouped by NAME. */
   name: Maybe<Scalars['String']['output']>;
+  /** The namespace of this group, when grouped by NAMESPACE. */
   namespace: Maybe<Scalars['String']['output']>;
+  /** The resource of this group, when grouped by RESOURCE. */
   resource: Maybe<Scalars['String']['output']>;
+  /** The HTTP response code of this group, when grouped by RESPONSE_CODE. */
   responseCode: Maybe<Scalars['Int']['output']>;
+  /** The source IP of this group, when grouped by SOURCE_IP. */
   sourceIp: Maybe<Scalars['String']['output']>;
+  /** The subresource of this group, when grouped by SUBRESOURCE. */
   subresource: Maybe<Scalars['String']['output']>;
+  /** The user of this group, when grouped by USER. */
   user: Maybe<Identity>;
+  /** The user agent of this group, when grouped by USER_AGENT. */
   userAgent: Maybe<Scalars['String']['output']>;
+  /** The verb of this group, when grouped by VERB. */
   verb: Maybe<Scalars['String']['output']>;
 };
 
 /** Audit events of one API verb. */
 export type AuditVerbCount = {
   __typename?: 'AuditVerbCount';
+  /** How many audit events with this verb. */
   count: Scalars['Float']['output'];
+  /** The API verb (get, list, create, …). */
   verb: Scalars['String']['output'];
 };
 
@@ -397,9 +435,11 @@ export type IdentityActivity = {
   byVerb: Array<AuditVerbCount>;
   /** Its first audit event in the range; null when it has none. */
   firstSeen: Maybe<Scalars['DateTime']['output']>;
+  /** Start of the window the activity covers. */
   from: Scalars['DateTime']['output'];
   /** Its last audit event in the range; null when it has none. */
   lastSeen: Maybe<Scalars['DateTime']['output']>;
+  /** End of the window the activity covers. */
   to: Scalars['DateTime']['output'];
   /** Its audit events in the range. */
   total: Scalars['Float']['output'];
@@ -417,9 +457,11 @@ export type IdentityActivityByResourceArgs = {
 /** A page of identities, most audit events first. */
 export type IdentityConnection = {
   __typename?: 'IdentityConnection';
+  /** The identities of this page, each with its cursor. */
   edges: Array<IdentityEdge>;
   /** Start of the range counted (filter.from, or 7 days before `to`). */
   from: Scalars['DateTime']['output'];
+  /** Whether more identities follow, and the cursor to fetch them. */
   pageInfo: PageInfo;
   /** End of the range counted, exclusive (filter.to, or now). */
   to: Scalars['DateTime']['output'];
@@ -434,11 +476,13 @@ export type IdentityEdge = {
   __typename?: 'IdentityEdge';
   /** Its matching events. */
   count: Scalars['Float']['output'];
+  /** Opaque position of this identity; pass it as `after` to continue. */
   cursor: Scalars['String']['output'];
   /** Its first matching event. */
   firstSeen: Scalars['DateTime']['output'];
   /** Its last matching event. */
   lastSeen: Scalars['DateTime']['output'];
+  /** The identity. */
   node: Identity;
 };
 
@@ -451,9 +495,13 @@ export type KubeObject = {
    * no cluster at all (written before clusters were stamped) count as the audit subgraph's own cluster's.
    */
   auditTrail: AuditEventConnection;
+  /** Configured cluster name. */
   cluster: Scalars['String']['output'];
+  /** Kind, e.g. Pod, Deployment, ClusterRoleBinding. */
   kind: Scalars['String']['output'];
+  /** Object name. */
   name: Scalars['String']['output'];
+  /** Namespace; empty for cluster-scoped objects. */
   namespace: Scalars['String']['output'];
 };
 
@@ -467,10 +515,13 @@ export type KubeObjectAuditTrailArgs = {
 /** Relay page information. */
 export type PageInfo = {
   __typename?: 'PageInfo';
+  /** The cursor of this page's last item; pass it as `after` for the next page. */
   endCursor: Maybe<Scalars['String']['output']>;
+  /** Whether another page follows this one. */
   hasNextPage: Scalars['Boolean']['output'];
 };
 
+/** What viewers can read: hosts, cluster security events, audit logs, compliance and alerts. Each field declares the scope it needs. */
 export type Query = {
   __typename?: 'Query';
   /**
@@ -517,6 +568,7 @@ export type Query = {
 };
 
 
+/** What viewers can read: hosts, cluster security events, audit logs, compliance and alerts. Each field declares the scope it needs. */
 export type QueryAuditEventsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<AuditEventFilter>;
@@ -524,18 +576,21 @@ export type QueryAuditEventsArgs = {
 };
 
 
+/** What viewers can read: hosts, cluster security events, audit logs, compliance and alerts. Each field declares the scope it needs. */
 export type QueryAuditHistogramArgs = {
   filter?: InputMaybe<AuditEventFilter>;
   step: Scalars['String']['input'];
 };
 
 
+/** What viewers can read: hosts, cluster security events, audit logs, compliance and alerts. Each field declares the scope it needs. */
 export type QueryAuditPolicyCoverageArgs = {
   from?: InputMaybe<Scalars['DateTime']['input']>;
   to?: InputMaybe<Scalars['DateTime']['input']>;
 };
 
 
+/** What viewers can read: hosts, cluster security events, audit logs, compliance and alerts. Each field declares the scope it needs. */
 export type QueryAuditStatsArgs = {
   filter?: InputMaybe<AuditEventFilter>;
   groupBy: Array<AuditGroupField>;
@@ -543,6 +598,7 @@ export type QueryAuditStatsArgs = {
 };
 
 
+/** What viewers can read: hosts, cluster security events, audit logs, compliance and alerts. Each field declares the scope it needs. */
 export type QueryIdentitiesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<AuditEventFilter>;
@@ -550,6 +606,7 @@ export type QueryIdentitiesArgs = {
 };
 
 
+/** What viewers can read: hosts, cluster security events, audit logs, compliance and alerts. Each field declares the scope it needs. */
 export type QueryIdentityArgs = {
   username: Scalars['ID']['input'];
 };

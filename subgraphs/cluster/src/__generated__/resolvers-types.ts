@@ -24,55 +24,80 @@ export type Scalars = {
 /** A package of an image affected by a vulnerability. */
 export type AffectedPackage = {
   __typename?: 'AffectedPackage';
+  /** The version that fixes the vulnerability; null when there is none yet. */
   fixedVersion: Maybe<Scalars['String']['output']>;
+  /** The installed version. */
   installedVersion: Scalars['String']['output'];
+  /** The package name. */
   name: Scalars['String']['output'];
 };
 
 /** A Kubernetes API request seen on the audit webhook. */
 export type AuditDetails = {
   __typename?: 'AuditDetails';
+  /** The API group of the resource; empty for the core group. */
   apiGroup: Maybe<Scalars['String']['output']>;
+  /** The API server's unique id of the request. */
   auditId: Scalars['String']['output'];
   /** For pods/exec: the command run. */
   command: Array<Scalars['String']['output']>;
+  /** The groups of the authenticated user. */
   groups: Array<Scalars['String']['output']>;
+  /** The user impersonated by the request, if any. */
   impersonatedUser: Maybe<Scalars['String']['output']>;
+  /** The name of the object acted on. */
   name: Maybe<Scalars['String']['output']>;
+  /** The namespace of the object acted on. */
   namespace: Maybe<Scalars['String']['output']>;
+  /** The request URI as the API server received it. */
   requestUri: Scalars['String']['output'];
+  /** The resource acted on (e.g. `secrets`). */
   resource: Maybe<Scalars['String']['output']>;
+  /** The HTTP status the API server answered. */
   responseCode: Maybe<Scalars['Int']['output']>;
+  /** The reason the API server gave with its answer (e.g. Forbidden). */
   responseReason: Maybe<Scalars['String']['output']>;
   /** For (Cluster)RoleBinding writes: the role bound, e.g. ClusterRole/cluster-admin. */
   roleRef: Maybe<Scalars['String']['output']>;
+  /** The client addresses, nearest proxy last. */
   sourceIps: Array<Scalars['String']['output']>;
+  /** The audit stage the record was written at (e.g. ResponseComplete). */
   stage: Scalars['String']['output'];
   /** For (Cluster)RoleBinding writes: who was bound. */
   subjects: Array<Scalars['String']['output']>;
+  /** The subresource acted on (e.g. `exec`), if any. */
   subresource: Maybe<Scalars['String']['output']>;
   /** The authenticated user; empty when authentication failed. */
   user: Scalars['String']['output'];
+  /** The client's User-Agent header. */
   userAgent: Maybe<Scalars['String']['output']>;
+  /** The API verb (get, list, create, delete, …). */
   verb: Scalars['String']['output'];
 };
 
 /** A failed Checkov check. */
 export type CheckovDetails = {
   __typename?: 'CheckovDetails';
+  /** Checkov's check id (e.g. CKV_K8S_20). */
   checkId: Scalars['String']['output'];
+  /** The check's name. */
   checkName: Scalars['String']['output'];
   /** kubernetes, helm, terraform, dockerfile... */
   checkType: Scalars['String']['output'];
+  /** The manifest file checked. */
   filePath: Scalars['String']['output'];
+  /** Checkov's guideline link. */
   guideline: Maybe<Scalars['String']['output']>;
+  /** The resource checked, as Checkov names it. */
   resource: Scalars['String']['output'];
+  /** Checkov's own severity, when its platform supplies one. */
   severity: Maybe<Scalars['String']['output']>;
 };
 
 /** A cluster Vigil reads. */
 export type Cluster = {
   __typename?: 'Cluster';
+  /** The cluster's name, as configured. */
   name: Scalars['String']['output'];
   /** Each source's state in this cluster. */
   sources: Array<SourceState>;
@@ -110,12 +135,13 @@ export type Host = {
    * first: those whose hostname is the name of the Node this host was matched to (in that Node's
    * cluster); without a match, those whose hostname equals this host's id.
    */
-  securityEvents: Array<SecurityEvent>;
+  securityEvents: SecurityEventConnection;
 };
 
 
 /** An inventory host (owned by the hosts subgraph); here, the Kubernetes Node it is and its node-level security events. */
 export type HostSecurityEventsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<SecurityEventFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
 };
@@ -150,6 +176,7 @@ export type Identity = {
    * recent events when `sources` narrows them or the caller is restricted to tenants.
    */
   securityEvents: Array<SecurityEvent>;
+  /** e.g. kubernetes-admin, system:serviceaccount:kube-system:coredns. */
   username: Scalars['ID']['output'];
 };
 
@@ -185,7 +212,18 @@ export type Image = {
   /** Open vulnerabilities found in it, most severe first (then by id). */
   vulnerabilities: Array<Vulnerability>;
   /** Workloads running it (those with open findings), sorted by cluster, namespace, kind and name. */
-  workloads: Array<KubeObject>;
+  workloads: KubeObjectConnection;
+};
+
+
+/**
+ * A container image: registry/repository@digest (by tag when a report gives no digest). Known from
+ * Trivy Operator VulnerabilityReports: the workloads running it and its vulnerabilities are those of
+ * open findings, so an image whose reports list no vulnerability is not known here.
+ */
+export type ImageWorkloadsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** A container image as a report names it. */
@@ -206,16 +244,23 @@ export type ImageRef = {
 /** A failing or warning kube-bench check on a node. */
 export type KubeBenchDetails = {
   __typename?: 'KubeBenchDetails';
+  /** The check's text. */
   description: Scalars['String']['output'];
   /** master, node, etcd, controlplane, policies. */
   nodeType: Scalars['String']['output'];
+  /** Why kube-bench gave this result (the observed value). */
   reason: Maybe<Scalars['String']['output']>;
+  /** How to fix it, as the benchmark says. */
   remediation: Maybe<Scalars['String']['output']>;
+  /** Whether the CIS benchmark scores this check. */
   scored: Scalars['Boolean']['output'];
+  /** The benchmark section id (e.g. 4.2). */
   sectionId: Scalars['String']['output'];
+  /** The benchmark section's title. */
   sectionText: Scalars['String']['output'];
   /** FAIL or WARN. */
   status: Scalars['String']['output'];
+  /** The CIS check number (e.g. 4.2.1). */
   testNumber: Scalars['String']['output'];
   /** Benchmark version, e.g. 1.6 for cis-1.6. */
   version: Scalars['String']['output'];
@@ -238,7 +283,7 @@ export type KubeObject = {
   /** Failing policy results (Kyverno) and configuration audits (Trivy, Checkov) for this object. */
   policyResults: Array<SecurityEvent>;
   /** Security events about this object, newest first. */
-  securityEvents: Array<SecurityEvent>;
+  securityEvents: SecurityEventConnection;
   /** Open vulnerabilities Trivy reports for this workload's images. */
   vulnerabilities: Array<SecurityEvent>;
 };
@@ -258,6 +303,7 @@ export type KubeObjectPolicyResultsArgs = {
  * the object may no longer exist, and its history still does.
  */
 export type KubeObjectSecurityEventsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<SecurityEventFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
 };
@@ -271,17 +317,42 @@ export type KubeObjectVulnerabilitiesArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/** A page of Kubernetes objects, sorted by cluster, namespace, kind and name. */
+export type KubeObjectConnection = {
+  __typename?: 'KubeObjectConnection';
+  /** The objects of this page, each with its cursor. */
+  edges: Array<KubeObjectEdge>;
+  /** Whether more follow, and the cursor to ask for them. */
+  pageInfo: PageInfo;
+  /** How many objects there are across all pages. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A Kubernetes object and its cursor. */
+export type KubeObjectEdge = {
+  __typename?: 'KubeObjectEdge';
+  /** Opaque position of this object; pass it as `after` to continue. */
+  cursor: Scalars['String']['output'];
+  /** The object. */
+  node: KubeObject;
+};
+
 /** A failing PolicyReport result. */
 export type KyvernoPolicyDetails = {
   __typename?: 'KyvernoPolicyDetails';
+  /** The policy's category annotation. */
   category: Maybe<Scalars['String']['output']>;
+  /** Kyverno's message for the result. */
   message: Maybe<Scalars['String']['output']>;
+  /** The Kyverno policy's name. */
   policy: Scalars['String']['output'];
   /** The producer, e.g. kyverno. */
   producer: Maybe<Scalars['String']['output']>;
   /** fail, warn or error. */
   result: Scalars['String']['output'];
+  /** The rule of the policy that produced the result. */
   rule: Maybe<Scalars['String']['output']>;
+  /** Whether the result counts towards a score (Kyverno's `scored`). */
   scored: Scalars['Boolean']['output'];
 };
 
@@ -313,7 +384,7 @@ export type Node = {
   /** OS image from /etc/os-release, as the kubelet reports it (status.nodeInfo.osImage). */
   osImage: Maybe<Scalars['String']['output']>;
   /** Node-level security events of this node (those whose hostname is its name, in its cluster), newest first. */
-  securityEvents: Array<SecurityEvent>;
+  securityEvents: SecurityEventConnection;
   /** SMBIOS system UUID (status.nodeInfo.systemUUID), lowercased. */
   systemUuid: Maybe<Scalars['String']['output']>;
 };
@@ -325,6 +396,7 @@ export type Node = {
  * inventory Host by evidence: machine ID, then system UUID, then an address, then a host name.
  */
 export type NodeSecurityEventsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<SecurityEventFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
 };
@@ -336,6 +408,26 @@ export type NodeAddress = {
   address: Scalars['String']['output'];
   /** InternalIP, ExternalIP, Hostname, InternalDNS or ExternalDNS. */
   type: Scalars['String']['output'];
+};
+
+/** A page of Nodes, sorted by cluster and name. */
+export type NodeConnection = {
+  __typename?: 'NodeConnection';
+  /** The Nodes of this page, each with its cursor. */
+  edges: Array<NodeEdge>;
+  /** Whether more follow, and the cursor to ask for them. */
+  pageInfo: PageInfo;
+  /** How many Nodes the arguments select, across all pages (of the caller's clusters). */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A Node and its cursor. */
+export type NodeEdge = {
+  __typename?: 'NodeEdge';
+  /** Opaque position of this Node; pass it as `after` to continue. */
+  cursor: Scalars['String']['output'];
+  /** The Node. */
+  node: Node;
 };
 
 /** What a Node ↔ Host match rests on, most trusted first. */
@@ -363,10 +455,13 @@ export type NodeHostMatch = {
 /** Relay page information. */
 export type PageInfo = {
   __typename?: 'PageInfo';
+  /** The cursor of this page's last item; pass it as `after` for the next page. */
   endCursor: Maybe<Scalars['String']['output']>;
+  /** Whether another page follows this one. */
   hasNextPage: Scalars['Boolean']['output'];
 };
 
+/** What viewers can read: hosts, cluster security events, audit logs, compliance and alerts. Each field declares the scope it needs. */
 export type Query = {
   __typename?: 'Query';
   /** Every cluster Vigil reads (from cluster.kubernetes.contexts), with its sources' state. */
@@ -380,7 +475,7 @@ export type Query = {
   /** One Node; null when no Node of that name is read in that cluster (or the cluster is not the caller's). */
   node: Maybe<Node>;
   /** Kubernetes Nodes of the caller's clusters (optionally one), sorted by cluster and name. */
-  nodes: Array<Node>;
+  nodes: NodeConnection;
   /** Security events, most recently seen first. */
   securityEvents: SecurityEventConnection;
   /** Source states across clusters (optionally one). */
@@ -389,30 +484,36 @@ export type Query = {
    * Inventory hosts of the caller's tenants that no Node matched, sorted by id. Every inventory host is
    * listed here until a Node matches it, probed or not (only evidence it has published can match).
    */
-  unmatchedHosts: Array<Host>;
+  unmatchedHosts: UnmatchedHostConnection;
   /** Nodes of the caller's clusters that no inventory host matched, sorted by cluster and name. */
-  unmatchedNodes: Array<Node>;
+  unmatchedNodes: NodeConnection;
   /** One vulnerability by id; null when no open finding has it. */
   vulnerability: Maybe<Vulnerability>;
 };
 
 
+/** What viewers can read: hosts, cluster security events, audit logs, compliance and alerts. Each field declares the scope it needs. */
 export type QueryImageArgs = {
   reference: Scalars['String']['input'];
 };
 
 
+/** What viewers can read: hosts, cluster security events, audit logs, compliance and alerts. Each field declares the scope it needs. */
 export type QueryNodeArgs = {
   cluster: Scalars['String']['input'];
   name: Scalars['String']['input'];
 };
 
 
+/** What viewers can read: hosts, cluster security events, audit logs, compliance and alerts. Each field declares the scope it needs. */
 export type QueryNodesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
   cluster?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
+/** What viewers can read: hosts, cluster security events, audit logs, compliance and alerts. Each field declares the scope it needs. */
 export type QuerySecurityEventsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<SecurityEventFilter>;
@@ -420,11 +521,27 @@ export type QuerySecurityEventsArgs = {
 };
 
 
+/** What viewers can read: hosts, cluster security events, audit logs, compliance and alerts. Each field declares the scope it needs. */
 export type QuerySourcesArgs = {
   cluster?: InputMaybe<Scalars['String']['input']>;
 };
 
 
+/** What viewers can read: hosts, cluster security events, audit logs, compliance and alerts. Each field declares the scope it needs. */
+export type QueryUnmatchedHostsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/** What viewers can read: hosts, cluster security events, audit logs, compliance and alerts. Each field declares the scope it needs. */
+export type QueryUnmatchedNodesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/** What viewers can read: hosts, cluster security events, audit logs, compliance and alerts. Each field declares the scope it needs. */
 export type QueryVulnerabilityArgs = {
   id: Scalars['ID']['input'];
 };
@@ -481,11 +598,17 @@ export type SecurityEvent = {
 
 /** What kind of finding a security event is. */
 export type SecurityEventCategory =
+  /** Kubernetes API audit findings. */
   | 'AUDIT'
+  /** CIS benchmark results (kube-bench, Trivy compliance). */
   | 'BENCHMARK'
+  /** Configuration audits (Trivy, Checkov). */
   | 'MISCONFIGURATION'
+  /** Policy results (Kyverno). */
   | 'POLICY'
+  /** Runtime detections (Falco). */
   | 'RUNTIME'
+  /** Vulnerabilities in images (Trivy). */
   | 'VULNERABILITY';
 
 /** A page of security events. */
@@ -509,7 +632,9 @@ export type SecurityEventDetails = AuditDetails | CheckovDetails | FalcoDetails 
 /** A security event and its cursor. */
 export type SecurityEventEdge = {
   __typename?: 'SecurityEventEdge';
+  /** Opaque position of this event; pass it as `after` to continue. */
   cursor: Scalars['String']['output'];
+  /** The security event. */
   node: SecurityEvent;
 };
 
@@ -579,19 +704,27 @@ export type SecurityEventSource =
 
 /** Vigil's common severity scale, most severe first. */
 export type Severity =
+  /** Act now: an attack in progress or an exploitable flaw exposed. */
   | 'CRITICAL'
+  /** Act today. */
   | 'HIGH'
+  /** For the record; no action expected. */
   | 'INFO'
+  /** Fix when convenient. */
   | 'LOW'
+  /** Plan a fix. */
   | 'MEDIUM';
 
 /** Whether a source is installed in a cluster and syncing. */
 export type SourceState = {
   __typename?: 'SourceState';
+  /** The cluster this source runs in. */
   cluster: Scalars['String']['output'];
   /** Why syncing fails, in words (never credentials); null when healthy. */
   error: Maybe<Scalars['String']['output']>;
+  /** Whether the source's resources (its CRDs) exist in the cluster. */
   installed: Scalars['Boolean']['output'];
+  /** When the source's data was last read in full. */
   lastSync: Maybe<Scalars['DateTime']['output']>;
   /** trivy-vulnerabilityreports, kyverno-policyreports, kube-bench, checkov… */
   name: Scalars['String']['output'];
@@ -600,45 +733,88 @@ export type SourceState = {
 /** A failed control of a Trivy ClusterComplianceReport (NSA, CIS, Pod Security...). */
 export type TrivyComplianceDetails = {
   __typename?: 'TrivyComplianceDetails';
+  /** The spec's control id. */
   controlId: Scalars['String']['output'];
+  /** The spec's control name. */
   controlName: Scalars['String']['output'];
   /** A control the spec cannot check automatically: FAIL means verify by hand. */
   manual: Scalars['Boolean']['output'];
+  /** The ClusterComplianceReport's name. */
   reportName: Scalars['String']['output'];
+  /** The compliance spec's id (e.g. nsa, k8s-cis). */
   specId: Scalars['String']['output'];
+  /** The compliance spec's title. */
   specTitle: Maybe<Scalars['String']['output']>;
+  /** How many checks of the control failed. */
   totalFail: Maybe<Scalars['Int']['output']>;
 };
 
 /** A failed Trivy configuration audit check. */
 export type TrivyConfigAuditDetails = {
   __typename?: 'TrivyConfigAuditDetails';
+  /** Trivy's category of the check. */
   category: Maybe<Scalars['String']['output']>;
+  /** Trivy's check id (e.g. KSV014). */
   checkId: Scalars['String']['output'];
+  /** What the check looks for and why. */
   description: Maybe<Scalars['String']['output']>;
+  /** What Trivy found, one message per occurrence. */
   messages: Array<Scalars['String']['output']>;
+  /** How to fix it, as Trivy says. */
   remediation: Maybe<Scalars['String']['output']>;
+  /** The check's title. */
   title: Maybe<Scalars['String']['output']>;
 };
 
 /** A vulnerability Trivy found in a workload's image. */
 export type TrivyVulnerabilityDetails = {
   __typename?: 'TrivyVulnerabilityDetails';
+  /** The container of the workload that runs the image. */
   container: Maybe<Scalars['String']['output']>;
+  /** The version(s) that fix it, as Trivy reports them; null when there is no fix yet. */
   fixedVersion: Maybe<Scalars['String']['output']>;
+  /** The scanned image. */
   image: ImageRef;
+  /** The package version installed in the image. */
   installedVersion: Scalars['String']['output'];
   /** The image's OS as Trivy detected it. */
   osFamily: Maybe<Scalars['String']['output']>;
+  /** The image's operating system as Trivy detected it. */
   osName: Maybe<Scalars['String']['output']>;
+  /** The packages of the image affected. */
   packages: Array<AffectedPackage>;
   /** The package of the most severe record (all are in packages). */
   pkgName: Scalars['String']['output'];
+  /** The advisory Trivy links to. */
   primaryLink: Maybe<Scalars['String']['output']>;
+  /** The CVSS score Trivy reports. */
   score: Maybe<Scalars['Float']['output']>;
+  /** Trivy's one-line title of the vulnerability. */
   title: Maybe<Scalars['String']['output']>;
+  /** The vulnerability, with the hosts and images it affects. */
   vulnerability: Vulnerability;
+  /** The vulnerability id as Trivy reports it (CVE-…, GHSA-…). */
   vulnerabilityId: Scalars['String']['output'];
+};
+
+/** A page of inventory hosts no Node matched, sorted by id. */
+export type UnmatchedHostConnection = {
+  __typename?: 'UnmatchedHostConnection';
+  /** The hosts of this page, each with its cursor. */
+  edges: Array<UnmatchedHostEdge>;
+  /** Whether more follow, and the cursor to ask for them. */
+  pageInfo: PageInfo;
+  /** How many hosts of the caller's tenants no Node matched, across all pages. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** An unmatched host and its cursor. */
+export type UnmatchedHostEdge = {
+  __typename?: 'UnmatchedHostEdge';
+  /** Opaque position of this host; pass it as `after` to continue. */
+  cursor: Scalars['String']['output'];
+  /** The host. */
+  node: Host;
 };
 
 /**
@@ -647,20 +823,42 @@ export type TrivyVulnerabilityDetails = {
  */
 export type Vulnerability = {
   __typename?: 'Vulnerability';
-  /** The open findings, one per workload container. */
-  findings: Array<SecurityEvent>;
+  /** The open findings, one per workload container, most recently seen first. */
+  findings: SecurityEventConnection;
   /** CVE-… or GHSA-… id. */
   id: Scalars['ID']['output'];
   /** Images that contain it. */
   images: Array<ImageRef>;
   /** Affected packages with their fixed versions, and the image OS family they were found on. */
   packages: Array<VulnerablePackage>;
+  /** The advisory to read. */
   primaryLink: Maybe<Scalars['String']['output']>;
   /** Most severe severity any report gives it. */
   severity: Severity;
+  /** A one-line title of the vulnerability. */
   title: Maybe<Scalars['String']['output']>;
-  /** Workloads whose images contain it (open findings). */
-  workloads: Array<KubeObject>;
+  /** Workloads whose images contain it (open findings), sorted by cluster, namespace, kind and name. */
+  workloads: KubeObjectConnection;
+};
+
+
+/**
+ * A vulnerability (CVE or GHSA id) found by Trivy in the cluster's images. The hosts subgraph adds
+ * the hosts whose installed packages are affected.
+ */
+export type VulnerabilityFindingsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/**
+ * A vulnerability (CVE or GHSA id) found by Trivy in the cluster's images. The hosts subgraph adds
+ * the hosts whose installed packages are affected.
+ */
+export type VulnerabilityWorkloadsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** A package affected by a vulnerability, as Trivy reports it. */
@@ -668,6 +866,7 @@ export type VulnerablePackage = {
   __typename?: 'VulnerablePackage';
   /** The first version without the vulnerability; null when no fix exists. */
   fixedVersion: Maybe<Scalars['String']['output']>;
+  /** The package name. */
   name: Scalars['String']['output'];
   /** OS family of the image it was found in (debian, ubuntu, alpine, redhat…), for matching hosts. */
   osFamily: Maybe<Scalars['String']['output']>;
@@ -826,9 +1025,13 @@ export type ResolversTypes = {
   KubeBenchDetails: ResolverTypeWrapper<KubeBenchDetailsModel>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   KubeObject: ResolverTypeWrapper<KubeObjectRefModel>;
+  KubeObjectConnection: ResolverTypeWrapper<Omit<KubeObjectConnection, 'edges'> & { edges: Array<ResolversTypes['KubeObjectEdge']> }>;
+  KubeObjectEdge: ResolverTypeWrapper<Omit<KubeObjectEdge, 'node'> & { node: ResolversTypes['KubeObject'] }>;
   KyvernoPolicyDetails: ResolverTypeWrapper<KyvernoPolicyDetailsModel>;
   Node: ResolverTypeWrapper<NodeRecordModel>;
   NodeAddress: ResolverTypeWrapper<NodeAddress>;
+  NodeConnection: ResolverTypeWrapper<Omit<NodeConnection, 'edges'> & { edges: Array<ResolversTypes['NodeEdge']> }>;
+  NodeEdge: ResolverTypeWrapper<Omit<NodeEdge, 'node'> & { node: ResolversTypes['Node'] }>;
   NodeHostEvidence: NodeHostEvidence;
   NodeHostMatch: ResolverTypeWrapper<NodeHostMatchRecordModel>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
@@ -846,6 +1049,8 @@ export type ResolversTypes = {
   TrivyConfigAuditDetails: ResolverTypeWrapper<TrivyConfigAuditDetailsModel>;
   TrivyVulnerabilityDetails: ResolverTypeWrapper<TrivyVulnerabilityDetailsModel>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  UnmatchedHostConnection: ResolverTypeWrapper<Omit<UnmatchedHostConnection, 'edges'> & { edges: Array<ResolversTypes['UnmatchedHostEdge']> }>;
+  UnmatchedHostEdge: ResolverTypeWrapper<Omit<UnmatchedHostEdge, 'node'> & { node: ResolversTypes['Host'] }>;
   Vulnerability: ResolverTypeWrapper<VulnerabilityRecordModel>;
   VulnerablePackage: ResolverTypeWrapper<VulnerablePackage>;
 };
@@ -870,9 +1075,13 @@ export type ResolversParentTypes = {
   KubeBenchDetails: KubeBenchDetailsModel;
   Boolean: Scalars['Boolean']['output'];
   KubeObject: KubeObjectRefModel;
+  KubeObjectConnection: Omit<KubeObjectConnection, 'edges'> & { edges: Array<ResolversParentTypes['KubeObjectEdge']> };
+  KubeObjectEdge: Omit<KubeObjectEdge, 'node'> & { node: ResolversParentTypes['KubeObject'] };
   KyvernoPolicyDetails: KyvernoPolicyDetailsModel;
   Node: NodeRecordModel;
   NodeAddress: NodeAddress;
+  NodeConnection: Omit<NodeConnection, 'edges'> & { edges: Array<ResolversParentTypes['NodeEdge']> };
+  NodeEdge: Omit<NodeEdge, 'node'> & { node: ResolversParentTypes['Node'] };
   NodeHostMatch: NodeHostMatchRecordModel;
   PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
@@ -886,6 +1095,8 @@ export type ResolversParentTypes = {
   TrivyConfigAuditDetails: TrivyConfigAuditDetailsModel;
   TrivyVulnerabilityDetails: TrivyVulnerabilityDetailsModel;
   Float: Scalars['Float']['output'];
+  UnmatchedHostConnection: Omit<UnmatchedHostConnection, 'edges'> & { edges: Array<ResolversParentTypes['UnmatchedHostEdge']> };
+  UnmatchedHostEdge: Omit<UnmatchedHostEdge, 'node'> & { node: ResolversParentTypes['Host'] };
   Vulnerability: VulnerabilityRecordModel;
   VulnerablePackage: VulnerablePackage;
 };
@@ -954,7 +1165,7 @@ export type HostResolvers<ContextType = ClusterContext, ParentType extends Resol
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Host']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   node?: Resolver<Maybe<ResolversTypes['HostNodeMatch']>, ParentType, ContextType>;
-  securityEvents?: Resolver<Array<ResolversTypes['SecurityEvent']>, ParentType, ContextType, RequireFields<HostSecurityEventsArgs, 'first'>>;
+  securityEvents?: Resolver<ResolversTypes['SecurityEventConnection'], ParentType, ContextType, RequireFields<HostSecurityEventsArgs, 'first'>>;
 };
 
 export type HostNodeMatchResolvers<ContextType = ClusterContext, ParentType extends ResolversParentTypes['HostNodeMatch'] = ResolversParentTypes['HostNodeMatch']> = {
@@ -978,7 +1189,7 @@ export type ImageResolvers<ContextType = ClusterContext, ParentType extends Reso
   repository?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   tags?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   vulnerabilities?: Resolver<Array<ResolversTypes['Vulnerability']>, ParentType, ContextType>;
-  workloads?: Resolver<Array<ResolversTypes['KubeObject']>, ParentType, ContextType>;
+  workloads?: Resolver<ResolversTypes['KubeObjectConnection'], ParentType, ContextType, RequireFields<ImageWorkloadsArgs, 'first'>>;
 };
 
 export type ImageRefResolvers<ContextType = ClusterContext, ParentType extends ResolversParentTypes['ImageRef'] = ResolversParentTypes['ImageRef']> = {
@@ -1014,8 +1225,19 @@ export type KubeObjectResolvers<ContextType = ClusterContext, ParentType extends
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   namespace?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   policyResults?: Resolver<Array<ResolversTypes['SecurityEvent']>, ParentType, ContextType, RequireFields<KubeObjectPolicyResultsArgs, 'first'>>;
-  securityEvents?: Resolver<Array<ResolversTypes['SecurityEvent']>, ParentType, ContextType, RequireFields<KubeObjectSecurityEventsArgs, 'first'>>;
+  securityEvents?: Resolver<ResolversTypes['SecurityEventConnection'], ParentType, ContextType, RequireFields<KubeObjectSecurityEventsArgs, 'first'>>;
   vulnerabilities?: Resolver<Array<ResolversTypes['SecurityEvent']>, ParentType, ContextType, RequireFields<KubeObjectVulnerabilitiesArgs, 'first'>>;
+};
+
+export type KubeObjectConnectionResolvers<ContextType = ClusterContext, ParentType extends ResolversParentTypes['KubeObjectConnection'] = ResolversParentTypes['KubeObjectConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['KubeObjectEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type KubeObjectEdgeResolvers<ContextType = ClusterContext, ParentType extends ResolversParentTypes['KubeObjectEdge'] = ResolversParentTypes['KubeObjectEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['KubeObject'], ParentType, ContextType>;
 };
 
 export type KyvernoPolicyDetailsResolvers<ContextType = ClusterContext, ParentType extends ResolversParentTypes['KyvernoPolicyDetails'] = ResolversParentTypes['KyvernoPolicyDetails']> = {
@@ -1041,13 +1263,24 @@ export type NodeResolvers<ContextType = ClusterContext, ParentType extends Resol
   machineId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   osImage?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  securityEvents?: Resolver<Array<ResolversTypes['SecurityEvent']>, ParentType, ContextType, RequireFields<NodeSecurityEventsArgs, 'first'>>;
+  securityEvents?: Resolver<ResolversTypes['SecurityEventConnection'], ParentType, ContextType, RequireFields<NodeSecurityEventsArgs, 'first'>>;
   systemUuid?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type NodeAddressResolvers<ContextType = ClusterContext, ParentType extends ResolversParentTypes['NodeAddress'] = ResolversParentTypes['NodeAddress']> = {
   address?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type NodeConnectionResolvers<ContextType = ClusterContext, ParentType extends ResolversParentTypes['NodeConnection'] = ResolversParentTypes['NodeConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['NodeEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type NodeEdgeResolvers<ContextType = ClusterContext, ParentType extends ResolversParentTypes['NodeEdge'] = ResolversParentTypes['NodeEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Node'], ParentType, ContextType>;
 };
 
 export type NodeHostMatchResolvers<ContextType = ClusterContext, ParentType extends ResolversParentTypes['NodeHostMatch'] = ResolversParentTypes['NodeHostMatch']> = {
@@ -1065,11 +1298,11 @@ export type QueryResolvers<ContextType = ClusterContext, ParentType extends Reso
   clusters?: Resolver<Array<ResolversTypes['Cluster']>, ParentType, ContextType>;
   image?: Resolver<Maybe<ResolversTypes['Image']>, ParentType, ContextType, RequireFields<QueryImageArgs, 'reference'>>;
   node?: Resolver<Maybe<ResolversTypes['Node']>, ParentType, ContextType, RequireFields<QueryNodeArgs, 'cluster' | 'name'>>;
-  nodes?: Resolver<Array<ResolversTypes['Node']>, ParentType, ContextType, Partial<QueryNodesArgs>>;
+  nodes?: Resolver<ResolversTypes['NodeConnection'], ParentType, ContextType, RequireFields<QueryNodesArgs, 'first'>>;
   securityEvents?: Resolver<ResolversTypes['SecurityEventConnection'], ParentType, ContextType, RequireFields<QuerySecurityEventsArgs, 'first'>>;
   sources?: Resolver<Array<ResolversTypes['SourceState']>, ParentType, ContextType, Partial<QuerySourcesArgs>>;
-  unmatchedHosts?: Resolver<Array<ResolversTypes['Host']>, ParentType, ContextType>;
-  unmatchedNodes?: Resolver<Array<ResolversTypes['Node']>, ParentType, ContextType>;
+  unmatchedHosts?: Resolver<ResolversTypes['UnmatchedHostConnection'], ParentType, ContextType, RequireFields<QueryUnmatchedHostsArgs, 'first'>>;
+  unmatchedNodes?: Resolver<ResolversTypes['NodeConnection'], ParentType, ContextType, RequireFields<QueryUnmatchedNodesArgs, 'first'>>;
   vulnerability?: Resolver<Maybe<ResolversTypes['Vulnerability']>, ParentType, ContextType, RequireFields<QueryVulnerabilityArgs, 'id'>>;
 };
 
@@ -1154,16 +1387,27 @@ export type TrivyVulnerabilityDetailsResolvers<ContextType = ClusterContext, Par
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
+export type UnmatchedHostConnectionResolvers<ContextType = ClusterContext, ParentType extends ResolversParentTypes['UnmatchedHostConnection'] = ResolversParentTypes['UnmatchedHostConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['UnmatchedHostEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type UnmatchedHostEdgeResolvers<ContextType = ClusterContext, ParentType extends ResolversParentTypes['UnmatchedHostEdge'] = ResolversParentTypes['UnmatchedHostEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Host'], ParentType, ContextType>;
+};
+
 export type VulnerabilityResolvers<ContextType = ClusterContext, ParentType extends ResolversParentTypes['Vulnerability'] = ResolversParentTypes['Vulnerability'], FederationReferenceType extends FederationReferenceTypes['Vulnerability'] = FederationReferenceTypes['Vulnerability']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Vulnerability']> | FederationReferenceType, FederationReferenceType, ContextType>;
-  findings?: Resolver<Array<ResolversTypes['SecurityEvent']>, ParentType, ContextType>;
+  findings?: Resolver<ResolversTypes['SecurityEventConnection'], ParentType, ContextType, RequireFields<VulnerabilityFindingsArgs, 'first'>>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   images?: Resolver<Array<ResolversTypes['ImageRef']>, ParentType, ContextType>;
   packages?: Resolver<Array<ResolversTypes['VulnerablePackage']>, ParentType, ContextType>;
   primaryLink?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   severity?: Resolver<ResolversTypes['Severity'], ParentType, ContextType>;
   title?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  workloads?: Resolver<Array<ResolversTypes['KubeObject']>, ParentType, ContextType>;
+  workloads?: Resolver<ResolversTypes['KubeObjectConnection'], ParentType, ContextType, RequireFields<VulnerabilityWorkloadsArgs, 'first'>>;
 };
 
 export type VulnerablePackageResolvers<ContextType = ClusterContext, ParentType extends ResolversParentTypes['VulnerablePackage'] = ResolversParentTypes['VulnerablePackage']> = {
@@ -1187,9 +1431,13 @@ export type Resolvers<ContextType = ClusterContext> = {
   JSON?: GraphQLScalarType;
   KubeBenchDetails?: KubeBenchDetailsResolvers<ContextType>;
   KubeObject?: KubeObjectResolvers<ContextType>;
+  KubeObjectConnection?: KubeObjectConnectionResolvers<ContextType>;
+  KubeObjectEdge?: KubeObjectEdgeResolvers<ContextType>;
   KyvernoPolicyDetails?: KyvernoPolicyDetailsResolvers<ContextType>;
   Node?: NodeResolvers<ContextType>;
   NodeAddress?: NodeAddressResolvers<ContextType>;
+  NodeConnection?: NodeConnectionResolvers<ContextType>;
+  NodeEdge?: NodeEdgeResolvers<ContextType>;
   NodeHostMatch?: NodeHostMatchResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
@@ -1201,6 +1449,8 @@ export type Resolvers<ContextType = ClusterContext> = {
   TrivyComplianceDetails?: TrivyComplianceDetailsResolvers<ContextType>;
   TrivyConfigAuditDetails?: TrivyConfigAuditDetailsResolvers<ContextType>;
   TrivyVulnerabilityDetails?: TrivyVulnerabilityDetailsResolvers<ContextType>;
+  UnmatchedHostConnection?: UnmatchedHostConnectionResolvers<ContextType>;
+  UnmatchedHostEdge?: UnmatchedHostEdgeResolvers<ContextType>;
   Vulnerability?: VulnerabilityResolvers<ContextType>;
   VulnerablePackage?: VulnerablePackageResolvers<ContextType>;
 };

@@ -10,7 +10,18 @@ import { falcoPriorityAtLeast, normaliseFalcoEvent, type NormalisedFalcoEvent } 
 import { kubernetesUserOf } from '../sources/identity.js';
 import type { NormalisedSecurityEvent, SecurityEvent, SecurityEventStore } from '../store/security-event-store.js';
 import { DEFAULT_MAX_IN_FLIGHT, DEFAULT_RETRY_AFTER_SECONDS, inFlightLimit } from './in-flight-limit.js';
-import { bodyErrors, decodeUtf8, digest, presentedToken } from './intake-common.js';
+import {
+  MAX_JSON_DEPTH,
+  bodyCharset,
+  bodyErrors,
+  charsetName,
+  decodeBody,
+  digest,
+  jsonDepthError,
+  jsonDepthExceeded,
+  outsideRetentionError,
+  presentedToken,
+} from './intake-common.js';
 
 export interface FalcoIngestDeps {
   store: SecurityEventStore;
@@ -47,9 +58,12 @@ export interface FalcoIngestResult {
 
 /**
  * `POST /ingest/falco`: Falco's http_output (json_output: true) or falcosidekick's webhook output.
- * Order of checks: token (401), in-flight limit (429), Content-Type (415), size (413, measured after decompression so a
- * small gzip cannot expand without bound), body (400, nothing stored unless every alert is valid),
- * then every event is recorded before the 202, so what was acknowledged is durable.
+ * Order of checks: token (401), in-flight limit (429), Content-Type and its charset (415), size (413, measured after
+ * decompression so a small gzip cannot expand without bound), body (400: its charset's encoding, nesting deeper than
+ * MAX_JSON_DEPTH, then every alert; nothing stored unless every alert is valid), events older than the store's retention
+ * (422, nothing stored: they would expire at once), then every event is recorded before the 202, so what was
+ * acknowledged is durable. The store merges the events of concurrent requests into one write (group commit); each
+ * request is answered after the write that carried its events.
  * Mount it before any app-wide body parser: it reads the raw body itself (to bound and decode it).
  */
 export function falcoIngestRouter(deps: FalcoIngestDeps): express.Router {
@@ -84,18 +98,36 @@ function authenticate(token: string | undefined) {
 
 function checkContentType(req: Request, res: Response, next: NextFunction) {
   const contentType = req.headers['content-type'];
-  if (falcoMediaType(contentType) !== 'unsupported') return next();
-  res.status(415).json({ error: `unsupported Content-Type "${contentType ?? ''}": send application/json` });
+  if (falcoMediaType(contentType) === 'unsupported') {
+    res.status(415).json({ error: `unsupported Content-Type "${contentType ?? ''}": send application/json` });
+    return;
+  }
+  const charset = bodyCharset(contentType);
+  if ('error' in charset) {
+    res.status(415).json({ error: charset.error });
+    return;
+  }
+  next();
 }
 
 async function ingest(deps: FalcoIngestDeps, req: Request, res: Response): Promise<void> {
   const bytes: unknown = req.body;
-  const body = Buffer.isBuffer(bytes) ? decodeUtf8(bytes) : '';
+  const contentType = req.headers['content-type'];
+  const declared = bodyCharset(contentType);
+  const charset = 'charset' in declared ? declared.charset : 'utf-8';
+  const body = Buffer.isBuffer(bytes) ? decodeBody(bytes, charset) : '';
   if (body === null) {
-    res.status(400).json({ error: 'body is not valid UTF-8' });
+    res.status(400).json({ error: `body is not valid ${charsetName(charset)}` });
     return;
   }
-  const parsed = parseFalcoBody(body, req.headers['content-type']);
+  const tooDeep = jsonDepthExceeded(body, MAX_JSON_DEPTH);
+  if (tooDeep !== null) {
+    const reason = jsonDepthError(tooDeep.offset, MAX_JSON_DEPTH);
+    deps.logger.info({ reason }, 'falco ingest rejected');
+    res.status(400).json({ error: reason });
+    return;
+  }
+  const parsed = parseFalcoBody(body, contentType);
   if (!parsed.ok) {
     deps.logger.info({ reason: parsed.reason }, 'falco ingest rejected');
     res.status(400).json({ error: parsed.reason });
@@ -104,23 +136,35 @@ async function ingest(deps: FalcoIngestDeps, req: Request, res: Response): Promi
 
   const result: FalcoIngestResult = { accepted: parsed.events.length, stored: 0, duplicates: 0, alerts: 0, ignored: 0 };
   const toAlert: { occurrence: NormalisedFalcoEvent; stored: SecurityEvent }[] = [];
+  const occurrences = parsed.events.flatMap((falcoEvent, i) => {
+    if (falcoEvent.rule !== FALCO_METRICS_RULE) return [{ falcoEvent, item: i + 1, normalised: normaliseFalcoEvent(falcoEvent, { cluster: deps.cluster }) }];
+    result.ignored += 1;
+    return [];
+  });
+  // The store would keep nothing of these (retention is on lastSeen): refused, all or nothing as for an invalid alert.
+  const retention = deps.store.retention();
+  const stale = occurrences.filter((o) => Date.parse(o.normalised.occurredAt) <= retention.cutoff.getTime());
+  const [firstStale] = stale;
+  if (firstStale !== undefined) {
+    const what = parsed.events.length === 1 ? 'the event' : `item ${firstStale.item}`;
+    const reason = outsideRetentionError(what, firstStale.normalised.occurredAt, retention, stale.length - 1);
+    deps.logger.info({ reason }, 'falco ingest rejected');
+    res.status(422).json({ error: reason });
+    return;
+  }
   try {
-    // One at a time, in order: a batch is small (Falco sends one alert per request).
-    for (const falcoEvent of parsed.events) {
-      if (falcoEvent.rule === FALCO_METRICS_RULE) {
-        result.ignored += 1;
-        continue;
-      }
-      const normalised = normaliseFalcoEvent(falcoEvent, { cluster: deps.cluster });
-      const { event, isNew } = await deps.store.record(normalised);
+    // All at once, in order: the store merges them (and other requests' events) in one batch.
+    const recorded = await Promise.all(occurrences.map(({ normalised }) => deps.store.record(normalised)));
+    for (const [i, { event, isNew }] of recorded.entries()) {
+      const { falcoEvent, normalised } = occurrences[i] ?? {};
       if (isNew) result.stored += 1;
       else result.duplicates += 1;
-      if (falcoPriorityAtLeast(falcoEvent.priority, deps.alertMinPriority)) {
+      if (falcoEvent && normalised && falcoPriorityAtLeast(falcoEvent.priority, deps.alertMinPriority)) {
         toAlert.push({ occurrence: normalised, stored: event });
       }
     }
   } catch (error) {
-    deps.logger.error({ err: describeError(error), recorded: result.stored + result.duplicates }, 'falco ingest: storing failed');
+    deps.logger.error({ err: describeError(error), events: occurrences.length }, 'falco ingest: storing failed');
     res.status(503).json({ error: 'could not store the events; retry later' });
     return;
   }

@@ -27,14 +27,116 @@ export function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+/** The charsets a webhook body may be declared in; anything else is answered 415 before the body is read. */
+export type BodyCharset = 'utf-8' | 'utf-16le' | 'utf-16be' | 'utf-16' | 'iso-8859-1' | 'us-ascii';
 
-export function decodeUtf8(bytes: Buffer): string | null {
+const CHARSET_LABELS: ReadonlyMap<string, BodyCharset> = new Map([
+  ['utf-8', 'utf-8'],
+  ['utf8', 'utf-8'],
+  ['utf-16', 'utf-16'],
+  ['utf-16le', 'utf-16le'],
+  ['utf-16be', 'utf-16be'],
+  ['iso-8859-1', 'iso-8859-1'],
+  ['latin1', 'iso-8859-1'],
+  ['us-ascii', 'us-ascii'],
+  ['ascii', 'us-ascii'],
+]);
+
+/**
+ * The charset a Content-Type declares (UTF-8 when it declares none, as JSON's RFC 8259 says), or why
+ * it is refused: `{ error }` names the charset and the ones accepted, for a 415.
+ */
+export function bodyCharset(contentType: string | undefined): { charset: BodyCharset } | { error: string } {
+  const declared = /;\s*charset\s*=\s*(?:"([^"]*)"|([^;\s]*))/i.exec(contentType ?? '');
+  if (!declared) return { charset: 'utf-8' };
+  const label = (declared[1] ?? declared[2] ?? '').trim().toLowerCase();
+  const charset = CHARSET_LABELS.get(label);
+  if (charset !== undefined) return { charset };
+  return { error: `unsupported charset "${label.slice(0, 40)}" in Content-Type: send UTF-8 (UTF-16 and ISO-8859-1 are decoded too)` };
+}
+
+const decoders = {
+  'utf-8': new TextDecoder('utf-8', { fatal: true }),
+  'utf-16le': new TextDecoder('utf-16le', { fatal: true }),
+  'utf-16be': new TextDecoder('utf-16be', { fatal: true }),
+};
+
+/**
+ * The body as text in its declared charset, or null when its bytes are not valid in it. `utf-16`
+ * follows the byte order mark and, without one, is read as little-endian (what every sender that
+ * omits it writes; the WHATWG decoder does the same). ISO-8859-1 maps each byte to the code point of
+ * its value (Node's `latin1`, not the web's windows-1252).
+ */
+export function decodeBody(bytes: Buffer, charset: BodyCharset): string | null {
   try {
-    return utf8.decode(bytes);
+    switch (charset) {
+      case 'utf-8':
+        return decoders['utf-8'].decode(bytes);
+      case 'utf-16':
+        return bytes[0] === 0xfe && bytes[1] === 0xff ? decoders['utf-16be'].decode(bytes) : decoders['utf-16le'].decode(bytes);
+      case 'utf-16le':
+      case 'utf-16be':
+        return decoders[charset].decode(bytes);
+      case 'iso-8859-1':
+        return bytes.toString('latin1');
+      case 'us-ascii':
+        return bytes.every((b) => b < 0x80) ? bytes.toString('ascii') : null;
+    }
   } catch {
     return null;
   }
+}
+
+export function decodeUtf8(bytes: Buffer): string | null {
+  return decodeBody(bytes, 'utf-8');
+}
+
+/** How the charset is named in a 400 for bytes that are not valid in it. */
+export function charsetName(charset: BodyCharset): string {
+  return charset === 'us-ascii' ? 'US-ASCII' : charset.toUpperCase();
+}
+
+/**
+ * Nesting of arrays and objects a webhook body may have. The deepest shapes stored are an audit
+ * event's requestObject/responseObject (a Kubernetes object: a CRD's spec rarely goes past 20 levels
+ * under the EventList); 64 leaves room while keeping a hostile body from costing a deep structure (or
+ * the stack) in JSON.parse, normalisation and the store.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Where a JSON text first nests deeper than `max` (objects and arrays), or null: a scan of the text
+ * that skips strings, run before JSON.parse so a 100,000-deep body is refused without being built.
+ * It does not validate the JSON (JSON.parse does, after).
+ */
+export function jsonDepthExceeded(text: string, max: number): { offset: number } | null {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      depth++;
+      if (depth > max) return { offset: i };
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return null;
+}
+
+export function jsonDepthError(offset: number, max: number): string {
+  return `body nests objects and arrays more than ${max} levels deep (level ${max + 1} at character ${offset}): refused before parsing`;
+}
+
+/** The 422 refusal of occurrences the store would not keep (DESIGN: never acknowledge what is not kept). */
+export function outsideRetentionError(what: string, occurredAt: string, retention: { days: number; cutoff: Date }, others: number): string {
+  const more = others > 0 ? ` (and ${others} more)` : '';
+  return (
+    `${what} occurred at ${occurredAt}, outside the retention window of ${retention.days} days (events after ${retention.cutoff.toISOString()} are kept)${more}: ` +
+    'it would expire at once, so nothing of this body was stored'
+  );
 }
 
 /** body-parser's errors (size, encoding, truncated or corrupt compressed bodies) as `{ error }` answers. */

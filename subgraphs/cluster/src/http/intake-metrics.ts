@@ -7,7 +7,7 @@ export type IntakeSource = 'falco' | 'k8s-audit';
 const SOURCES: readonly IntakeSource[] = ['falco', 'k8s-audit'];
 
 /** Why a request was refused, by its answer's status: a closed set, whatever the body said. */
-export const INTAKE_REJECTION_REASONS = ['unauthenticated', 'unsupported_media_type', 'too_large', 'malformed', 'overloaded', 'unavailable', 'internal'] as const;
+export const INTAKE_REJECTION_REASONS = ['unauthenticated', 'unsupported_media_type', 'too_large', 'malformed', 'outside_retention', 'overloaded', 'unavailable', 'internal'] as const;
 export type IntakeRejectionReason = (typeof INTAKE_REJECTION_REASONS)[number];
 const OUTCOMES = ['accepted', 'duplicate', 'rejected'] as const;
 
@@ -20,6 +20,8 @@ export function rejectionReason(status: number): IntakeRejectionReason {
       return 'too_large';
     case 415:
       return 'unsupported_media_type';
+    case 422:
+      return 'outside_retention';
     case 429:
       return 'overloaded';
     case 503:

@@ -18,7 +18,18 @@ import { matchRequestRules, recordKey, type RequestRuleMatch } from '../sources/
 import { VictoriaLogsAuditForwarder, VictoriaLogsJsonLineSink } from '../sources/k8s-audit/victorialogs-forwarder.js';
 import { securityEventId, type SecurityEvent, type SecurityEventStore } from '../store/security-event-store.js';
 import { DEFAULT_RETRY_AFTER_SECONDS, inFlightLimit } from './in-flight-limit.js';
-import { bodyErrors, decodeUtf8, digest, presentedToken } from './intake-common.js';
+import {
+  MAX_JSON_DEPTH,
+  bodyCharset,
+  bodyErrors,
+  charsetName,
+  decodeBody,
+  digest,
+  jsonDepthError,
+  jsonDepthExceeded,
+  outsideRetentionError,
+  presentedToken,
+} from './intake-common.js';
 
 export const K8S_AUDIT_PATH = '/ingest/k8s-audit';
 /** `sha256=<64 hex digits>`: HMAC-SHA256 of the request body (after any Content-Encoding is removed), keyed with `hmacSecret`. */
@@ -74,8 +85,10 @@ export interface K8sAuditIngestResult {
 /**
  * `POST /ingest/k8s-audit`: the API server's audit webhook backend (--audit-webhook-config-file), one
  * EventList per request. Order of checks: credentials (401), in-flight limit (429 + Retry-After),
- * Content-Type (415), size (413, after decompression), HMAC signature when that is the credential
- * (401), body (400 naming the problem; nothing stored unless every item is valid). Then:
+ * Content-Type and its charset (415), size (413, after decompression), HMAC signature when that is the
+ * credential (401), body (400 naming the problem: its charset's encoding, nesting deeper than
+ * MAX_JSON_DEPTH, then every item; nothing stored unless every item is valid), security events older
+ * than the store's retention (422: they would expire at once; nothing of the batch is stored). Then:
  * 1. the delivery ledger claims the batch's records (auditID + stage) and the rule firings they match:
  *    records acknowledged before are skipped (redelivered); records another request is processing
  *    right now make the whole batch 429 + Retry-After (it comes back once that request is done);
@@ -259,8 +272,16 @@ function parseSignature(header: string): Buffer | null {
 function checkContentType(req: Request, res: Response, next: NextFunction) {
   const contentType = req.headers['content-type'];
   const media = contentType?.split(';')[0]?.trim().toLowerCase() ?? '';
-  if (media === '' || media === 'application/json' || /^application\/[\w.+-]*\+json$/.test(media)) return next();
-  res.status(415).json({ error: `unsupported Content-Type "${contentType ?? ''}": send application/json` });
+  if (media !== '' && media !== 'application/json' && !/^application\/[\w.+-]*\+json$/.test(media)) {
+    res.status(415).json({ error: `unsupported Content-Type "${contentType ?? ''}": send application/json` });
+    return;
+  }
+  const charset = bodyCharset(contentType);
+  if ('error' in charset) {
+    res.status(415).json({ error: charset.error });
+    return;
+  }
+  next();
 }
 
 /** One distinct record of a batch, with what the rules found in it. */
@@ -274,9 +295,18 @@ interface BatchRecord {
 
 async function ingest(deps: K8sAuditIngestDeps, req: Request, res: Response): Promise<void> {
   const bytes: unknown = req.body;
-  const body = Buffer.isBuffer(bytes) ? decodeUtf8(bytes) : '';
+  const declared = bodyCharset(req.headers['content-type']);
+  const charset = 'charset' in declared ? declared.charset : 'utf-8';
+  const body = Buffer.isBuffer(bytes) ? decodeBody(bytes, charset) : '';
   if (body === null) {
-    res.status(400).json({ error: 'body is not valid UTF-8' });
+    res.status(400).json({ error: `body is not valid ${charsetName(charset)}` });
+    return;
+  }
+  const tooDeep = jsonDepthExceeded(body, MAX_JSON_DEPTH);
+  if (tooDeep !== null) {
+    const reason = jsonDepthError(tooDeep.offset, MAX_JSON_DEPTH);
+    deps.logger.info({ reason }, 'k8s audit ingest rejected');
+    res.status(400).json({ error: reason });
     return;
   }
   const parsed = parseAuditEventList(body);
@@ -303,7 +333,19 @@ async function ingest(deps: K8sAuditIngestDeps, req: Request, res: Response): Pr
       continue;
     }
     byKey.add(key);
-    records.push({ event, details, key, matches: matchRequestRules({ cluster, details }, deps.rules), normalised: null });
+    records.push({ event, details, key, matches: matchRequestRules({ cluster, details }, deps.rules), normalised: normaliseAuditEvent(event, { cluster }) });
+  }
+  // Security events the store would keep nothing of (retention is on lastSeen): the batch is refused, all
+  // or nothing as for an invalid item, before anything is claimed, stored or forwarded.
+  const retention = deps.store.retention();
+  const stale = records.filter((r) => r.normalised !== null && Date.parse(r.normalised.occurredAt) <= retention.cutoff.getTime());
+  const [firstStale] = stale;
+  if (firstStale?.normalised) {
+    const what = `item ${parsed.events.indexOf(firstStale.event) + 1} (auditID ${firstStale.details.auditId})`;
+    const reason = outsideRetentionError(what, firstStale.normalised.occurredAt, retention, stale.length - 1);
+    logger.info({ reason }, 'k8s audit ingest rejected');
+    res.status(422).json({ error: reason });
+    return;
   }
   const ruleKeys = new Set(records.flatMap((r) => r.matches.map((m) => m.onceKey)));
   const keys = [...records.map((r) => r.key), ...ruleKeys];
@@ -352,7 +394,6 @@ async function ingest(deps: K8sAuditIngestDeps, req: Request, res: Response): Pr
   const stored = new Map<string, SecurityEvent>();
   try {
     for (const record of fresh) {
-      record.normalised = normaliseAuditEvent(record.event, { cluster });
       if (record.normalised === null) {
         result.ignored += 1;
       } else if (recordedBefore.has(record.key)) {

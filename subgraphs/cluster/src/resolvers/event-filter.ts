@@ -1,8 +1,7 @@
 import { badInput } from '@vigil/lib/errors';
 import type { SecurityEventFilter as GraphQLFilter } from '../__generated__/resolvers-types.js';
-import type { ClusterContext } from '../context.js';
 import { isImageName, isTag } from '../store/event-facets.js';
-import type { SecurityEvent, SecurityEventFilter } from '../store/security-event-store.js';
+import type { SecurityEventFilter } from '../store/security-event-store.js';
 
 /**
  * The GraphQL filter as the store's, checked: a malformed date or image name, or bounds that
@@ -43,7 +42,7 @@ function parseDate(name: string, value: string): Date {
   return date;
 }
 
-type Constraint = Partial<Pick<SecurityEventFilter, 'cluster' | 'namespace' | 'resourceKind' | 'resourceName' | 'hostname'>>;
+export type Constraint = Partial<Pick<SecurityEventFilter, 'cluster' | 'namespace' | 'resourceKind' | 'resourceName' | 'hostname'>>;
 
 /**
  * The filter with the parent's identity (an object's key, a node's cluster and name) added. A filter
@@ -58,17 +57,4 @@ export function narrowTo(filter: SecurityEventFilter, constraint: Constraint): S
     out[key] = value;
   }
   return out;
-}
-
-/**
- * A nested `securityEvents(filter:)` (Host, KubeObject, Node): one store list over the parent's index
- * (its object or hostname index), the filter applied there, and the caller's clusters. One store
- * call per parent, unlike the unfiltered field, which batches N parents in one.
- */
-export async function filteredEvents(context: ClusterContext, filter: SecurityEventFilter, constraint: Constraint, first: number): Promise<SecurityEvent[]> {
-  const narrowed = narrowTo(filter, constraint);
-  if (narrowed === null) return [];
-  const clusters = context.tenantClusters;
-  const page = await context.store.list({ ...narrowed, ...(clusters ? { clusters } : {}) }, { first });
-  return page.events;
 }

@@ -3,7 +3,8 @@ import { badInput } from '@vigil/lib/errors';
 import type { ImageRefResolvers, ImageResolvers, QueryResolvers } from '../__generated__/resolvers-types.js';
 import { canonicalReference, parseImageReference, referenceOfTrivyImage, registryOf, type ImageReference } from '../images/image-reference.js';
 import type { ImageRecord } from '../models.js';
-import { resourceKey, type SecurityEvent } from '../store/security-event-store.js';
+import type { SecurityEvent } from '../store/security-event-store.js';
+import { workloadPage } from './workload-page.js';
 
 function record(parsed: ImageReference): ImageRecord {
   return { reference: canonicalReference(parsed), parsed };
@@ -40,10 +41,12 @@ export const Image: ImageResolvers = {
     const ids = [...worst.keys()].sort((a, b) => (worst.get(b) ?? 0) - (worst.get(a) ?? 0) || (a < b ? -1 : a > b ? 1 : 0));
     return Promise.all(ids.map(async (id) => ({ id, findings: await vulnerabilityFindings.load(id) })));
   },
-  workloads: async (image, _args, { imageFindings }) => {
-    const byKey = new Map((await imageFindings(image.parsed)).flatMap((e) => (e.resource ? [[resourceKey(e.resource), e.resource] as const] : [])));
-    return [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, ref]) => ref);
-  },
+  workloads: async (image, { first, after }, { imageFindings }) =>
+    workloadPage(
+      (await imageFindings(image.parsed)).flatMap((e) => (e.resource ? [e.resource] : [])),
+      first,
+      after,
+    ),
   clusters: async (image, _args, { imageFindings }) => sorted((await imageFindings(image.parsed)).map((e) => e.cluster)).map((name) => ({ name })),
 };
 

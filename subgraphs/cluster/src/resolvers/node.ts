@@ -1,19 +1,11 @@
-import { badInput } from '@vigil/lib/errors';
+import { pageAfter, pageSize } from '@vigil/lib/cursor';
 import type { HostIdentity } from '@vigil/lib/host-directory';
 import type { NodeResolvers, QueryResolvers } from '../__generated__/resolvers-types.js';
 import type { ClusterContext } from '../context.js';
 import type { HostNodeMatchRecord, NodeHostMatchRecord } from '../models.js';
 import type { NodeHostSnapshot } from '../nodes/node-host-index.js';
 import type { NodeRecord } from '../nodes/node-record.js';
-import { filteredEvents, toStoreFilter } from './event-filter.js';
-
-const MAX_NESTED = 100;
-
-function nestedLimit(first: number | null | undefined): number {
-  const limit = first ?? 20;
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_NESTED) throw badInput(`first: must be between 1 and ${MAX_NESTED}`);
-  return limit;
-}
+import { batchedHostPage, listedPage, nestedLimit, NO_EVENTS, parentFilter } from './nested-events.js';
 
 /** A Node known only by its key (deleted, or not read): the reference still resolves, without status. */
 function bareNode(cluster: string, name: string): NodeRecord {
@@ -42,31 +34,55 @@ export const Node: NodeResolvers = {
     return (await context.nodeHosts()).node(ref.cluster, ref.name) ?? bareNode(ref.cluster, ref.name);
   },
   host: async (node, _args, context) => hostOfNode(await context.nodeHosts(), context, node),
-  securityEvents: async (node, { filter, first }, context) => {
+  securityEvents: async (node, { filter, first, after }, context) => {
     const limit = nestedLimit(first);
-    if (filter != null) return filteredEvents(context, toStoreFilter(filter), { hostname: node.name, cluster: node.cluster }, limit);
-    const { eventsForHost } = context;
-    // The store indexes node-level events by hostname across clusters; a node name reused in another
-    // cluster is filtered out here (a page may then be short, never foreign).
-    return (await eventsForHost(node.name, limit)).filter((e) => e.cluster === node.cluster);
+    const selected = parentFilter(context, filter, { hostname: node.name, cluster: node.cluster });
+    if (selected === null) return NO_EVENTS;
+    if (filter == null && after == null) {
+      const page = await batchedHostPage(context, node.name, node.cluster, limit, selected);
+      if (page) return page;
+    }
+    return listedPage(context, selected, limit, after);
   },
 };
 
+/** Node pages by cluster, then name: the key sorts as that pair does (names never hold NUL). */
+const nodeKey = (node: NodeRecord) => `${node.cluster}\u0000${node.name}`;
+
+function nodePage(nodes: readonly NodeRecord[], first: number | null | undefined, after: string | null | undefined) {
+  const size = pageSize(first, 100, 1000);
+  const sorted = [...nodes].sort((a, b) => (nodeKey(a) < nodeKey(b) ? -1 : nodeKey(a) > nodeKey(b) ? 1 : 0));
+  return { ...pageAfter(sorted, nodeKey, size, after), totalCount: sorted.length };
+}
+
 export const nodeQueries: Pick<QueryResolvers, 'nodes' | 'node' | 'unmatchedNodes' | 'unmatchedHosts'> = {
-  nodes: async (_root, { cluster }, context) => {
+  nodes: async (_root, { cluster, first, after }, context) => {
     const { nodes } = await context.nodeHosts();
-    return nodes.filter((n) => context.tenants.cluster(n.cluster) && (cluster == null || n.cluster === cluster));
+    return nodePage(
+      nodes.filter((n) => context.tenants.cluster(n.cluster) && (cluster == null || n.cluster === cluster)),
+      first,
+      after,
+    );
   },
   node: async (_root, { cluster, name }, context) => {
     if (!context.tenants.cluster(cluster)) return null;
     return (await context.nodeHosts()).node(cluster, name) ?? null;
   },
-  unmatchedNodes: async (_root, _args, context) => {
+  unmatchedNodes: async (_root, { first, after }, context) => {
     const snapshot = await context.nodeHosts();
-    return snapshot.nodes.filter((n) => context.tenants.cluster(n.cluster) && hostOfNode(snapshot, context, n) === null);
+    return nodePage(
+      snapshot.nodes.filter((n) => context.tenants.cluster(n.cluster) && hostOfNode(snapshot, context, n) === null),
+      first,
+      after,
+    );
   },
-  unmatchedHosts: async (_root, _args, context) => {
+  unmatchedHosts: async (_root, { first, after }, context) => {
+    const size = pageSize(first, 100, 1000);
     const snapshot = await context.nodeHosts();
-    return snapshot.hosts.filter((h) => hostVisible(context, h) && nodeOfHost(snapshot, context, h.hostId) === null).map((h) => ({ id: h.hostId }));
+    const hosts = snapshot.hosts
+      .filter((h) => hostVisible(context, h) && nodeOfHost(snapshot, context, h.hostId) === null)
+      .map((h) => ({ id: h.hostId }))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return { ...pageAfter(hosts, (host) => host.id, size, after), totalCount: hosts.length };
   },
 };

@@ -27,5 +27,5 @@ export const Query: QueryResolvers = {
 
 export const SecurityEventConnection: SecurityEventConnectionResolvers = {
   // Only when selected: a count may walk an index.
-  totalCount: (connection, _args, { store }) => store.count(connection.filter),
+  totalCount: (connection, _args, { store }) => connection.totalCount ?? (connection.filter === null ? 0 : store.count(connection.filter)),
 };

@@ -1,4 +1,3 @@
-import { badInput } from '@vigil/lib/errors';
 import type {
   FalcoDetailsResolvers,
   HostResolvers,
@@ -6,16 +5,8 @@ import type {
   KubeObjectResolvers,
   SecurityEventResolvers,
 } from '../__generated__/resolvers-types.js';
-import { filteredEvents, toStoreFilter } from './event-filter.js';
+import { batchedHostPage, listedPage, nestedLimit, NO_EVENTS, pageOf, parentFilter } from './nested-events.js';
 import { nodeOfHost } from './node.js';
-
-const MAX_NESTED = 100;
-
-function nestedLimit(first: number | null | undefined): number {
-  const limit = first ?? 20;
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_NESTED) throw badInput(`first: must be between 1 and ${MAX_NESTED}`);
-  return limit;
-}
 
 export const SecurityEvent: SecurityEventResolvers = {
   __resolveReference: (ref, { eventsById }) => eventsById.load(ref.id),
@@ -41,11 +32,14 @@ export const FalcoDetails: FalcoDetailsResolvers = {
 export const KubeObject: KubeObjectResolvers = {
   // Any reference resolves: the object's history outlives the object.
   __resolveReference: (ref) => ({ cluster: ref.cluster, namespace: ref.namespace, kind: ref.kind, name: ref.name }),
-  securityEvents: (ref, { filter, first }, context) => {
+  securityEvents: async (ref, { filter, first, after }, context) => {
     const limit = nestedLimit(first);
-    if (filter == null) return context.eventsForResource(ref, limit);
-    if (!context.tenants.cluster(ref.cluster)) return [];
-    return filteredEvents(context, toStoreFilter(filter), { cluster: ref.cluster, namespace: ref.namespace, resourceKind: ref.kind, resourceName: ref.name }, limit);
+    if (!context.tenants.cluster(ref.cluster)) return NO_EVENTS;
+    const selected = parentFilter(context, filter, { cluster: ref.cluster, namespace: ref.namespace, resourceKind: ref.kind, resourceName: ref.name });
+    if (selected === null) return NO_EVENTS;
+    // The first unfiltered page of N objects is one batched read of their indexes (limit + 1 each).
+    if (filter == null && after == null) return pageOf(await context.eventsForResource(ref, limit + 1), limit, selected);
+    return listedPage(context, selected, limit, after);
   },
   vulnerabilities: async (ref, { first }, { eventsForResource }) =>
     (await eventsForResource(ref, SCAN_PER_OBJECT)).filter((e) => e.category === 'VULNERABILITY' && !e.resolvedAt).slice(0, nestedLimit(first)),
@@ -57,14 +51,19 @@ export const KubeObject: KubeObjectResolvers = {
 
 export const Host: HostResolvers = {
   __resolveReference: (ref) => ({ id: ref.id }),
-  securityEvents: async (host, { filter, first }, context) => {
+  securityEvents: async (host, { filter, first, after }, context) => {
     const limit = nestedLimit(first);
-    const storeFilter = filter == null ? null : toStoreFilter(filter);
     const match = nodeOfHost(await context.nodeHosts(), context, host.id);
-    if (storeFilter) return filteredEvents(context, storeFilter, match ? { hostname: match.node.name, cluster: match.node.cluster } : { hostname: host.id }, limit);
-    if (!match) return context.eventsForHost(host.id, limit);
     // The matched Node's events, of its cluster only (a node name may repeat across clusters).
-    return (await context.eventsForHost(match.node.name, limit)).filter((e) => e.cluster === match.node.cluster);
+    const hostname = match ? match.node.name : host.id;
+    const cluster = match ? match.node.cluster : null;
+    const selected = parentFilter(context, filter, cluster === null ? { hostname } : { hostname, cluster });
+    if (selected === null) return NO_EVENTS;
+    if (filter == null && after == null) {
+      const page = await batchedHostPage(context, hostname, cluster, limit, selected);
+      if (page) return page;
+    }
+    return listedPage(context, selected, limit, after);
   },
   node: async (host, _args, context) => nodeOfHost(await context.nodeHosts(), context, host.id),
 };

@@ -22,6 +22,7 @@ import {
   type NormalisedSecurityEvent,
   type PageRequest,
   type RecordOptions,
+  type RetentionWindow,
   type SecurityEvent,
   type SecurityEventFilter,
   type SecurityEventPage,
@@ -98,6 +99,10 @@ export class MemorySecurityEventStore implements SecurityEventStore {
       addTo(this.byCluster, event.cluster, id);
     }
     return { event: structuredClone(event), isNew: !existing };
+  }
+
+  retention(): RetentionWindow {
+    return { days: this.retentionMs / DAY_MS, cutoff: new Date(this.now().getTime() - this.retentionMs) };
   }
 
   async list(filter: SecurityEventFilter, page: PageRequest): Promise<SecurityEventPage> {

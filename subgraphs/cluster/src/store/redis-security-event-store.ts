@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { oneSlotPrefix } from '@vigil/lib/redis-slot';
 import type { Redis } from '@vigil/lib/redis';
 import { SEVERITIES, severityRank, type Severity } from '@vigil/lib/alerts/alert';
 import {
@@ -25,6 +26,7 @@ import {
   type NormalisedSecurityEvent,
   type PageRequest,
   type RecordOptions,
+  type RetentionWindow,
   type SecurityEvent,
   type SecurityEventFilter,
   type SecurityEventPage,
@@ -35,15 +37,17 @@ import {
   type VulnerabilityIdPage,
 } from './security-event-store.js';
 import { kubernetesUserOf } from '../sources/identity.js';
+import { MicroBatcher } from './micro-batcher.js';
 
 /**
- * Atomic merge of one occurrence (Lua runs without interleaving, so two writers never lose a count).
- * KEYS: 1 event hash, 2 vulnerability index (written only when ARGV[8] is set), 3..#KEYS-3 indexes of
- * event ids for this occurrence (time, resource, host, per-vulnerability, identity), and last the source,
- * severity and cluster indexes of this occurrence (in that order).
- * ARGV: 1 id, 2 doc JSON, 3 occurredAt ms, 4 now ms, 5 retention ms, 6 host index key or '',
- * 7 per-vulnerability index key or '', 8 vulnerability id or '', 9 count increment (1; 0 for a
- * restatement of a stored finding).
+ * Atomic merge of a batch of occurrences, in order (Lua runs without interleaving, so two writers
+ * never lose a count, and a repeat later in the batch sees what the earlier one wrote).
+ * ARGV: 1 now ms, 2 retention ms, then per occurrence 8 values: number of its keys, id, doc JSON,
+ * occurredAt ms, host index key or '', per-vulnerability index key or '', vulnerability id or '',
+ * count increment (1; 0 for a restatement of a stored finding).
+ * KEYS: per occurrence, in order: its event hash, the vulnerability index (written only when its
+ * vulnerability id is set), the indexes of event ids for this occurrence (time, resource, host,
+ * per-vulnerability, identity), and last its source, severity and cluster indexes (in that order).
  * The hash keeps the doc of the newest occurrence, first/last seen (ms), count, resolved (ms, absent
  * while open: any occurrence reopens) and the host, vulnerability, source, severity and cluster
  * indexes it is listed in: the host of a pod's events can change (Falco's pod restarted), a finding's
@@ -51,83 +55,110 @@ import { kubernetesUserOf } from '../sources/identity.js';
  * the stored doc, so the event stays in the source/severity/cluster indexes of that doc. Old keys
  * are not in KEYS, which only matters on Redis Cluster (not supported: the indexes span slots anyway).
  * Retention is on lastSeen: the key's TTL is lastSeen + retention - now, and index entries at or below
- * now - retention are trimmed on every write to that index. The vulnerability index scores each
- * vulnerability id by the newest lastSeen of its events (ZADD GT: Redis 6.2+).
+ * now - retention are trimmed. Trimming and extending an index's TTL happen once per index per batch
+ * (after every occurrence is merged, to the longest TTL any of them needs): that is most of the work
+ * saved by batching. The vulnerability index scores each vulnerability id by the newest lastSeen of
+ * its events (ZADD GT: Redis 6.2+).
+ * Returns per occurrence {isNew, first, last, count, doc}, doc '' when it is the occurrence's own (the
+ * caller has it: not sent back nor parsed again), the stored one's for an occurrence older than it.
  */
 const RECORD_SCRIPT = `
-local at = tonumber(ARGV[3])
-local cutoff = tonumber(ARGV[4]) - tonumber(ARGV[5])
-local stored = redis.call('HMGET', KEYS[1], 'first', 'last', 'doc', 'host', 'vuln', 'src', 'sev', 'clu')
-local firstAttr = #KEYS - 2
-local storedLast = tonumber(stored[2])
-local isNew = 0
-local first, last, count = at, at, 1
-local doc = ARGV[2]
-local moveIndexes = false
-if not storedLast or storedLast <= cutoff then
-  -- Absent, or past retention by the caller's clock but not yet expired by Redis': starts afresh.
-  isNew = 1
-  moveIndexes = true
-  redis.call('DEL', KEYS[1])
-  redis.call('HSET', KEYS[1], 'doc', doc, 'first', at, 'last', at, 'count', 1, 'host', ARGV[6], 'vuln', ARGV[7],
-    'src', KEYS[firstAttr], 'sev', KEYS[firstAttr + 1], 'clu', KEYS[firstAttr + 2])
-else
-  first = math.min(tonumber(stored[1]), at)
-  last = storedLast
-  count = redis.call('HINCRBY', KEYS[1], 'count', tonumber(ARGV[9]))
-  -- It came back: a new occurrence reopens a resolved event.
-  redis.call('HDEL', KEYS[1], 'resolved')
-  if at >= last then
-    last = at
+local cutoff = tonumber(ARGV[1]) - tonumber(ARGV[2])
+local ttlOf = {}
+local touched = {}
+local function touch(key, ttl)
+  local known = ttlOf[key]
+  if known == nil then
+    touched[#touched + 1] = key
+    ttlOf[key] = ttl
+  elseif ttl > known then
+    ttlOf[key] = ttl
+  end
+end
+local results = {}
+local k = 0
+local a = 2
+while a < #ARGV do
+  local nkeys = tonumber(ARGV[a + 1])
+  local id, doc, at = ARGV[a + 2], ARGV[a + 3], tonumber(ARGV[a + 4])
+  local hostKey, vulnKey, vulnId, increment = ARGV[a + 5], ARGV[a + 6], ARGV[a + 7], tonumber(ARGV[a + 8])
+  local eventKey, vulnIndex = KEYS[k + 1], KEYS[k + 2]
+  local firstAttr = k + nkeys - 2
+  local stored = redis.call('HMGET', eventKey, 'first', 'last', 'resolved', 'host', 'vuln', 'src', 'sev', 'clu')
+  local storedLast = tonumber(stored[2])
+  local isNew = 0
+  local first, last, count = at, at, 1
+  -- '' when the stored doc is this occurrence's: the caller has it already.
+  local replyDoc = ''
+  local moveIndexes = false
+  if not storedLast or storedLast <= cutoff then
+    -- Absent, or past retention by the caller's clock but not yet expired by Redis': starts afresh.
+    isNew = 1
     moveIndexes = true
-    redis.call('HSET', KEYS[1], 'doc', doc, 'last', at, 'first', first, 'host', ARGV[6], 'vuln', ARGV[7],
+    redis.call('DEL', eventKey)
+    redis.call('HSET', eventKey, 'doc', doc, 'first', at, 'last', at, 'count', 1, 'host', hostKey, 'vuln', vulnKey,
       'src', KEYS[firstAttr], 'sev', KEYS[firstAttr + 1], 'clu', KEYS[firstAttr + 2])
   else
-    doc = stored[3]
-    redis.call('HSET', KEYS[1], 'first', first)
+    first = math.min(tonumber(stored[1]), at)
+    last = storedLast
+    count = redis.call('HINCRBY', eventKey, 'count', increment)
+    -- It came back: a new occurrence reopens a resolved event.
+    if stored[3] then redis.call('HDEL', eventKey, 'resolved') end
+    if at >= last then
+      last = at
+      moveIndexes = true
+      redis.call('HSET', eventKey, 'doc', doc, 'last', at, 'first', first, 'host', hostKey, 'vuln', vulnKey,
+        'src', KEYS[firstAttr], 'sev', KEYS[firstAttr + 1], 'clu', KEYS[firstAttr + 2])
+    else
+      replyDoc = redis.call('HGET', eventKey, 'doc')
+      redis.call('HSET', eventKey, 'first', first)
+    end
   end
-end
-if moveIndexes then
-  if stored[4] and stored[4] ~= '' and stored[4] ~= ARGV[6] then redis.call('ZREM', stored[4], ARGV[1]) end
-  if stored[5] and stored[5] ~= '' and stored[5] ~= ARGV[7] then redis.call('ZREM', stored[5], ARGV[1]) end
-end
-local ttl = last - cutoff
-local function trim(key)
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', cutoff)
-  local current = redis.call('PTTL', key)
-  if ttl > 0 and current < ttl then redis.call('PEXPIRE', key, ttl) end
-end
-local indexes = {}
-for i = 3, firstAttr - 1 do indexes[#indexes + 1] = KEYS[i] end
-for j = 0, 2 do
-  local key = KEYS[firstAttr + j]
-  local old = stored[6 + j]
   if moveIndexes then
-    if old and old ~= '' and old ~= key then redis.call('ZREM', old, ARGV[1]) end
-  elseif old and old ~= '' then
-    -- The stored doc stays: so do its source/severity/cluster indexes.
-    key = old
+    if stored[4] and stored[4] ~= '' and stored[4] ~= hostKey then redis.call('ZREM', stored[4], id) end
+    if stored[5] and stored[5] ~= '' and stored[5] ~= vulnKey then redis.call('ZREM', stored[5], id) end
   end
-  indexes[#indexes + 1] = key
-end
-for _, key in ipairs(indexes) do
+  local ttl = last - cutoff
+  local indexes = {}
+  for i = k + 3, firstAttr - 1 do indexes[#indexes + 1] = KEYS[i] end
+  for j = 0, 2 do
+    local key = KEYS[firstAttr + j]
+    local old = stored[6 + j]
+    if moveIndexes then
+      if old and old ~= '' and old ~= key then redis.call('ZREM', old, id) end
+    elseif old and old ~= '' then
+      -- The stored doc stays: so do its source/severity/cluster indexes.
+      key = old
+    end
+    indexes[#indexes + 1] = key
+  end
+  for _, key in ipairs(indexes) do
+    if ttl > 0 then
+      redis.call('ZADD', key, last, id)
+    else
+      redis.call('ZREM', key, id)
+    end
+    touch(key, ttl)
+  end
+  if vulnId ~= '' then
+    if ttl > 0 then redis.call('ZADD', vulnIndex, 'GT', last, vulnId) end
+    touch(vulnIndex, ttl)
+  end
   if ttl > 0 then
-    redis.call('ZADD', key, last, ARGV[1])
+    redis.call('PEXPIRE', eventKey, ttl)
   else
-    redis.call('ZREM', key, ARGV[1])
+    redis.call('DEL', eventKey)
   end
-  trim(key)
+  results[#results + 1] = {isNew, string.format('%.0f', first), string.format('%.0f', last), count, replyDoc}
+  k = k + nkeys
+  a = a + 8
 end
-if ARGV[8] ~= '' then
-  if ttl > 0 then redis.call('ZADD', KEYS[2], 'GT', last, ARGV[8]) end
-  trim(KEYS[2])
+for _, key in ipairs(touched) do
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', cutoff)
+  local ttl = ttlOf[key]
+  if ttl > 0 and redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
 end
-if ttl > 0 then
-  redis.call('PEXPIRE', KEYS[1], ttl)
-else
-  redis.call('DEL', KEYS[1])
-end
-return {isNew, string.format('%.0f', first), string.format('%.0f', last), count, doc}
+return results
 `;
 
 /**
@@ -155,6 +186,18 @@ const SCRIPTS = {
   resolve: { source: RESOLVE_SCRIPT, sha: createHash('sha1').update(RESOLVE_SCRIPT).digest('hex') },
 } as const;
 
+/**
+ * Large enough that a burst of concurrent webhook requests shares one script call, small enough that
+ * one call (about 20 µs of Redis time per occurrence) never blocks Redis for long.
+ */
+const DEFAULT_MAX_RECORD_BATCH = 128;
+
+/** One record() call's part of the record script's KEYS and ARGV. */
+interface RecordCall {
+  keys: string[];
+  args: string[];
+}
+
 /** Stored with every report's keys so an empty list survives (Redis drops empty sets). */
 const REPORT_SENTINEL = '';
 
@@ -170,7 +213,8 @@ interface IndexEntry {
 }
 
 /**
- * Security events in Redis, keys under `prefix`:
+ * Security events in Redis, keys under `<prefix>{<prefix>events}:` (shown as `<prefix>` below; one
+ * hash tag, so the scripts over an event and its indexes are valid on Redis Cluster: lib/src/redis-slot.ts):
  * - `<prefix>event:<id>`: hash {doc (JSON of the newest occurrence), first, last (ms), count, host,
  *   vuln, resolved (ms, only while resolved)}, TTL = retention;
  * - `<prefix>events:by-last-seen`: sorted set id → lastSeen ms, the listing order;
@@ -196,14 +240,21 @@ export class RedisSecurityEventStore implements SecurityEventStore {
   private readonly now: () => Date;
   private readonly retentionMs: number;
   private readonly prefix: string;
+  private readonly batcher: MicroBatcher<RecordCall, unknown>;
 
   constructor(
     private readonly redis: Redis,
-    options: SecurityEventStoreOptions & { prefix: string },
+    options: SecurityEventStoreOptions & {
+      prefix: string;
+      /** Occurrences merged in one script call at most. @default 128 */
+      maxRecordBatch?: number;
+    },
   ) {
     this.now = options.now ?? (() => new Date());
     this.retentionMs = options.retentionDays * DAY_MS;
-    this.prefix = options.prefix;
+    // One hash tag for the whole store: the record script writes an event and its indexes together.
+    this.prefix = oneSlotPrefix(options.prefix, 'events');
+    this.batcher = new MicroBatcher((batch) => this.recordBatch(batch), { maxBatch: options.maxRecordBatch ?? DEFAULT_MAX_RECORD_BATCH });
   }
 
   async record(input: NormalisedSecurityEvent, options: RecordOptions = {}): Promise<{ event: SecurityEvent; isNew: boolean }> {
@@ -221,23 +272,35 @@ export class RedisSecurityEventStore implements SecurityEventStore {
     // Last, in this order: the script reads them by position.
     keys.push(this.sourceKey(input.source), this.severityKey(input.severity), this.clusterKey(input.cluster));
     const args = [
+      String(keys.length),
       id,
       JSON.stringify(doc),
       String(Date.parse(occurredAt)),
-      String(this.now().getTime()),
-      String(this.retentionMs),
       hostKey,
       vulnerabilityKey,
       vulnerabilityId ?? '',
       options.restatement ? '0' : '1',
     ];
-    const reply = await this.evalScript('record', keys, args);
+    const reply = await this.batcher.add({ keys, args });
     if (!Array.isArray(reply) || reply.length !== 5) throw new Error('unexpected reply from the record script');
     const [isNew, first, last, count, storedDoc] = reply.map(String);
     return {
       isNew: isNew === '1',
-      event: toEvent(id, storedDoc ?? '', first ?? '', last ?? '', count ?? '', null),
+      event: toEvent(id, storedDoc ? storedDoc : doc, first ?? '', last ?? '', count ?? '', null),
     };
+  }
+
+  /** One EVALSHA for every occurrence queued since the last: durable when each caller's promise resolves. */
+  private async recordBatch(batch: readonly RecordCall[]): Promise<unknown[]> {
+    const keys = batch.flatMap((call) => call.keys);
+    const args = [String(this.now().getTime()), String(this.retentionMs), ...batch.flatMap((call) => call.args)];
+    const reply = await this.evalScript('record', keys, args);
+    if (!Array.isArray(reply) || reply.length !== batch.length) throw new Error('unexpected reply from the record script');
+    return reply;
+  }
+
+  retention(): RetentionWindow {
+    return { days: this.retentionMs / DAY_MS, cutoff: new Date(this.cutoff()) };
   }
 
   async list(filter: SecurityEventFilter, page: PageRequest): Promise<SecurityEventPage> {
@@ -614,8 +677,8 @@ export class RedisSecurityEventStore implements SecurityEventStore {
   }
 }
 
-function toEvent(id: string, doc: string, first: string, last: string, count: string, resolvedAt: string | null): SecurityEvent {
-  const stored = JSON.parse(doc) as StoredDoc;
+function toEvent(id: string, doc: string | StoredDoc, first: string, last: string, count: string, resolvedAt: string | null): SecurityEvent {
+  const stored = typeof doc === 'string' ? (JSON.parse(doc) as StoredDoc) : doc;
   return {
     ...stored,
     id,

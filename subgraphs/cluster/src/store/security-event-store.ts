@@ -152,6 +152,11 @@ export interface SecurityEventStore {
    * occurrence, but count does not, so count stays the number of times the finding was seen anew.
    */
   record(event: NormalisedSecurityEvent, options?: RecordOptions): Promise<{ event: SecurityEvent; isNew: boolean }>;
+  /**
+   * The retention window now: record() keeps nothing of an occurrence at or before `cutoff` that is
+   * not counted on a live event, so the webhook intakes refuse such events rather than acknowledge them.
+   */
+  retention(): RetentionWindow;
   /** Newest lastSeen first (ties: id descending); `after` is an endCursor from a previous page. */
   list(filter: SecurityEventFilter, page: PageRequest): Promise<SecurityEventPage>;
   /**
@@ -217,6 +222,12 @@ export interface SecurityEventStoreOptions {
 }
 
 export const DAY_MS = 86_400_000;
+
+export interface RetentionWindow {
+  days: number;
+  /** now - days: events last seen at or before it are gone. */
+  cutoff: Date;
+}
 
 /** A stable id for a dedup key, identical in every process: hex of the first 128 bits of its SHA-256. */
 export function securityEventId(dedupKey: string): string {

@@ -22,6 +22,7 @@ export type Scalars = {
 /** What the scheduled evaluation did last. */
 export type ComplianceEvaluation = {
   __typename?: 'ComplianceEvaluation';
+  /** The version of the control catalogue evaluated. */
   catalogueVersion: Scalars['String']['output'];
   /** Results changed by the last run. */
   changed: Scalars['Int']['output'];
@@ -29,7 +30,27 @@ export type ComplianceEvaluation = {
   errors: Array<Scalars['String']['output']>;
   /** When a result last changed. */
   lastChangeAt: Maybe<Scalars['DateTime']['output']>;
+  /** When the last evaluation ran; null before the first. */
   lastRunAt: Maybe<Scalars['DateTime']['output']>;
+};
+
+/** A compliance export: the file and what it holds. */
+export type ComplianceExport = {
+  __typename?: 'ComplianceExport';
+  /** The document itself. */
+  content: Scalars['String']['output'];
+  /** Controls reviewed (every control of the framework visible to the caller). */
+  controls: Scalars['Int']['output'];
+  /** When the results were evaluated (the last evaluation, or the asOf time); null before the first evaluation (every control is then ERROR: not evaluated yet). */
+  evaluatedAt: Maybe<Scalars['DateTime']['output']>;
+  /** A file name for it, e.g. vigil-cis_kubernetes-cluster-prod-20261115T000000Z.csv. */
+  filename: Scalars['String']['output'];
+  /** The format of `content`. */
+  format: ExportFormat;
+  /** The media type to serve `content` with. */
+  mediaType: Scalars['String']['output'];
+  /** Control × subject results exported. */
+  results: Scalars['Int']['output'];
 };
 
 /** Control × cluster (and × host group) statuses of a framework. */
@@ -37,19 +58,36 @@ export type ComplianceMatrix = {
   __typename?: 'ComplianceMatrix';
   /** The columns, clusters first, then host groups. */
   columns: Array<MatrixColumn>;
+  /** The framework of the rows. */
   framework: Framework;
+  /** One row per control. */
   rows: Array<MatrixRow>;
+};
+
+/** What an export covers: one cluster (optionally one of its namespaces), or one host; give host alone, or cluster with an optional namespace. */
+export type ComplianceScopeInput = {
+  /** A cluster name: its nodes, namespaces, workloads and the cluster itself. */
+  cluster?: InputMaybe<Scalars['String']['input']>;
+  /** A host id: its host results and its node results. */
+  host?: InputMaybe<Scalars['String']['input']>;
+  /** A namespace of `cluster`: the namespace and its workloads. */
+  namespace?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** Pass and fail counts, and the score: passed / (passed + failed); waived, error and not-applicable results count in neither. */
 export type ComplianceScore = {
   __typename?: 'ComplianceScore';
+  /** Results that could not be evaluated. */
   errors: Scalars['Int']['output'];
+  /** Results that failed (waived ones are not counted here). */
   failed: Scalars['Int']['output'];
+  /** Results where the control does not apply. */
   notApplicable: Scalars['Int']['output'];
+  /** Results that passed. */
   passed: Scalars['Int']['output'];
   /** 0 to 1; null when nothing passed or failed. */
   score: Maybe<Scalars['Float']['output']>;
+  /** Failed results under an active waiver. */
   waived: Scalars['Int']['output'];
 };
 
@@ -62,9 +100,11 @@ export type ComplianceSubject = {
   host: Maybe<Host>;
   /** Stable key, e.g. host:web-1, node:prod/node-a, cluster:prod, namespace:prod/shop, workload:prod/shop/Deployment/api; the key waivers name. */
   key: Scalars['String']['output'];
+  /** What kind of subject was evaluated. */
   kind: SubjectKind;
   /** Host id, node, cluster, namespace or workload name. */
   name: Scalars['String']['output'];
+  /** The namespace, for namespace and workload subjects. */
   namespace: Maybe<Scalars['String']['output']>;
   /** The Kubernetes kind of a workload. */
   objectKind: Maybe<Scalars['String']['output']>;
@@ -84,8 +124,9 @@ export type Control = {
   evaluator: Maybe<Scalars['String']['output']>;
   /** The evidence of every result (at most 200 items), for a quick look; results carry it per subject. */
   evidence: Array<Evidence>;
-  /** Hosts that fail this control (host results, and node results of a node that is a known host). */
-  failingHosts: Array<Host>;
+  /** Hosts that fail this control (host results, and node results of a node that is a known host), sorted by id. */
+  failingHosts: FailingHostConnection;
+  /** The framework the control belongs to. */
   framework: Framework;
   /** The framework's own identifier, e.g. CM-8, A.5.9, 4.2.1, k8s-nsa-1.0/1.0, or a Kyverno policy name. */
   id: Scalars['ID']['output'];
@@ -99,7 +140,18 @@ export type Control = {
   score: ComplianceScore;
   /** The worst status over its results visible to the caller: FAIL, then ERROR, WAIVED, PASS, NOT_APPLICABLE. */
   status: ControlStatus;
+  /** The control's title, as the framework words it. */
   title: Scalars['String']['output'];
+};
+
+
+/**
+ * A control of a framework, with its results per subject, evaluated off the query path from evidence
+ * gathered through the graph (see ComplianceEvaluation).
+ */
+export type ControlFailingHostsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -115,16 +167,20 @@ export type ControlResultsArgs = {
 /** A control in a framework. */
 export type ControlRef = {
   __typename?: 'ControlRef';
+  /** The framework the control belongs to. */
   framework: Framework;
+  /** The control's id within the framework. */
   id: Scalars['ID']['output'];
 };
 
 /** One control's outcome for one subject. */
 export type ControlResult = {
   __typename?: 'ControlResult';
+  /** What was observed and expected, and where it came from. */
   evidence: Array<Evidence>;
   /** When the result took this status (results are stored when they change). */
   since: Scalars['DateTime']['output'];
+  /** The outcome for this subject. */
   status: ControlStatus;
   /** null: the result is about the control as a whole (nothing applies, or no evidence at all). */
   subject: Maybe<ComplianceSubject>;
@@ -136,9 +192,11 @@ export type ControlResult = {
 export type ControlStatus =
   /** Evidence could not be gathered or decided; see the evidence entries. */
   | 'ERROR'
+  /** The evidence shows the control is not met. */
   | 'FAIL'
   /** The control does not apply (see the evidence for why). */
   | 'NOT_APPLICABLE'
+  /** The evidence meets the control. */
   | 'PASS'
   /** A FAIL covered by an active waiver: not counted as a failure until the waiver expires. */
   | 'WAIVED';
@@ -148,15 +206,23 @@ export type ControlWaiver = {
   __typename?: 'ControlWaiver';
   /** Whether it covers results now. */
   active: Scalars['Boolean']['output'];
+  /** The control waived. */
   control: ControlRef;
+  /** When the waiver was granted. */
   createdAt: Scalars['DateTime']['output'];
   /** Who granted it (the caller's verified identity). */
   createdBy: Scalars['String']['output'];
+  /** When the waiver stops covering failures. */
   expiresAt: Scalars['DateTime']['output'];
+  /** The waiver's id. */
   id: Scalars['ID']['output'];
+  /** Who answers for the waiver. */
   owner: Scalars['String']['output'];
+  /** Why the control is waived. */
   reason: Scalars['String']['output'];
+  /** When the waiver was ended early, if it was. */
   revokedAt: Maybe<Scalars['DateTime']['output']>;
+  /** Who ended the waiver early, if anyone did. */
   revokedBy: Maybe<Scalars['String']['output']>;
   /** The subject key (ComplianceSubject.key). */
   subject: Scalars['String']['output'];
@@ -196,9 +262,11 @@ export type EvidenceReference = {
   host: Maybe<Host>;
   /** HOST_FACT: the fact's key (a package or user name), when one. */
   key: Maybe<Scalars['String']['output']>;
+  /** What the reference points at. */
   kind: EvidenceReferenceKind;
   /** SECURITY_EVENT: the event, resolved by the cluster subgraph. */
   securityEvent: Maybe<SecurityEvent>;
+  /** End of the time window the evidence covers, when it is a window. */
   to: Maybe<Scalars['DateTime']['output']>;
 };
 
@@ -212,6 +280,33 @@ export type EvidenceReferenceKind =
   | 'HOST_FACT'
   /** A SecurityEvent (its raw record: SecurityEvent.raw, analyst). */
   | 'SECURITY_EVENT';
+
+/** The file formats of complianceExport. */
+export type ExportFormat =
+  /** RFC 4180 CSV, one row per control × subject, formula-like cells prefixed with a quote. */
+  | 'CSV'
+  /** OSCAL Assessment Results (1.0.6) JSON. */
+  | 'OSCAL_JSON';
+
+/** A page of the hosts that fail a control. */
+export type FailingHostConnection = {
+  __typename?: 'FailingHostConnection';
+  /** The hosts of this page, sorted by id. */
+  edges: Array<FailingHostEdge>;
+  /** Whether more follow, and the cursor to fetch them. */
+  pageInfo: PageInfo;
+  /** Number of failing hosts visible to the caller, across all pages. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A failing host and its cursor. */
+export type FailingHostEdge = {
+  __typename?: 'FailingHostEdge';
+  /** Opaque position of this host; pass it as `after` to continue. */
+  cursor: Scalars['String']['output'];
+  /** The failing host. */
+  node: Host;
+};
 
 /** A compliance framework. */
 export type Framework =
@@ -235,14 +330,17 @@ export type Framework =
 /** A framework's scores, overall and per scope. */
 export type FrameworkScores = {
   __typename?: 'FrameworkScores';
+  /** The score per cluster. */
   clusters: Array<ScopedScore>;
   /** When the results were evaluated (or the asOf time). */
   evaluatedAt: Maybe<Scalars['DateTime']['output']>;
+  /** The framework scored. */
   framework: Framework;
   /** Host and node results, by host id or node name. */
   hosts: Array<ScopedScore>;
   /** By cluster/namespace. */
   namespaces: Array<ScopedScore>;
+  /** The score over every subject. */
   overall: ComplianceScore;
 };
 
@@ -251,6 +349,7 @@ export type Host = {
   __typename?: 'Host';
   /** Controls that fail for this host (its own results, and its node results when it is a cluster node). */
   failedControls: Array<Control>;
+  /** The host's inventory id. */
   id: Scalars['ID']['output'];
 };
 
@@ -268,6 +367,7 @@ export type MatrixRow = {
   __typename?: 'MatrixRow';
   /** One per column, in column order; null where the control has no result in that column. */
   cells: Array<Maybe<ControlStatus>>;
+  /** The control of this row. */
   control: Control;
   /** True when one column passes and another fails (e.g. staging passes, prod fails). */
   divergent: Scalars['Boolean']['output'];
@@ -308,10 +408,26 @@ export type MutationWaiveControlArgs = {
   input: WaiveControlInput;
 };
 
+/** Relay page information. */
+export type PageInfo = {
+  __typename?: 'PageInfo';
+  /** The cursor of this page's last item; pass it as `after` for the next page. */
+  endCursor: Maybe<Scalars['String']['output']>;
+  /** Whether another page follows this one. */
+  hasNextPage: Scalars['Boolean']['output'];
+};
+
+/** What viewers can read: hosts, cluster security events, audit logs, compliance and alerts. Each field declares the scope it needs. */
 export type Query = {
   __typename?: 'Query';
   /** What the scheduled evaluation did last. */
   complianceEvaluation: ComplianceEvaluation;
+  /**
+   * A framework's results as a file for auditors' tools: an OSCAL 1.0.6 Assessment Results document or
+   * CSV, one finding / row per control × subject the caller can see, in a scope, now or at `asOf`.
+   * BAD_USER_INPUT naming the argument for a cluster, host or namespace no visible result is about.
+   */
+  complianceExport: ComplianceExport;
   /**
    * Control × cluster (and × host group: the hosts sharing a value of `hostGroupLabel`) statuses of a
    * framework, with divergent rows flagged.
@@ -332,6 +448,16 @@ export type Query = {
 };
 
 
+/** What viewers can read: hosts, cluster security events, audit logs, compliance and alerts. Each field declares the scope it needs. */
+export type QueryComplianceExportArgs = {
+  asOf?: InputMaybe<Scalars['DateTime']['input']>;
+  format: ExportFormat;
+  framework: Framework;
+  scope?: InputMaybe<ComplianceScopeInput>;
+};
+
+
+/** What viewers can read: hosts, cluster security events, audit logs, compliance and alerts. Each field declares the scope it needs. */
 export type QueryComplianceMatrixArgs = {
   asOf?: InputMaybe<Scalars['DateTime']['input']>;
   framework: Framework;
@@ -339,6 +465,7 @@ export type QueryComplianceMatrixArgs = {
 };
 
 
+/** What viewers can read: hosts, cluster security events, audit logs, compliance and alerts. Each field declares the scope it needs. */
 export type QueryComplianceScoreHistoryArgs = {
   framework: Framework;
   from?: InputMaybe<Scalars['DateTime']['input']>;
@@ -346,17 +473,20 @@ export type QueryComplianceScoreHistoryArgs = {
 };
 
 
+/** What viewers can read: hosts, cluster security events, audit logs, compliance and alerts. Each field declares the scope it needs. */
 export type QueryComplianceScoresArgs = {
   asOf?: InputMaybe<Scalars['DateTime']['input']>;
   framework: Framework;
 };
 
 
+/** What viewers can read: hosts, cluster security events, audit logs, compliance and alerts. Each field declares the scope it needs. */
 export type QueryComplianceWaiversArgs = {
   activeOnly?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 
+/** What viewers can read: hosts, cluster security events, audit logs, compliance and alerts. Each field declares the scope it needs. */
 export type QueryControlArgs = {
   asOf?: InputMaybe<Scalars['DateTime']['input']>;
   framework: Framework;
@@ -364,6 +494,7 @@ export type QueryControlArgs = {
 };
 
 
+/** What viewers can read: hosts, cluster security events, audit logs, compliance and alerts. Each field declares the scope it needs. */
 export type QueryControlsArgs = {
   asOf?: InputMaybe<Scalars['DateTime']['input']>;
   framework?: InputMaybe<Framework>;
@@ -374,14 +505,18 @@ export type ScopedScore = {
   __typename?: 'ScopedScore';
   /** The cluster name, host id or cluster/namespace. */
   scope: Scalars['String']['output'];
+  /** The score within this scope. */
   score: ComplianceScore;
 };
 
 /** A framework's score at one time (recorded when it changes). */
 export type ScorePoint = {
   __typename?: 'ScorePoint';
+  /** When the score changed to this value. */
   at: Scalars['DateTime']['output'];
+  /** Failed results at that moment. */
   failed: Scalars['Int']['output'];
+  /** Passed results at that moment. */
   passed: Scalars['Int']['output'];
   /** 0 to 1; null when nothing passed or failed. */
   score: Maybe<Scalars['Float']['output']>;
@@ -390,22 +525,30 @@ export type ScorePoint = {
 /** A security event of the cluster subgraph (referenced as evidence). */
 export type SecurityEvent = {
   __typename?: 'SecurityEvent';
+  /** The security event's id. */
   id: Scalars['ID']['output'];
 };
 
 /** What kind of thing a result is about. */
 export type SubjectKind =
+  /** A whole cluster. */
   | 'CLUSTER'
+  /** An inventory host. */
   | 'HOST'
+  /** A namespace of a cluster. */
   | 'NAMESPACE'
+  /** A Kubernetes node. */
   | 'NODE'
+  /** A workload (Deployment, DaemonSet, Pod, …). */
   | 'WORKLOAD';
 
 /** Waive a control for a subject. */
 export type WaiveControlInput = {
+  /** The id of the control to waive. */
   controlId: Scalars['ID']['input'];
   /** When it stops covering the control: in the future. */
   expiresAt: Scalars['DateTime']['input'];
+  /** The framework of the control to waive. */
   framework: Framework;
   /** Who answers for it; 1 to 200 characters. */
   owner: Scalars['String']['input'];
@@ -420,8 +563,11 @@ export type WaiverChange = {
   __typename?: 'WaiverChange';
   /** GRANTED or REVOKED. */
   action: Scalars['String']['output'];
+  /** When the change was made. */
   at: Scalars['DateTime']['output'];
+  /** Who made the change (the identity's subject). */
   by: Scalars['String']['output'];
+  /** The waiver changed. */
   waiverId: Scalars['ID']['output'];
 };
 
@@ -526,7 +672,9 @@ export type ResolversTypes = {
   ComplianceEvaluation: ResolverTypeWrapper<ComplianceEvaluation>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  ComplianceExport: ResolverTypeWrapper<ComplianceExport>;
   ComplianceMatrix: ResolverTypeWrapper<Omit<ComplianceMatrix, 'rows'> & { rows: Array<ResolversTypes['MatrixRow']> }>;
+  ComplianceScopeInput: ComplianceScopeInput;
   ComplianceScore: ResolverTypeWrapper<ComplianceScore>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   ComplianceSubject: ResolverTypeWrapper<SubjectRecordModel>;
@@ -541,12 +689,16 @@ export type ResolversTypes = {
   Evidence: ResolverTypeWrapper<EvidenceRecordModel>;
   EvidenceReference: ResolverTypeWrapper<ReferenceRecordModel>;
   EvidenceReferenceKind: EvidenceReferenceKind;
+  ExportFormat: ExportFormat;
+  FailingHostConnection: ResolverTypeWrapper<Omit<FailingHostConnection, 'edges'> & { edges: Array<ResolversTypes['FailingHostEdge']> }>;
+  FailingHostEdge: ResolverTypeWrapper<Omit<FailingHostEdge, 'node'> & { node: ResolversTypes['Host'] }>;
   Framework: Framework;
   FrameworkScores: ResolverTypeWrapper<FrameworkScoresRecordModel>;
   Host: ResolverTypeWrapper<HostRefModel>;
   MatrixColumn: ResolverTypeWrapper<MatrixColumn>;
   MatrixRow: ResolverTypeWrapper<MatrixRowRecordModel>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  PageInfo: ResolverTypeWrapper<PageInfo>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ScopedScore: ResolverTypeWrapper<ScopedScore>;
   ScorePoint: ResolverTypeWrapper<ScorePoint>;
@@ -561,7 +713,9 @@ export type ResolversParentTypes = {
   ComplianceEvaluation: ComplianceEvaluation;
   String: Scalars['String']['output'];
   Int: Scalars['Int']['output'];
+  ComplianceExport: ComplianceExport;
   ComplianceMatrix: Omit<ComplianceMatrix, 'rows'> & { rows: Array<ResolversParentTypes['MatrixRow']> };
+  ComplianceScopeInput: ComplianceScopeInput;
   ComplianceScore: ComplianceScore;
   Float: Scalars['Float']['output'];
   ComplianceSubject: SubjectRecordModel;
@@ -574,11 +728,14 @@ export type ResolversParentTypes = {
   DateTime: Scalars['DateTime']['output'];
   Evidence: EvidenceRecordModel;
   EvidenceReference: ReferenceRecordModel;
+  FailingHostConnection: Omit<FailingHostConnection, 'edges'> & { edges: Array<ResolversParentTypes['FailingHostEdge']> };
+  FailingHostEdge: Omit<FailingHostEdge, 'node'> & { node: ResolversParentTypes['Host'] };
   FrameworkScores: FrameworkScoresRecordModel;
   Host: HostRefModel;
   MatrixColumn: MatrixColumn;
   MatrixRow: MatrixRowRecordModel;
   Mutation: Record<PropertyKey, never>;
+  PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
   ScopedScore: ScopedScore;
   ScorePoint: ScorePoint;
@@ -593,6 +750,16 @@ export type ComplianceEvaluationResolvers<ContextType = ComplianceContext, Paren
   errors?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   lastChangeAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   lastRunAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+};
+
+export type ComplianceExportResolvers<ContextType = ComplianceContext, ParentType extends ResolversParentTypes['ComplianceExport'] = ResolversParentTypes['ComplianceExport']> = {
+  content?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  controls?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  evaluatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  filename?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  format?: Resolver<ResolversTypes['ExportFormat'], ParentType, ContextType>;
+  mediaType?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  results?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type ComplianceMatrixResolvers<ContextType = ComplianceContext, ParentType extends ResolversParentTypes['ComplianceMatrix'] = ResolversParentTypes['ComplianceMatrix']> = {
@@ -626,7 +793,7 @@ export type ControlResolvers<ContextType = ComplianceContext, ParentType extends
   evaluatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   evaluator?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   evidence?: Resolver<Array<ResolversTypes['Evidence']>, ParentType, ContextType>;
-  failingHosts?: Resolver<Array<ResolversTypes['Host']>, ParentType, ContextType>;
+  failingHosts?: Resolver<ResolversTypes['FailingHostConnection'], ParentType, ContextType, RequireFields<ControlFailingHostsArgs, 'first'>>;
   framework?: Resolver<ResolversTypes['Framework'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   mapsTo?: Resolver<Array<ResolversTypes['ControlRef']>, ParentType, ContextType>;
@@ -690,6 +857,17 @@ export type EvidenceReferenceResolvers<ContextType = ComplianceContext, ParentTy
   to?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
 };
 
+export type FailingHostConnectionResolvers<ContextType = ComplianceContext, ParentType extends ResolversParentTypes['FailingHostConnection'] = ResolversParentTypes['FailingHostConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['FailingHostEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type FailingHostEdgeResolvers<ContextType = ComplianceContext, ParentType extends ResolversParentTypes['FailingHostEdge'] = ResolversParentTypes['FailingHostEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Host'], ParentType, ContextType>;
+};
+
 export type FrameworkScoresResolvers<ContextType = ComplianceContext, ParentType extends ResolversParentTypes['FrameworkScores'] = ResolversParentTypes['FrameworkScores']> = {
   clusters?: Resolver<Array<ResolversTypes['ScopedScore']>, ParentType, ContextType>;
   evaluatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
@@ -722,8 +900,14 @@ export type MutationResolvers<ContextType = ComplianceContext, ParentType extend
   waiveControl?: Resolver<ResolversTypes['ControlWaiver'], ParentType, ContextType, RequireFields<MutationWaiveControlArgs, 'input'>>;
 };
 
+export type PageInfoResolvers<ContextType = ComplianceContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
+  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
 export type QueryResolvers<ContextType = ComplianceContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   complianceEvaluation?: Resolver<ResolversTypes['ComplianceEvaluation'], ParentType, ContextType>;
+  complianceExport?: Resolver<ResolversTypes['ComplianceExport'], ParentType, ContextType, RequireFields<QueryComplianceExportArgs, 'format' | 'framework'>>;
   complianceMatrix?: Resolver<ResolversTypes['ComplianceMatrix'], ParentType, ContextType, RequireFields<QueryComplianceMatrixArgs, 'framework' | 'hostGroupLabel'>>;
   complianceScoreHistory?: Resolver<Array<ResolversTypes['ScorePoint']>, ParentType, ContextType, RequireFields<QueryComplianceScoreHistoryArgs, 'framework'>>;
   complianceScores?: Resolver<ResolversTypes['FrameworkScores'], ParentType, ContextType, RequireFields<QueryComplianceScoresArgs, 'framework'>>;
@@ -758,6 +942,7 @@ export type WaiverChangeResolvers<ContextType = ComplianceContext, ParentType ex
 
 export type Resolvers<ContextType = ComplianceContext> = {
   ComplianceEvaluation?: ComplianceEvaluationResolvers<ContextType>;
+  ComplianceExport?: ComplianceExportResolvers<ContextType>;
   ComplianceMatrix?: ComplianceMatrixResolvers<ContextType>;
   ComplianceScore?: ComplianceScoreResolvers<ContextType>;
   ComplianceSubject?: ComplianceSubjectResolvers<ContextType>;
@@ -768,11 +953,14 @@ export type Resolvers<ContextType = ComplianceContext> = {
   DateTime?: GraphQLScalarType;
   Evidence?: EvidenceResolvers<ContextType>;
   EvidenceReference?: EvidenceReferenceResolvers<ContextType>;
+  FailingHostConnection?: FailingHostConnectionResolvers<ContextType>;
+  FailingHostEdge?: FailingHostEdgeResolvers<ContextType>;
   FrameworkScores?: FrameworkScoresResolvers<ContextType>;
   Host?: HostResolvers<ContextType>;
   MatrixColumn?: MatrixColumnResolvers<ContextType>;
   MatrixRow?: MatrixRowResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   ScopedScore?: ScopedScoreResolvers<ContextType>;
   ScorePoint?: ScorePointResolvers<ContextType>;

@@ -1,6 +1,8 @@
+import { pageAfter, pageSize } from '@vigil/lib/cursor';
 import type { ControlResolvers, ControlResultResolvers, ComplianceSubjectResolvers, EvidenceReferenceResolvers, EvidenceResolvers, HostResolvers, ControlWaiverResolvers } from '../__generated__/resolvers-types.js';
 import { keyOfSubject, subjectKey } from '../results.js';
 import type { ControlRecord, ResultRecord } from '../models.js';
+import { isActive } from '../store/waiver-store.js';
 import { scoreOf, worstStatus, type ViewResult } from '../view.js';
 
 const RANK = { FAIL: 4, ERROR: 3, WAIVED: 2, PASS: 1, NOT_APPLICABLE: 0 } as const;
@@ -38,17 +40,19 @@ export const Control: ControlResolvers = {
   },
   score: (record) => scoreOf(resultsOf(record)),
   evidence: (record) => resultsOf(record).flatMap((r) => r.evidence).slice(0, 200),
-  failingHosts: (record) => {
+  failingHosts: (record, { first, after }) => {
+    const size = pageSize(first, 100, 1000);
     const ids = new Set<string>();
     for (const r of resultsOf(record)) if (r.viewStatus === 'FAIL' && (r.subject?.kind === 'HOST' || r.subject?.kind === 'NODE')) ids.add(r.subject.name);
-    return [...ids].map((id) => ({ id }));
+    const hosts = [...ids].sort().map((id) => ({ id }));
+    return { ...pageAfter(hosts, (host) => host.id, size, after), totalCount: hosts.length };
   },
   relatedControls: ({ control }) => control.related,
 };
 
 export const ControlResult: ControlResultResolvers = {
   status: (r: ResultRecord) => r.viewStatus,
-  waiver: (r, _args, { deps }) => (r.waiverId ? (deps.waivers.list().find((w) => w.id === r.waiverId) ?? null) : null),
+  waiver: async (r, _args, { waivers }) => (r.waiverId ? ((await waivers()).find((w) => w.id === r.waiverId) ?? null) : null),
 };
 
 export const ComplianceSubject: ComplianceSubjectResolvers = {
@@ -73,16 +77,13 @@ export const EvidenceReference: EvidenceReferenceResolvers = {
 export const ControlWaiver: ControlWaiverResolvers = {
   control: (w) => ({ framework: w.framework, id: w.controlId }),
   subject: (w) => w.subjectKey,
-  active: (w, _args, { deps }) => deps.waivers.active(w.framework, w.controlId, w.subjectKey, deps.clock())?.id === w.id,
+  active: (w, _args, { deps }) => isActive(w, deps.clock()),
 };
 
 export const Host: HostResolvers = {
   __resolveReference: (ref) => ({ id: ref.id }),
   failedControls: async (host, _args, { view }) => {
     const v = await view();
-    return v
-      .controls(null)
-      .map((control) => ({ control, view: v }))
-      .filter((record) => v.results(record.control).some((r) => r.viewStatus === 'FAIL' && (r.subject?.kind === 'HOST' || r.subject?.kind === 'NODE') && r.subject.name === host.id));
+    return v.failedControlsOf(host.id).map((control) => ({ control, view: v }));
   },
 };

@@ -3,7 +3,8 @@ import type { MutationResolvers, QueryResolvers } from '../__generated__/resolve
 import type { FrameworkId } from '../frameworks.js';
 import type { FrameworkScoresRecord, MatrixRowRecord } from '../models.js';
 import { keyOfSubject } from '../results.js';
-import { clusterOf, frameworkResults, hostOf, namespaceOf, scoreOf, type ResultsView, type ViewResult } from '../view.js';
+import { isActive } from '../store/waiver-store.js';
+import { clusterOf, frameworkResults, hostOf, namespaceOf, scoreOf, worstStatus, type ResultsView, type ViewResult } from '../view.js';
 import { resultsOf } from './control.js';
 
 /** asOf: a valid time, not in the future (the history has nothing there). */
@@ -70,29 +71,30 @@ export const Query: QueryResolvers = {
       if (s.kind === 'HOST') return label !== null && s.labels[label] !== undefined ? `HOST_GROUP ${label}=${s.labels[label]}` : null;
       return s.cluster ? `CLUSTER ${s.cluster}` : null;
     };
+    // One pass over each control's results: its worst status per column (the matrix is read by
+    // dashboards over thousands of results, so no pass per column).
     const columns = new Set<string>();
-    for (const { control } of controls) for (const r of resultsOf({ control, view: v })) {
-      const c = columnOf(r);
-      if (c) columns.add(c);
-    }
+    const worstByControl = controls.map(({ control }) => {
+      const worst = new Map<string, ViewResult['viewStatus']>();
+      for (const r of resultsOf({ control, view: v })) {
+        const c = columnOf(r);
+        if (c === null) continue;
+        columns.add(c);
+        const prior = worst.get(c);
+        worst.set(c, prior === undefined ? r.viewStatus : (worstStatus([prior, r.viewStatus]) ?? prior));
+      }
+      return worst;
+    });
     const ordered = [...columns].sort((a, b) => (a.startsWith('CLUSTER') === b.startsWith('CLUSTER') ? a.localeCompare(b) : a.startsWith('CLUSTER') ? -1 : 1));
-    const rows: MatrixRowRecord[] = controls.map(({ control }) => {
-      const record = { control, view: v };
-      const cells = ordered.map((column) => {
-        const statuses = resultsOf(record).filter((r) => columnOf(r) === column).map((r) => r.viewStatus);
-        if (statuses.length === 0) return null;
-        return statuses.includes('FAIL') ? 'FAIL' : statuses.includes('ERROR') ? 'ERROR' : statuses.includes('WAIVED') ? 'WAIVED' : statuses.includes('PASS') ? 'PASS' : 'NOT_APPLICABLE';
-      });
-      return { control: record, cells, divergent: cells.includes('PASS') && cells.includes('FAIL') };
+    const rows: MatrixRowRecord[] = controls.map(({ control }, i) => {
+      const cells = ordered.map((column) => worstByControl[i]?.get(column) ?? null);
+      return { control: { control, view: v }, cells, divergent: cells.includes('PASS') && cells.includes('FAIL') };
     });
     return { framework, columns: ordered.map((c) => ({ kind: c.split(' ')[0]!, name: c.slice(c.indexOf(' ') + 1) })), rows };
   },
-  complianceWaivers: (_parent, { activeOnly }, { deps }) => {
+  complianceWaivers: async (_parent, { activeOnly }, { deps, waivers }) => {
     const now = deps.clock();
-    return deps.waivers
-      .list()
-      .filter((w) => !activeOnly || deps.waivers.active(w.framework, w.controlId, w.subjectKey, now)?.id === w.id)
-      .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    return (await waivers()).filter((w) => !activeOnly || isActive(w, now)).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   },
   complianceWaiverLog: (_parent, _args, { deps }) => deps.waivers.log(),
   complianceEvaluation: (_parent, _args, { deps }) => ({ catalogueVersion: deps.catalogue.version, ...deps.engine.status }),
@@ -117,8 +119,8 @@ export const Mutation: MutationResolvers = {
     if (result.status === 'NOT_APPLICABLE') throw badInput(`input.subject: ${control.framework} ${control.id} does not apply to ${input.subject}: ${result.evidence[0]?.summary ?? 'not applicable'}`, { argument: 'input.subject' });
     return deps.waivers.grant({ framework: control.framework, controlId: control.id, subjectKey: input.subject, reason, owner, expiresAt: new Date(expires).toISOString(), createdBy: identity?.subject ?? 'unknown', createdAt: now.toISOString() });
   },
-  revokeWaiver: (_parent, { id }, { deps, identity }) => {
-    const waiver = deps.waivers.revoke(id, identity?.subject ?? 'unknown', deps.clock().toISOString());
+  revokeWaiver: async (_parent, { id }, { deps, identity }) => {
+    const waiver = await deps.waivers.revoke(id, identity?.subject ?? 'unknown', deps.clock().toISOString());
     if (!waiver) throw new VigilError('NOT_FOUND', `waiver ${id} not found`, { details: { argument: 'id' } });
     return waiver;
   },

@@ -26,14 +26,27 @@ export interface ResultStore {
   current(): Promise<Map<string, StoredResult>>;
   /** Records the changes of one evaluation at `at` (ISO-8601), atomically for readers. */
   applyChanges(changes: readonly ResultChange[], at: string): Promise<void>;
-  /** The results as they were at `time`: the last change of each key at or before it. */
-  resultsAt(time: string): Promise<Map<string, StoredResult>>;
+  /**
+   * The results as they were at `time`: the last change of each key at or before it. `current`: the
+   * caller's copy of what current() answers (the engine's: it is the one writer), so the store reads
+   * only the changes made after `time`.
+   */
+  resultsAt(time: string, current?: ReadonlyMap<string, StoredResult>): Promise<Map<string, StoredResult>>;
   appendScores(points: readonly ScorePoint[]): Promise<void>;
   /** Score points of a framework, oldest first, within [from, to]. */
   scores(framework: FrameworkId, from: string, to: string): Promise<ScorePoint[]>;
+  /** Each framework's newest score point (a restarted engine compares its first scores against them). */
+  latestScores(): Promise<Map<FrameworkId, ScorePoint>>;
   close(): Promise<void>;
 }
 
+/** How long the history and score points are kept (by the store's clock), trimmed on write. */
+export interface HistoryRetention {
+  historyMs: number;
+  now: () => Date;
+}
+
+/** In the process: for the embedded stack without Redis, lost on restart. */
 export class MemoryResultStore implements ResultStore {
   private readonly state = new Map<string, StoredResult>();
   /** Every change, in time order. */
@@ -52,7 +65,7 @@ export class MemoryResultStore implements ResultStore {
     }
   }
 
-  async resultsAt(time: string): Promise<Map<string, StoredResult>> {
+  async resultsAt(time: string, _current?: ReadonlyMap<string, StoredResult>): Promise<Map<string, StoredResult>> {
     const out = new Map<string, StoredResult>();
     for (const entry of this.log) {
       if (entry.at > time) break;
@@ -68,6 +81,12 @@ export class MemoryResultStore implements ResultStore {
 
   async scores(framework: FrameworkId, from: string, to: string): Promise<ScorePoint[]> {
     return this.points.filter((p) => p.framework === framework && p.at >= from && p.at <= to);
+  }
+
+  async latestScores(): Promise<Map<FrameworkId, ScorePoint>> {
+    const latest = new Map<FrameworkId, ScorePoint>();
+    for (const p of this.points) latest.set(p.framework, p);
+    return latest;
   }
 
   async close(): Promise<void> {}

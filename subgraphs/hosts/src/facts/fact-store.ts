@@ -2,6 +2,7 @@ import type { InstalledPackage, PackageManager, ProbeStatusCode } from '../sourc
 import { canonicalJson, compareStrings, type TypedChange } from './fact-diff.js';
 import {
   COLLECTOR_NAMES,
+  FACT_TYPES,
   type CollectorName,
   type CollectorOutcome,
   type CollectorStatus,
@@ -82,6 +83,8 @@ export interface FactStore {
    * `since`, optionally only some types, at most `limit` entries.
    */
   getChanges(hostId: string, options: ChangesOptions): Promise<FactChange[]>;
+  /** How many changes getChanges would return over every page (no limit, no `after`), counted from the index. */
+  countChanges(hostId: string, options: ChangesSelection): Promise<number>;
   /**
    * Per host, when each fact type was first collected: that report's changes (every item ADDED) are
    * the type's baseline, not news. null when nothing was ever collected for the host.
@@ -103,15 +106,47 @@ export interface FactStore {
   close(): Promise<void>;
 }
 
-export interface ChangesOptions {
+/** Which changes of a host's history: the part of ChangesOptions that is not paging. */
+export interface ChangesSelection {
   since?: string;
   types?: readonly FactType[];
-  limit: number;
   /**
    * Leave out each type's baseline: the changes written by the report that first collected it (at
    * its getBaselines time). `limit` counts what is returned. @default false
    */
   excludeBaseline?: boolean;
+}
+
+export interface ChangesOptions extends ChangesSelection {
+  limit: number;
+  /** Only changes that come after this one in the newest-first order (the last of a previous page). */
+  after?: ChangePosition;
+}
+
+/**
+ * A change's place in the newest-first order: time, then fact type order, then key. Within one
+ * report and type the changes are in key order (diffItems), so the position is unique; only two
+ * reports of one host finished in the same millisecond that changed the same key could share one.
+ */
+export interface ChangePosition {
+  ms: number;
+  type: FactType;
+  key: string;
+}
+
+export function changePosition(change: FactChange): ChangePosition {
+  return { ms: Date.parse(change.at), type: change.type, key: change.key };
+}
+
+const TYPE_ORDER = new Map<FactType, number>(FACT_TYPES.map((type, i) => [type, i]));
+
+/** Whether a change comes strictly after a position in the newest-first order. */
+export function isAfterPosition(change: FactChange, position: ChangePosition): boolean {
+  const ms = Date.parse(change.at);
+  if (ms !== position.ms) return ms < position.ms;
+  const byType = (TYPE_ORDER.get(change.type) ?? 0) - (TYPE_ORDER.get(position.type) ?? 0);
+  if (byType !== 0) return byType > 0;
+  return change.key > position.key;
 }
 
 export interface FactStoreOptions {

@@ -10,11 +10,13 @@ import {
   sortedItems,
   timeMs,
   undoChanges,
+  type HistoryEntry,
   type TypedChange,
 } from './fact-diff.js';
 import {
   attemptOf,
   freshnessOf,
+  isAfterPosition,
   isStale,
   nextProbeState,
   outcomesOf,
@@ -23,6 +25,7 @@ import {
   resolveRetention,
   validateLimit,
   type ChangesOptions,
+  type ChangesSelection,
   type CollectorAttempt,
   type CollectorFreshness,
   type FactStore,
@@ -136,18 +139,27 @@ export class MemoryFactStore implements FactStore {
 
   async getChanges(hostId: string, options: ChangesOptions): Promise<FactChange[]> {
     validateLimit(options.limit);
+    const { after } = options;
+    return this.selectedChanges(hostId, options)
+      .filter((entry) => after === undefined || isAfterPosition(entry.change, after))
+      .sort(compareNewestFirst)
+      .slice(0, options.limit)
+      .map((entry) => entry.change);
+  }
+
+  async countChanges(hostId: string, options: ChangesSelection): Promise<number> {
+    return this.selectedChanges(hostId, options).length;
+  }
+
+  private selectedChanges(hostId: string, options: ChangesSelection): HistoryEntry[] {
     const sinceMs = options.since === undefined ? Number.NEGATIVE_INFINITY : timeMs(options.since, 'since');
     const host = this.hosts.get(hostId);
     if (!host) return [];
-    const entries = [...new Set(options.types ?? FACT_TYPES)].flatMap((type) => {
+    return [...new Set(options.types ?? FACT_TYPES)].flatMap((type) => {
       const first = host.firstCollected.get(type);
       const baselineMs = options.excludeBaseline && first !== undefined ? timeMs(first, 'first collection') : null;
       return [...(host.history.get(type) ?? [])].filter(([, ms]) => ms >= sinceMs && ms !== baselineMs).map(([member]) => decodeHistoryMember(member));
     });
-    return entries
-      .sort(compareNewestFirst)
-      .slice(0, options.limit)
-      .map((entry) => entry.change);
   }
 
   async getBaselines(hostIds: readonly string[]): Promise<(Partial<Record<FactType, string>> | null)[]> {

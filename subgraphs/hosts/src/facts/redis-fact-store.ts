@@ -1,4 +1,5 @@
 import type { Redis } from '@vigil/lib/redis';
+import { oneSlotPrefix } from '@vigil/lib/redis-slot';
 import {
   assignKeys,
   canonicalItems,
@@ -17,6 +18,7 @@ import {
 import {
   attemptOf,
   freshnessOf,
+  isAfterPosition,
   isStale,
   nextProbeState,
   outcomesOf,
@@ -25,6 +27,7 @@ import {
   resolveRetention,
   validateLimit,
   type ChangesOptions,
+  type ChangesSelection,
   type CollectorAttempt,
   type CollectorFreshness,
   type FactStore,
@@ -43,7 +46,8 @@ interface PresentType {
 }
 
 /**
- * Facts in Redis. Keys, under the prefix (`vigil:hosts:` in production):
+ * Facts in Redis. Keys, under `<prefix>{<prefix>facts}:` (`vigil:hosts:{vigil:hosts:facts}:` in
+ * production; one hash tag, so a save's MULTI and the MGET of states are valid on Redis Cluster):
  *
  * - `state:<host>`              string, JSON ProbeState
  * - `freshness:<host>`          hash: `<collector>` → JSON last attempt {status, message, at};
@@ -71,13 +75,16 @@ interface PresentType {
  */
 export class RedisFactStore implements FactStore {
   private readonly retention: Retention;
+  private readonly prefix: string;
 
   constructor(
     private readonly redis: Redis,
-    private readonly prefix: string,
+    prefix: string,
     options: FactStoreOptions = {},
   ) {
     this.retention = resolveRetention(options);
+    // One hash tag for the whole store: a save's MULTI spans the host's keys and the package index.
+    this.prefix = oneSlotPrefix(prefix, 'facts');
   }
 
   async saveReport(report: ProbeReport): Promise<SaveResult> {
@@ -211,25 +218,48 @@ export class RedisFactStore implements FactStore {
 
   async getChanges(hostId: string, options: ChangesOptions): Promise<FactChange[]> {
     validateLimit(options.limit);
-    const sinceMs = options.since === undefined ? Number.NEGATIVE_INFINITY : timeMs(options.since, 'since');
     if (options.limit === 0) return [];
-    const types = [...new Set(options.types ?? FACT_TYPES)];
-    // A type's baseline is the report that first collected it: every entry scored at that time, and
-    // nothing older exists, so leaving it out is starting the range just above it.
-    const firsts = options.excludeBaseline ? await this.redis.hmget(this.metaKey(hostId), ...types.map((type) => `first:${type}`)) : [];
-    // Each type's newest `limit` entries, in the order the merge wants, then the merge.
+    const { after } = options;
+    const ranges = await this.changeRanges(hostId, options);
+    // Each type's newest `limit` entries below the cursor's time, and every entry at that time (one
+    // report's changes of the type at most), in the order the merge wants; then the merge.
     const pipeline = this.redis.pipeline();
-    types.forEach((type, i) => {
-      const first = firsts[i];
-      const firstMs = typeof first === 'string' ? timeMs(first, 'first collection') : null;
-      const min = firstMs !== null && firstMs >= sinceMs ? `(${firstMs}` : Number.isFinite(sinceMs) ? String(sinceMs) : '-inf';
-      pipeline.zrange(this.historyKey(hostId, type), '+inf', min, 'BYSCORE', 'REV', 'LIMIT', 0, options.limit);
-    });
+    for (const range of ranges) {
+      const max = after === undefined ? '+inf' : `(${after.ms}`;
+      pipeline.zrange(range.key, max, range.min, 'BYSCORE', 'REV', 'LIMIT', 0, options.limit);
+      if (after !== undefined && range.includes(after.ms)) pipeline.zrange(range.key, after.ms, after.ms, 'BYSCORE');
+    }
     return unwrap(await pipeline.exec())
       .flatMap((members) => (Array.isArray(members) ? members.map((m) => decodeHistoryMember(String(m))) : []))
+      .filter((entry) => after === undefined || isAfterPosition(entry.change, after))
       .sort(compareNewestFirst)
       .slice(0, options.limit)
       .map((entry) => entry.change);
+  }
+
+  async countChanges(hostId: string, options: ChangesSelection): Promise<number> {
+    const ranges = await this.changeRanges(hostId, options);
+    if (ranges.length === 0) return 0;
+    const pipeline = this.redis.pipeline();
+    for (const range of ranges) pipeline.zcount(range.key, range.min, '+inf');
+    return unwrap(await pipeline.exec()).reduce<number>((sum, n) => sum + Number(n), 0);
+  }
+
+  /** Per type asked for: its history key and the lowest score selected (ZRANGE syntax), `since` and baseline applied. */
+  private async changeRanges(hostId: string, options: ChangesSelection): Promise<{ key: string; min: string; includes: (ms: number) => boolean }[]> {
+    const sinceMs = options.since === undefined ? Number.NEGATIVE_INFINITY : timeMs(options.since, 'since');
+    const types = [...new Set(options.types ?? FACT_TYPES)];
+    if (types.length === 0) return [];
+    // A type's baseline is the report that first collected it: every entry scored at that time, and
+    // nothing older exists, so leaving it out is starting the range just above it.
+    const firsts = options.excludeBaseline ? await this.redis.hmget(this.metaKey(hostId), ...types.map((type) => `first:${type}`)) : [];
+    return types.map((type, i) => {
+      const first = firsts[i];
+      const firstMs = typeof first === 'string' ? timeMs(first, 'first collection') : null;
+      const above = firstMs !== null && firstMs >= sinceMs;
+      const min = above ? `(${firstMs}` : Number.isFinite(sinceMs) ? String(sinceMs) : '-inf';
+      return { key: this.historyKey(hostId, type), min, includes: (ms: number) => (above ? ms > firstMs : ms >= sinceMs) };
+    });
   }
 
   async getBaselines(hostIds: readonly string[]): Promise<(Partial<Record<FactType, string>> | null)[]> {

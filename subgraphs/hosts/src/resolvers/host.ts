@@ -3,6 +3,7 @@ import { badInput } from '@vigil/lib/errors';
 import { pageAfter, pageSize } from '@vigil/lib/cursor';
 import type {
   CollectorFreshnessResolvers,
+  FactChangeConnectionResolvers,
   FactChangeResolvers,
   HostResolvers,
   HostPackageResolvers,
@@ -12,6 +13,7 @@ import type {
   ProbeStatusResolvers,
 } from '../__generated__/resolvers-types.js';
 import { collectorEnum, factTypeFromEnum } from '../fact-names.js';
+import { decodeChangeCursor, encodeChangeCursor } from '../change-cursor.js';
 import { COLLECTOR_NAMES } from '../facts/types.js';
 import type { PackageManager as ProbedPackageManager, InstalledPackage } from '../sources/probe/types.js';
 
@@ -82,19 +84,26 @@ export const Host: HostResolvers = {
     if (start > end) throw badInput('metrics: from must not be after to');
     return deps.store.getMetrics(host.id, start.toISOString(), end.toISOString());
   },
-  changes: async (host, { since, types, first, includeBaseline }, { deps, baselines }) => {
-    const limit = first ?? 100;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw badInput('first: must be between 1 and 1000');
+  changes: async (host, { since, types, first, after, includeBaseline }, { deps, baselines }) => {
+    const limit = pageSize(first, 100, 1000);
+    const selection = {
+      excludeBaseline: includeBaseline !== true,
+      ...(since != null ? { since: parseTime('since', since).toISOString() } : {}),
+      ...(types != null ? { types: types.map(factTypeFromEnum) } : {}),
+    };
+    const position = after != null ? decodeChangeCursor(after) : undefined;
+    // One more than the page: whether another page follows.
     const [changes, firsts] = await Promise.all([
-      deps.store.getChanges(host.id, {
-        limit,
-        excludeBaseline: includeBaseline !== true,
-        ...(since != null ? { since: parseTime('since', since).toISOString() } : {}),
-        ...(types != null ? { types: types.map(factTypeFromEnum) } : {}),
-      }),
+      deps.store.getChanges(host.id, { ...selection, limit: limit + 1, ...(position ? { after: position } : {}) }),
       baselines.load(host.id),
     ]);
-    return changes.map((change) => ({ ...change, baseline: firsts?.[change.type] === change.at }));
+    const page = changes.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      edges: page.map((change) => ({ cursor: encodeChangeCursor(change), node: { ...change, baseline: firsts?.[change.type] === change.at } })),
+      pageInfo: { hasNextPage: changes.length > limit, endCursor: last ? encodeChangeCursor(last) : null },
+      count: () => deps.store.countChanges(host.id, selection),
+    };
   },
   baselineAt: async (host, _args, { baselines }) => {
     const firsts = Object.values((await baselines.load(host.id)) ?? {});
@@ -147,4 +156,9 @@ export const FactChange: FactChangeResolvers = {
   type: (change) => collectorEnum(change.type),
   before: (change) => change.before ?? null,
   after: (change) => change.after ?? null,
+};
+
+export const FactChangeConnection: FactChangeConnectionResolvers = {
+  // Only when selected: one ZCOUNT per fact type.
+  totalCount: (connection) => connection.count(),
 };

@@ -2,6 +2,7 @@ import { badInput } from '@vigil/lib/errors';
 import { pageAfter, pageSize } from '@vigil/lib/cursor';
 import type { HostFilter, QueryResolvers, VersionRange as VersionRangeInput } from '../__generated__/resolvers-types.js';
 import type { HostsContext } from '../context.js';
+import type { PackageHolder } from '../facts/fact-store.js';
 import type { InventoryHost } from '../inventory/build-inventory.js';
 import type { PackageManager } from '../sources/probe/types.js';
 import { InvalidVersionError, matchesVersionRange, schemeForPackageManager, type VersionRange } from '../versions/index.js';
@@ -13,17 +14,24 @@ export const Query: QueryResolvers = {
     return { ...page, totalCount: hosts.length };
   },
   host: (_parent, { id }, { inventory }) => inventory.get(id) ?? null,
-  async hostsWithPackage(_parent, { name, version }, { deps, inventory }) {
+  async hostsWithPackage(_parent, { name, version, first, after }, { deps, inventory }) {
+    const size = pageSize(first, 100, 1000);
     const range = version ? checkedRange(version) : null;
-    const entries = await deps.store.hostsWithPackage(name);
-    return entries.flatMap((entry) => {
+    // The index entry is read whole: the version range and the caller's hosts are decided per entry,
+    // so the total is exact only after both (one HVALS of the name's entries, not of the fleet).
+    const rows = (await deps.store.hostsWithPackage(name)).flatMap((entry) => {
       const host = inventory.get(entry.hostId);
-      if (!host) return [];
-      if (range && !inRange(entry.packageManager, entry.version, range)) return [];
-      return [{ host, package: { name, version: entry.version, arch: entry.arch }, packageManager: entry.packageManager }];
+      if (!host || (range !== null && !inRange(entry.packageManager, entry.version, range))) return [];
+      return [{ key: holderKey(entry), host, package: { name, version: entry.version, arch: entry.arch }, packageManager: entry.packageManager }];
     });
+    return { ...pageAfter(rows, (row) => row.key, size, after), totalCount: rows.length };
   },
 };
+
+/** The store's order (host, arch, version) as one string that sorts the same way. */
+function holderKey(entry: PackageHolder): string {
+  return `${entry.hostId}\u0000${entry.arch ?? ''}\u0000${entry.version}`;
+}
 
 async function filterHosts(hosts: readonly InventoryHost[], filter: HostFilter, context: HostsContext): Promise<InventoryHost[]> {
   let out = [...hosts];

@@ -97,7 +97,10 @@ export class BullmqProbeScheduler implements ProbeScheduler {
     this.logger = options.logger;
     this.hostIds = new Set(options.hosts.map((host) => host.id));
     this.redisUrl = options.redisUrl;
-    this.prefix = options.prefix.replace(/:+$/, '');
+    // In braces: BullMQ's scripts touch several keys of the queue, which Redis Cluster allows only
+    // within one slot, so the whole prefix is the hash tag (BullMQ's advice for Cluster).
+    const bare = options.prefix.replace(/:+$/, '');
+    this.prefix = bare ? `{${bare}}` : '';
     this.lockDurationMs = options.lockDurationMs ?? 120_000;
     this.stalledIntervalMs = options.stalledIntervalMs ?? 30_000;
     if (!this.prefix) throw new Error('invalid probe scheduler options: prefix must not be empty');

@@ -1,9 +1,10 @@
 import { badInput, VigilError } from '@vigil/lib/errors';
 import { toAuditEvent, type AuditEvent } from './audit-fields.js';
-import type { VictoriaLogsClient, VictoriaLogsStatsSample } from './client.js';
+import type { VictoriaLogsClient, VictoriaLogsRow, VictoriaLogsStatsSample } from './client.js';
 import { bucketStarts } from './histogram.js';
 import { checkedLayout, VIGIL_LAYOUT, type AuditLayout } from './layout.js';
 import {
+  buildAuditBoundaryQuery,
   buildAuditFilter,
   buildAuditHistogramStatsQuery,
   buildAuditQuery,
@@ -174,10 +175,29 @@ export class VictoriaLogsAuditLogSource implements AuditLogSource {
     const before = page.after === undefined ? undefined : decodeCursor(page.after);
     // One row more than asked tells whether another page exists.
     const limit = first + 1;
-    const rows = await this.#client.query(buildAuditQuery(filter, { limit, before }, this.layout), { limit });
+    const rows = await this.#page(filter, { limit, before });
     const events = rows.slice(0, first).map((row) => toAuditEvent(row, this.layout));
     const cursors = positionsAfterEach(before, events).map(encodeCursor);
     return { events, cursors, hasNextPage: rows.length > first, endCursor: cursors.at(-1) ?? null };
+  }
+
+  /**
+   * One page's rows, newest first. With `_time` as the event time, two queries (see
+   * buildAuditBoundaryQuery): the times of the records up to the page's end, found by VictoriaLogs'
+   * last-N search, then the page itself sorted over only the records at or after the oldest of them.
+   */
+  async #page(filter: AuditFilter, page: { limit: number; before?: AuditPagePosition }): Promise<VictoriaLogsRow[]> {
+    if (this.layout.time !== '_time') return this.#client.query(buildAuditQuery(filter, page, this.layout), { limit: page.limit });
+    const boundaryLimit = (page.before?.skip ?? 0) + page.limit;
+    const times = await this.#client.query(buildAuditBoundaryQuery(filter, page, this.layout), { limit: boundaryLimit });
+    if (times.length === 0) return [];
+    let oldest: bigint | undefined;
+    for (const row of times) {
+      const nanos = nanosOf(row['_time'] ?? '');
+      if (oldest === undefined || nanos < oldest) oldest = nanos;
+    }
+    const notBefore = formatRfc3339Nanos(oldest ?? 0n);
+    return this.#client.query(buildAuditQuery(filter, { ...page, notBefore }, this.layout), { limit: page.limit });
   }
 }
 

@@ -24,6 +24,11 @@ export interface CommandBatch {
   prefetch(commands: readonly BatchCommand[]): void;
   /** What was asked of the runner so far, in order, e.g. `sudo:diskFree`, for tests and logs. */
   started(): readonly string[];
+  /**
+   * Why a prefetched `runBatch` failed as a whole (its session never opened), once it has; null
+   * otherwise. Then no command of the probe ran: a failure of the host, not of one collector.
+   */
+  failure(): unknown;
 }
 
 const keyOf = (name: AllowedCommandName, options: RunOptions | undefined) => `${options?.sudo === true ? 'sudo:' : ''}${name}`;
@@ -34,6 +39,7 @@ export function createCommandBatch(runner: CommandRunner, concurrency = DEFAULT_
   const started: string[] = [];
   const waiting: (() => void)[] = [];
   let running = 0;
+  let batchFailure: unknown = null;
 
   const slot = async (): Promise<void> => {
     if (running < concurrency) {
@@ -65,6 +71,9 @@ export function createCommandBatch(runner: CommandRunner, concurrency = DEFAULT_
       } catch (error) {
         outcomes = Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }
+      outcomes.catch((error: unknown) => {
+        batchFailure ??= error;
+      });
       [...fresh.keys()].forEach((key, index) => {
         started.push(key);
         const result = outcomes.then((all) => {
@@ -96,5 +105,6 @@ export function createCommandBatch(runner: CommandRunner, concurrency = DEFAULT_
       return result;
     },
     started: () => [...started],
+    failure: () => batchFailure,
   };
 }

@@ -15,6 +15,7 @@ import { collectListeningPorts } from './collectors/ports.js';
 import { collectServices } from './collectors/services.js';
 import { createLocalRunner } from './local-transport.js';
 import { ProbeFailure } from './probe-failure.js';
+import { traceConnect, traceProbe } from './probe-tracing.js';
 import { connectSsh } from './ssh-transport.js';
 import type { BatchCommand, CommandRunner } from './transport.js';
 import type { HostTarget } from './types.js';
@@ -122,11 +123,11 @@ export function probeHostReport(target: HostTarget, options: ProbeReportOptions)
 }
 
 /** probeHostReport for an explicit list of collectors (probeHost runs os and packages only). */
-export async function runProbe(
-  target: HostTarget,
-  collectors: readonly CollectorName[],
-  options: Omit<ProbeReportOptions, 'kind'> = {},
-): Promise<ProbeReport> {
+export function runProbe(target: HostTarget, collectors: readonly CollectorName[], options: Omit<ProbeReportOptions, 'kind'> = {}): Promise<ProbeReport> {
+  return traceProbe(target, collectors, () => probeOnce(target, collectors, options));
+}
+
+async function probeOnce(target: HostTarget, collectors: readonly CollectorName[], options: Omit<ProbeReportOptions, 'kind'>): Promise<ProbeReport> {
   const now = options.now ?? (() => new Date());
   const report: ProbeReport = {
     hostId: target.id,
@@ -141,7 +142,7 @@ export async function runProbe(
   };
   let runner: CommandRunner | null = null;
   try {
-    const connected = await (options.connect ?? openRunner)(target);
+    const connected = await traceConnect(target, () => (options.connect ?? openRunner)(target));
     runner = connected;
     const batch = createCommandBatch(connected, options.concurrency);
     const sudo = options.sudo ?? new Set<CollectorName>();
@@ -171,6 +172,18 @@ export async function runProbe(
     for (const { name, outcome, apply } of results) {
       report.collectors[name] = outcome;
       apply?.(report);
+    }
+    // Nothing ran because the host stopped answering after the login (the session never opened, or
+    // the deadline cut everything): that is the host's state, like a failed connect, not a collector's.
+    const failure = batch.failure();
+    if (results.every((result) => result.outcome.status !== 'OK')) {
+      if (failure instanceof ProbeFailure) {
+        report.status = failure.status;
+        report.message = `${describeTarget(target)}: ${failure.message}`;
+      } else if (expired) {
+        report.status = 'TIMEOUT';
+        report.message = `${describeTarget(target)}: the probe did not finish within ${deadlineMs} ms and no collector answered`;
+      }
     }
   } catch (error) {
     const failure = connectionFailure(error, target);

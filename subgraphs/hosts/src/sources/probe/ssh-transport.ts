@@ -40,6 +40,8 @@ export interface ExecChannel {
 export interface SshSession {
   exec(command: string): Promise<ExecChannel>;
   end(): Promise<void>;
+  /** True once the connection itself is gone (the peer dropped it), so a cut batch can say so. */
+  lost?(): boolean;
 }
 
 export interface SshRunnerOptions {
@@ -71,12 +73,20 @@ export function createSshCommandRunner(session: SshSession, options: SshRunnerOp
       if (closing !== null) throw new ProbeFailure('ERROR', 'the SSH connection is already closed');
       if (commands.length === 0) return [];
       let channel: ExecChannel;
+      const started = Date.now();
       try {
-        channel = await session.exec(BATCH_SHELL);
+        channel = await openWithin(session.exec(BATCH_SHELL), options.commandTimeoutMs);
       } catch (error) {
+        if (error === OPEN_TIMED_OUT) {
+          // A host that authenticates and then never answers the session request (a wedged sshd, a
+          // full process table) would otherwise hold a scheduler slot until the probe's overall deadline.
+          throw new ProbeFailure('TIMEOUT', `the host accepted the probe's login but did not open its session within ${options.commandTimeoutMs} ms (hangs after authentication)`);
+        }
         throw new ProbeFailure('ERROR', `could not start the probe's command batch (${commands.length} commands): ${describeError(error)}`, { cause: error });
       }
-      const ended = await collectBatch(channel, script, options);
+      // One deadline for the whole batch, channel opening included.
+      const ended = await collectBatch(channel, script, { ...options, commandTimeoutMs: Math.max(1, options.commandTimeoutMs - (Date.now() - started)) });
+      if (ended.how === 'close' && session.lost?.() === true) ended.connectionLost = true;
       const sections = parseBatchOutput(nonce, commands.length, ended.stdout, ended.stderr);
       let cut: string | null = null;
       return sections.map((section, index): BatchOutcome => {
@@ -114,6 +124,36 @@ interface BatchEnd {
   how: 'close' | 'timeout' | 'overflow' | 'error';
   exitCode: number | null;
   error: Error | null;
+  /** The connection dropped under the channel (not just the remote shell ending). */
+  connectionLost?: boolean;
+}
+
+const OPEN_TIMED_OUT = Symbol('channel open timed out');
+
+/** The channel, or OPEN_TIMED_OUT thrown once `ms` pass; a channel that opens later is closed. */
+function openWithin(opening: Promise<ExecChannel>, ms: number): Promise<ExecChannel> {
+  return new Promise((resolve, reject) => {
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      reject(OPEN_TIMED_OUT);
+    }, ms);
+    opening.then(
+      (channel) => {
+        clearTimeout(timer);
+        if (!late) return resolve(channel);
+        try {
+          channel.close();
+        } catch {
+          // Already gone: nothing to release.
+        }
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        if (!late) reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
 }
 
 /** Feeds the script to the batch channel and gathers both streams until it closes or is stopped. */
@@ -186,7 +226,9 @@ function unfinished(label: string, started: boolean, cut: string | null, end: Ba
     case 'close':
       return new ProbeFailure(
         'ERROR',
-        `${label} did not ${running ? 'finish' : 'run'}: the probe's command batch ended early (${end.exitCode === null ? 'the remote shell was killed or the connection closed' : `the remote shell exited with ${end.exitCode}`})`,
+        `${label} did not ${running ? 'finish' : 'run'}: the probe's command batch ended early (${
+          end.connectionLost === true ? 'the host dropped the connection mid-command' : end.exitCode === null ? 'the remote shell was killed or the connection closed' : `the remote shell exited with ${end.exitCode}`
+        })`,
       );
   }
 }
@@ -269,6 +311,8 @@ export async function connectSsh(target: SshHostTarget): Promise<CommandRunner> 
   };
 
   let closed = false;
+  /** We closed it (end), as opposed to the peer dropping it. */
+  let ending = false;
   client.on('close', () => {
     closed = true;
   });
@@ -310,12 +354,14 @@ export async function connectSsh(target: SshHostTarget): Promise<CommandRunner> 
   }
 
   const session: SshSession = {
+    lost: () => closed && !ending,
     exec: (command) =>
       new Promise((resolve, reject) => {
         client.exec(command, (error, channel) => (error ? reject(error) : resolve(channel)));
       }),
     end: () =>
       new Promise((resolve) => {
+        ending = true;
         if (closed) return resolve();
         const timer = setTimeout(() => {
           client.destroy();
