@@ -58,9 +58,11 @@ async function startService(name: string, entry: string, env: Record<string, str
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: root,
     env: cleanEnv({ VIGIL_ENV: 'production', VIGIL_LOG_LEVEL: 'warn', REDIS_URL: redis.url, VIGIL_SIGNING_SECRET: secrets.signing, VIGIL_PORT: String(port), ...env }),
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // Both streams: the JSON log (warn and above) is on stdout, start-up failures on stderr.
   let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   const service = { name, child, port, stderr: () => stderr };
   services.push(service);
@@ -225,6 +227,9 @@ describe('scale-out: two gateways, two alerts replicas, one Redis', () => {
       severity: 'HIGH',
       rule: 'scale-out-audit',
       title: `audit ${namespace}`,
+      // As the audit rules raise theirs: the time of the audit event. Without it an alert's time is
+      // Redis's (its stream id), and Redis may run on another clock than the processes (test:any-date).
+      occurredAt: new Date().toISOString(),
       subject: { type: 'KubeObject', cluster: CLUSTER, namespace, kind: 'Pod', name: 'web', displayName: `${namespace}/web` },
     });
   }
@@ -287,7 +292,10 @@ describe('scale-out: two gateways, two alerts replicas, one Redis', () => {
 
       const published = (await logAlerts()).length;
       await publishPhase(0);
-      await waitFor(async () => (await correlations()).length === PAIRS_PER_PHASE, `${PAIRS_PER_PHASE} correlations of phase 0`);
+      await waitFor(async () => (await correlations()).length === PAIRS_PER_PHASE, `${PAIRS_PER_PHASE} correlations of phase 0`).catch((error: unknown) => {
+        const logged = replicas.map((r) => `${r.name}: ${r.stderr().slice(-3000)}`).join(' | ');
+        throw new Error(`${String(error)}; alerts replicas logged: ${logged}`);
+      });
       const before = await logAlerts();
       await waitFor(() => subscribers.every((s) => s.ids.at(-1) === before.at(-1)?.id), 'phase 0 at every subscriber');
 
