@@ -28,7 +28,7 @@ import { clusterAuditConfig } from '@vigil/subgraph-cluster/config-audit';
 import { parseAuditEventList, type AuditEvent } from '@vigil/subgraph-cluster/sources/k8s-audit/audit-event';
 import { VictoriaLogsAuditForwarder, VictoriaLogsJsonLineSink, type JsonLineSink } from '@vigil/subgraph-cluster/sources/k8s-audit/victorialogs-forwarder';
 import { buildAuditBoundaryQuery, buildAuditFilter, buildAuditQuery, buildAuditStatsQuery, type AuditFilter } from '@vigil/subgraph-audit/sources/victorialogs/logsql';
-import { formatRfc3339Nanos, parseRfc3339Nanos } from '@vigil/subgraph-audit/sources/victorialogs/timestamps';
+import { oldestTime } from '@vigil/subgraph-audit/sources/victorialogs/audit-log-source';
 import { startVictoriaLogs, type VictoriaLogsServer } from '../test/support/victorialogs.js';
 import { AuditWorkload, DANA, shapeProblems, type AuditProbe, type TallyDimension } from './lib/audit-workload.js';
 import { benchCredentials } from './lib/bench-credentials.js';
@@ -770,10 +770,8 @@ class Client {
       let text = await post(this.agent, `${this.victoriaLogsUrl}${path.direct.path}`, path.direct.forms[k] ?? {});
       if (path.direct.pageForm) {
         // As the audit subgraph pages: the boundary's oldest time, then the page from it on.
-        const times = jsonLines(text).map((row) => parseRfc3339Nanos(row['_time'] ?? ''));
-        if (times.some((time) => time === undefined)) throw new Error(`${path.spec.name}: the boundary query returned a row without a _time`);
-        const oldest = (times as bigint[]).reduce<bigint | undefined>((min, time) => (min === undefined || time < min ? time : min), undefined);
-        text = oldest === undefined ? '' : await post(this.agent, `${this.victoriaLogsUrl}${path.direct.path}`, path.direct.pageForm(k, formatRfc3339Nanos(oldest)));
+        const oldest = oldestTime(jsonLines(text));
+        text = oldest === null ? '' : await post(this.agent, `${this.victoriaLogsUrl}${path.direct.path}`, path.direct.pageForm(k, oldest));
       }
       if (path.direct.path.endsWith('/query')) jsonLines(text);
       else statsSamples(text);

@@ -190,15 +190,23 @@ export class VictoriaLogsAuditLogSource implements AuditLogSource {
     if (this.layout.time !== '_time') return this.#client.query(buildAuditQuery(filter, page, this.layout), { limit: page.limit });
     const boundaryLimit = (page.before?.skip ?? 0) + page.limit;
     const times = await this.#client.query(buildAuditBoundaryQuery(filter, page, this.layout), { limit: boundaryLimit });
-    if (times.length === 0) return [];
-    let oldest: bigint | undefined;
-    for (const row of times) {
-      const nanos = nanosOf(row['_time'] ?? '');
-      if (oldest === undefined || nanos < oldest) oldest = nanos;
-    }
-    const notBefore = formatRfc3339Nanos(oldest ?? 0n);
+    const notBefore = oldestTime(times);
+    if (notBefore === null) return [];
     return this.#client.query(buildAuditQuery(filter, { ...page, notBefore }, this.layout), { limit: page.limit });
   }
+}
+
+/**
+ * The oldest `_time` of a boundary query's rows (buildAuditBoundaryQuery), at full precision: where
+ * the page query starts (`notBefore`). Null for no rows: the page is empty.
+ */
+export function oldestTime(rows: readonly VictoriaLogsRow[]): string | null {
+  let oldest: bigint | undefined;
+  for (const row of rows) {
+    const nanos = nanosOf(row['_time'] ?? '');
+    if (oldest === undefined || nanos < oldest) oldest = nanos;
+  }
+  return oldest === undefined ? null : formatRfc3339Nanos(oldest);
 }
 
 /**
