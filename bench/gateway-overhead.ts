@@ -654,7 +654,10 @@ async function verify(client: StackClient, credential: Credential, agent: Agent)
 
   const upstream: Record<string, number> = {};
   // Subgraphs this query did not call (their series exist from earlier requests) are left out.
-  for (const [subgraph, count] of after) if (count - (before.get(subgraph) ?? 0) !== 0) upstream[subgraph] = count - (before.get(subgraph) ?? 0);
+  for (const [subgraph, count] of after) {
+    const calls = count - (before.get(subgraph) ?? 0);
+    if (calls !== 0) upstream[subgraph] = calls;
+  }
   const expected = { alerts: 1, hosts: 1, cluster: 1 };
   const sameRequests = isDeepStrictEqual(upstream, expected);
 

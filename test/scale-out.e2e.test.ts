@@ -14,6 +14,7 @@ import { createLogger } from '@vigil/lib/logger';
 import { terminate } from './support/child-process.js';
 import { cleanEnv } from './support/clean-env.js';
 import { freePort } from './support/free-port.js';
+import { waitFor } from './support/wait-for.js';
 import { startRedisServer, type RedisServer } from './support/redis-server.js';
 import { startRoundRobinProxy, type RoundRobinProxy } from './support/round-robin-proxy.js';
 
@@ -156,14 +157,6 @@ async function logAlerts(): Promise<{ id: string; source: string; title: string;
   return entries.map(parseEntry).flatMap((event) => (event.type === 'raised' ? [{ id: event.alert.id, source: event.alert.source, title: event.alert.title, labels: event.alert.labels ?? {} }] : []));
 }
 
-async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 describe('scale-out: two gateways, two alerts replicas, one Redis', () => {
   let replicas: Service[];
   let gateways: Service[];
@@ -255,7 +248,7 @@ describe('scale-out: two gateways, two alerts replicas, one Redis', () => {
       return (await response.json()) as { data?: Record<string, { acknowledged: { by: string } | null } | null>; errors?: unknown[] };
     };
     await postFalco(cluster.port, 'ack', 'sh -c ack');
-    await waitFor(async () => (await logAlerts()).length > 0, 'an alert to acknowledge');
+    await waitFor(async () => (await logAlerts()).length > 0, 'an alert to acknowledge', 30_000);
     const id = (await logAlerts()).at(-1)?.id ?? '';
     const acked = await call(gateways[0] as Service, 'mutation ($id: ID!) { acknowledgeAlert(id: $id, comment: "scale-out") { acknowledged { by } } }', { id });
     expect(acked.errors).toBeUndefined();
@@ -270,7 +263,7 @@ describe('scale-out: two gateways, two alerts replicas, one Redis', () => {
     // A marker, so the cursor subscribers have a place to start from.
     const earlier = (await logAlerts()).length;
     await postFalco(cluster.port, 'marker', 'sh -c marker');
-    await waitFor(async () => (await logAlerts()).length > earlier, 'the marker in the log');
+    await waitFor(async () => (await logAlerts()).length > earlier, 'the marker in the log', 30_000);
     const marker = (await logAlerts())[earlier]?.id ?? '';
 
     const subscribers: ResumingSubscriber[] = [];
@@ -292,17 +285,17 @@ describe('scale-out: two gateways, two alerts replicas, one Redis', () => {
 
       const published = (await logAlerts()).length;
       await publishPhase(0);
-      await waitFor(async () => (await correlations()).length === PAIRS_PER_PHASE, `${PAIRS_PER_PHASE} correlations of phase 0`).catch((error: unknown) => {
+      await waitFor(async () => (await correlations()).length === PAIRS_PER_PHASE, `${PAIRS_PER_PHASE} correlations of phase 0`, 30_000).catch((error: unknown) => {
         const logged = replicas.map((r) => `${r.name}: ${r.stderr().slice(-3000)}`).join(' | ');
         throw new Error(`${String(error)}; alerts replicas logged: ${logged}`);
       });
       const before = await logAlerts();
-      await waitFor(() => subscribers.every((s) => s.ids.at(-1) === before.at(-1)?.id), 'phase 0 at every subscriber');
+      await waitFor(() => subscribers.every((s) => s.ids.at(-1) === before.at(-1)?.id), 'phase 0 at every subscriber', 30_000);
 
       // One replica dies mid-stream (no drain), while alerts keep coming: the upstream subscriptions
       // through it break, and what it had read for correlation is taken over once stale (60 s).
       const phase1 = publishPhase(1);
-      await waitFor(async () => (await logAlerts()).length >= before.length + 4, 'phase 1 under way');
+      await waitFor(async () => (await logAlerts()).length >= before.length + 4, 'phase 1 under way', 30_000);
       const victim = replicas[0] as Service;
       victim.child.kill('SIGKILL');
       await new Promise<void>((resolve) => (victim.child.exitCode !== null || victim.child.signalCode !== null ? resolve() : victim.child.once('exit', () => resolve())));

@@ -7,6 +7,7 @@ import { SignJWT } from 'jose';
 import { createLogger } from '@vigil/lib/logger';
 import type { NewAlert } from '@vigil/lib/alerts/alert';
 import { freePort } from '../../test/support/free-port.js';
+import { waitFor } from '../../test/support/wait-for.js';
 import { startStack, type RunningStack } from '../src/stack.js';
 import { vigilConfig } from '../src/stack-config.js';
 
@@ -216,13 +217,7 @@ export class SseSubscriber {
   }
 }
 
-export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+export { waitFor };
 
 /**
  * Raises probe alerts (about `subject`) until every subscriber has received one: the gateway opens

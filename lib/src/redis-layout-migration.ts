@@ -35,10 +35,13 @@ function globLiteral(text: string): string {
  * the new layout.
  */
 export async function migrateRedisLayout(options: { redisUrl: string; namespace: string; logger: Logger; subgraphs: readonly string[] }): Promise<LayoutMigration> {
-  const redis = createRedis(options.redisUrl, options.logger, 'layout-migration');
   const result: LayoutMigration = { moved: 0, kept: 0 };
+  const moves = MOVES.filter((m) => options.subgraphs.includes(m.subgraph));
+  // Most subgraph processes have no moved layout: no connection for them.
+  if (moves.length === 0) return result;
+  const redis = createRedis(options.redisUrl, options.logger, 'layout-migration');
   try {
-    for (const move of MOVES.filter((m) => options.subgraphs.includes(m.subgraph))) {
+    for (const move of moves) {
       const from = keyPrefix(options.namespace, move.subgraph);
       const to = oneSlotPrefix(from, move.store);
       for (const family of move.families) {

@@ -32,3 +32,15 @@ export function createRedis(url: string, logger: Logger, purpose: string): Redis
 export function keyPrefix(namespace: string, subgraph: string): string {
   return `${namespace}:${subgraph}:`;
 }
+
+/**
+ * The replies of a MULTI's or a pipeline's `exec()`, throwing the first command's error; a discarded
+ * transaction (null: a WATCHed key changed) throws naming `what` wrote it.
+ */
+export function execReplies(results: [error: Error | null, value: unknown][] | null, what: string): unknown[] {
+  if (results === null) throw new Error(`${what} transaction was discarded`);
+  return results.map(([error, value]) => {
+    if (error) throw error;
+    return value;
+  });
+}

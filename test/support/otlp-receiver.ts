@@ -88,7 +88,7 @@ const valueOf = (value: OtlpValue): string | number | boolean =>
 const attributesOf = (list: OtlpAttribute[] = []) => Object.fromEntries(list.map((a) => [a.key, valueOf(a.value)]));
 
 /** OTLP/JSON (the protobuf JSON mapping with hex trace and span ids) to flat spans. */
-export function decodeTraces(body: OtlpTraces): ReceivedSpan[] {
+function decodeTraces(body: OtlpTraces): ReceivedSpan[] {
   return (body.resourceSpans ?? []).flatMap((resource) => {
     const service = String(attributesOf(resource.resource?.attributes)['service.name'] ?? '');
     return (resource.scopeSpans ?? []).flatMap((scope) =>

@@ -44,7 +44,7 @@ export const tracingOverrides: EnvOverride[] = [
 ];
 
 /** `key1=value1,key2=value2` (values URL-encoded), the OTLP exporter's header list format. */
-export function parseOtlpHeaders(raw: string): unknown {
+function parseOtlpHeaders(raw: string): unknown {
   const headers: Record<string, string> = {};
   for (const pair of raw.split(',')) {
     const at = pair.indexOf('=');

@@ -18,6 +18,6 @@ const upstreamOverrides = (['hosts', 'cluster', 'audit'] as const).map((name) =>
 await runSubgraphService('alerts', schema, upstreamOverrides, (config) => config.alerts, (config, shared, alertLog, service) => {
   if (!shared.publisher.lifecycle) throw new Error('the alert publisher has no lifecycle');
   const urls = config.timeline.subgraphs;
-  const runtime = createAlertsRuntime(config, alertLog, shared.publisher.lifecycle, { ...shared, metrics: registerRoutingMetrics(shared.metrics), publisher: shared.publisher, upstream: { urls: () => urls, signingSecret: service.signingSecret } });
+  const runtime = createAlertsRuntime(config, alertLog, shared.publisher.lifecycle, { ...shared, metrics: registerRoutingMetrics(shared.metrics), upstream: { urls: () => urls, signingSecret: service.signingSecret } });
   return { definition: runtime.definition, start: runtime.start, stop: runtime.stop };
 });

@@ -32,8 +32,8 @@ export function createAlertsRuntime(
     redisUrl: string | undefined;
     namespace: string;
     metrics?: RoutingMetrics;
-    /** Raises correlation alerts (the process's publisher, with its metrics); absent: one over `log` and `lifecycle`. */
-    publisher?: AlertPublisher;
+    /** Raises correlation alerts (the process's publisher, with its metrics). */
+    publisher: AlertPublisher;
     /** Where timelines read the other subgraphs, signing as the gateway does; absent: timelines hold alerts only. */
     upstream?: { urls: () => Record<UpstreamName, string>; signingSecret: string };
   },
@@ -42,7 +42,7 @@ export function createAlertsRuntime(
     config.routes.length > 0
       ? createRouting(config, { log, state: lifecycle.store, clock: services.clock, logger: services.logger.child({ component: 'alert-router' }), redisUrl: services.redisUrl, namespace: services.namespace, ...(services.metrics ? { metrics: services.metrics } : {}) })
       : undefined;
-  const correlation = createCorrelation(config.correlation, { log, lifecycle, ...(services.publisher ? { publisher: services.publisher } : {}), clock: services.clock, logger: services.logger.child({ component: 'correlation' }), redisUrl: services.redisUrl, namespace: services.namespace });
+  const correlation = createCorrelation(config.correlation, { log, publisher: services.publisher, clock: services.clock, logger: services.logger.child({ component: 'correlation' }), redisUrl: services.redisUrl, namespace: services.namespace });
   return {
     definition: createAlertsSubgraph({
       log,

@@ -60,10 +60,6 @@ export class ComplianceEngine {
     if (this.current.size > 0) this.status = { ...this.status, lastRunAt: [...this.current.values()].reduce((a, r) => (r.since > a ? r.since : a), '') };
   }
 
-  results(): Iterable<StoredResult> {
-    return this.current.values();
-  }
-
   index(): ResultIndex {
     return this.currentIndex;
   }

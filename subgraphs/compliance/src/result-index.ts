@@ -1,5 +1,5 @@
 import { controlKey } from './catalogue.js';
-import type { StoredResult, Subject } from './results.js';
+import { hostOf, type StoredResult } from './results.js';
 
 /**
  * Stored results indexed the ways queries read them, built when results are written (each
@@ -27,7 +27,7 @@ export class ResultIndex {
       const list = this.byControl.get(key);
       if (list) list.push(r);
       else this.byControl.set(key, [r]);
-      const host = hostIdOf(r.subject);
+      const host = hostOf(r.subject);
       if (host !== null && r.status === 'FAIL') {
         const failing = this.failingByHost.get(host);
         if (failing) failing.add(key);
@@ -56,6 +56,3 @@ export type IndexedResult = StoredResult & { viewStatus: StoredResult['status'];
 
 const NONE: readonly IndexedResult[] = [];
 const NO_KEYS: ReadonlySet<string> = new Set();
-
-/** The host a result is about: a HOST subject, or a NODE whose name is a host id. */
-export const hostIdOf = (s: Subject | null): string | null => (s?.kind === 'HOST' || s?.kind === 'NODE' ? s.name : null);

@@ -83,6 +83,9 @@ export const CONTROL_SUBJECT_KEY = '*';
 
 export const keyOfSubject = (subject: Subject | null): string => (subject === null ? CONTROL_SUBJECT_KEY : subjectKey(subject));
 
+/** The host a result is about: a HOST subject, or a NODE whose name is a host id. */
+export const hostOf = (s: Subject | null): string | null => (s?.kind === 'HOST' || s?.kind === 'NODE' ? s.name : null);
+
 export const resultKey = (framework: string, controlId: string, subject: Subject | null | string): string =>
   `${framework}|${controlId}|${typeof subject === 'string' ? subject : keyOfSubject(subject)}`;
 

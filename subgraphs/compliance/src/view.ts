@@ -1,8 +1,8 @@
 import type { TenantFilter } from '@vigil/lib/tenancy';
 import { controlKey, importedFrameworks, type Catalogue, type CatalogueControl } from './catalogue.js';
 import type { FrameworkId } from './frameworks.js';
-import { ResultIndex, hostIdOf } from './result-index.js';
-import { keyOfSubject, type EvidenceItem, type StoredResult, type Subject } from './results.js';
+import { ResultIndex } from './result-index.js';
+import { hostOf, keyOfSubject, type EvidenceItem, type StoredResult, type Subject } from './results.js';
 
 /** A result as a caller sees it: WAIVED when an active waiver covers a FAIL. */
 export type ViewStatus = StoredResult['status'] | 'WAIVED';
@@ -95,7 +95,7 @@ export class ResultsView {
     if (!hosts) {
       const ids = new Set<string>();
       for (const r of this.results(control)) {
-        const host = hostIdOf(r.subject);
+        const host = hostOf(r.subject);
         if (host !== null && r.viewStatus === 'FAIL') ids.add(host);
       }
       hosts = ids;
@@ -202,7 +202,7 @@ export function scoreOf(results: Iterable<{ viewStatus: ViewStatus }>): Score {
 
 /** The scope a subject belongs to, for scores per cluster / host / namespace. */
 export const clusterOf = (s: Subject | null) => s?.cluster ?? null;
-export const hostOf = (s: Subject | null) => (s?.kind === 'HOST' ? s.name : s?.kind === 'NODE' ? s.name : null);
+export { hostOf };
 export const namespaceOf = (s: Subject | null) => (s && s.cluster && s.namespace ? `${s.cluster}/${s.namespace}` : null);
 
 /** Every result of a framework's controls (mappings resolved). */

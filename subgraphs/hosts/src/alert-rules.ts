@@ -58,13 +58,14 @@ export function hostAlerts(outcome: ProbeOutcome, settings: AlertRuleSettings): 
     // correlation rule "a listening port appeared near a package change" (alerts subgraph).
     const names = [...new Set(packageChanges.map((c) => c.key))].sort();
     const count = (kind: FactChange['change']) => packageChanges.filter((c) => c.change === kind).length;
+    const [added, changed, removed] = [count('ADDED'), count('CHANGED'), count('REMOVED')];
     alerts.push({
       ...base,
       severity: 'INFO',
       rule: 'packages-changed',
-      title: `Packages changed on ${outcome.hostId}: ${count('ADDED')} added, ${count('CHANGED')} changed, ${count('REMOVED')} removed`,
+      title: `Packages changed on ${outcome.hostId}: ${added} added, ${changed} changed, ${removed} removed`,
       description: names.length > 20 ? `${names.slice(0, 20).join(', ')} and ${names.length - 20} more` : names.join(', '),
-      labels: { added: String(count('ADDED')), changed: String(count('CHANGED')), removed: String(count('REMOVED')) },
+      labels: { added: String(added), changed: String(changed), removed: String(removed) },
     });
   }
 

@@ -95,10 +95,10 @@ export class CorrelationEngine {
           batch = await log.groups.claimPending(CORRELATION_GROUP, consumer, { minIdleMs: this.claimStaleMs, count: BATCH });
           lastClaim = now;
         }
-        // Polled, not a blocking read, and the wait between polls does not hold the process open: a
-        // service stopped with SIGTERM must not wait on this loop (nor on a blocked Redis connection).
+        // Polled, not a blocking read: close() aborts the wait between polls at once, where a blocked
+        // Redis read would hold the drain until its timeout.
         if (batch.length === 0) batch = await log.groups.readNew(CORRELATION_GROUP, consumer, { count: BATCH, blockMs: 0 });
-        if (batch.length === 0) await idle(POLL_MS, this.stop.signal);
+        if (batch.length === 0) await abortableSleep(POLL_MS, this.stop.signal);
         for (const entry of batch) {
           if (this.stopping) return;
           if (entry.type === 'raised') await this.processWithRetry(entry.alert);
@@ -185,20 +185,6 @@ export class CorrelationEngine {
     const recent = await this.deps.log.listNewestFirst({ limit: RECENT_ALERTS_SEARCHED });
     return recent.find((a) => a.source === 'CORRELATION' && a.labels?.[PAIR_LABEL] === pair)?.id ?? null;
   }
-}
-
-/** An abortable wait whose timer does not keep the process alive. */
-function idle(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms).unref();
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 function truncate(text: string, max: number): string {

@@ -27,8 +27,7 @@ function encodeClaim(claim: PairClaim): string {
 }
 
 function decodeClaim(value: string): PairClaim {
-  const parsed = JSON.parse(value) as PairClaim;
-  return parsed;
+  return JSON.parse(value) as PairClaim;
 }
 
 /**

@@ -1,6 +1,5 @@
 import type { AlertLog } from '@vigil/lib/alerts/alert-log';
-import type { AlertLifecycle } from '@vigil/lib/alerts/alert-lifecycle';
-import { AlertPublisher } from '@vigil/lib/alerts/publisher';
+import type { AlertPublisher } from '@vigil/lib/alerts/publisher';
 import type { Clock } from '@vigil/lib/clock';
 import type { Logger } from '@vigil/lib/logger';
 import { createRedis, keyPrefix } from '@vigil/lib/redis';
@@ -10,23 +9,23 @@ import { MemoryCorrelationState, RedisCorrelationState } from './correlation-sta
 
 /**
  * The correlation engine of the alerts subgraph, or null when off or without enabled rules. It raises
- * through a publisher over the same log and lifecycle every other source uses, so correlation alerts
+ * through the publisher every other source uses, so correlation alerts
  * are routed, folded, silenced and subscribed to like any other.
  */
 export function createCorrelation(
   config: CorrelationConfig,
-  services: { log: AlertLog; lifecycle: AlertLifecycle; publisher?: AlertPublisher; clock: Clock; logger: Logger; redisUrl: string | undefined; namespace: string },
+  services: { log: AlertLog; publisher: AlertPublisher; clock: Clock; logger: Logger; redisUrl: string | undefined; namespace: string },
 ): CorrelationEngine | null {
-  const rules = config.rules.filter((rule) => rule.enabled);
-  if (!config.enabled || rules.length === 0) return null;
+  // The engine evaluates only the enabled rules.
+  if (!config.enabled || !config.rules.some((rule) => rule.enabled)) return null;
   const state = services.redisUrl
     ? new RedisCorrelationState(createRedis(services.redisUrl, services.logger, 'alerts-correlation'), `${keyPrefix(services.namespace, 'alerts')}correlation:`, { ownsConnection: true })
     : new MemoryCorrelationState();
   return new CorrelationEngine({
     log: services.log,
-    publisher: services.publisher ?? new AlertPublisher(services.log, services.logger, undefined, services.lifecycle),
+    publisher: services.publisher,
     state,
-    rules,
+    rules: config.rules,
     consumer: config.consumer,
     clock: services.clock,
     logger: services.logger,

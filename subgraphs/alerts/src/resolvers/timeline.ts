@@ -1,4 +1,5 @@
 import { KUBERNETES_USER_LABEL, KUBERNETES_USER_SOURCES, type Alert } from '@vigil/lib/alerts/alert';
+import { describeError } from '@vigil/lib/errors';
 import { scopesOf } from '@vigil/lib/identity';
 import { resourceOfKind } from '@vigil/lib/kube-kinds';
 import type { HostResolvers, KubeObjectResolvers, NodeResolvers, TimelineEntryResolvers } from '../__generated__/resolvers-types.js';
@@ -36,7 +37,7 @@ export const Host: HostResolvers = {
         context,
         (alert) => alert.subject?.hostId === host.id,
         (up, identity) => ({
-          readers: [securityEventReader(up.cluster, identity, { __typename: 'Host', id: host.id }), hostChangeReader(up.hosts, identity, () => Promise.resolve(host.id))],
+          readers: [securityEventReader(up.cluster, identity, { __typename: 'Host', id: host.id }), hostChangeReader(up.hosts, identity, host.id)],
           omitted: [],
         }),
       ),
@@ -67,14 +68,15 @@ export const Node: NodeResolvers = {
   async timeline(node, args, context) {
     const up = context.deps.timeline;
     const identity = context.identity;
-    const hostOf = up && identity ? matchedHostOf(up.cluster, identity, node) : () => Promise.resolve(null);
     // The node's alerts: about the Node object, or about the host it is (a node-level finding names the
     // matched host, or the node name when unmatched, as its host id).
     let matched: string | null = null;
-    try {
-      matched = await hostOf();
-    } catch (error) {
-      context.deps.timeline?.logger.warn({ err: (error as Error).message }, "timeline: the node's host could not be read");
+    if (up && identity) {
+      try {
+        matched = await matchedHostOf(up.cluster, identity, node);
+      } catch (error) {
+        up.logger.warn({ err: describeError(error) }, "timeline: the node's host could not be read");
+      }
     }
     const about = (alert: Alert) => {
       const s = alert.subject;
@@ -86,7 +88,7 @@ export const Node: NodeResolvers = {
     return run(
       context,
       plan(context, about, (upstream, caller) => ({
-        readers: [securityEventReader(upstream.cluster, caller, { __typename: 'Node', ...node }), hostChangeReader(upstream.hosts, caller, () => Promise.resolve(matched))],
+        readers: [securityEventReader(upstream.cluster, caller, { __typename: 'Node', ...node }), hostChangeReader(upstream.hosts, caller, matched)],
         omitted: [],
       })),
       args,

@@ -89,15 +89,14 @@ query TimelineHostChanges($id: ID!, $since: DateTime, $first: Int, $after: Strin
   host(id: $id) { changes(since: $since, first: $first, after: $after) { edges { node { type key change at } } pageInfo { hasNextPage endCursor } } }
 }`;
 
-/** The host's fact changes (Host.changes, baselines left out as there), newest first. `hostId` null: no host, no changes. */
-export function hostChangeReader(hosts: SignedSubgraphClient, identity: Identity, hostId: () => Promise<string | null>): TimelineReader {
+/** The host's fact changes (Host.changes, baselines left out as there), newest first. `id` null: no host, no changes. */
+export function hostChangeReader(hosts: SignedSubgraphClient, identity: Identity, id: string | null): TimelineReader {
   const shape = z.object({
     host: z.object({ changes: z.object({ edges: z.array(z.object({ node: z.object({ type: z.string(), key: z.string(), change: z.string(), at: z.string() }) })), pageInfo }) }).nullable(),
   });
   return {
     source: 'HOST_CHANGE',
     async read(window, after, limit) {
-      const id = await hostId();
       if (id === null) return [];
       return collectNewestFirst<string>(
         async (cursor) => {
@@ -178,9 +177,10 @@ export function auditReader(audit: SignedSubgraphClient, identity: Identity, fil
 
 const NODE_HOST = `query TimelineNodeHost($cluster: String!, $name: String!) { node(cluster: $cluster, name: $name) { host { host { id } } } }`;
 
-/** The inventory host a Node was matched to, as the cluster subgraph says to this caller (once per page). */
-export function matchedHostOf(cluster: SignedSubgraphClient, identity: Identity, node: { cluster: string; name: string }): () => Promise<string | null> {
-  const shape = z.object({ node: z.object({ host: z.object({ host: z.object({ id: z.string() }) }).nullable() }).nullable() });
-  let answer: Promise<string | null> | null = null;
-  return () => (answer ??= cluster.query(NODE_HOST, node, identity, shape).then((data) => data.node?.host?.host.id ?? null));
+const nodeHostShape = z.object({ node: z.object({ host: z.object({ host: z.object({ id: z.string() }) }).nullable() }).nullable() });
+
+/** The inventory host a Node was matched to, as the cluster subgraph says to this caller. */
+export async function matchedHostOf(cluster: SignedSubgraphClient, identity: Identity, node: { cluster: string; name: string }): Promise<string | null> {
+  const data = await cluster.query(NODE_HOST, node, identity, nodeHostShape);
+  return data.node?.host?.host.id ?? null;
 }

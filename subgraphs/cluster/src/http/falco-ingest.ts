@@ -11,15 +11,12 @@ import { kubernetesUserOf } from '../sources/identity.js';
 import type { NormalisedSecurityEvent, SecurityEvent, SecurityEventStore } from '../store/security-event-store.js';
 import { DEFAULT_MAX_IN_FLIGHT, DEFAULT_RETRY_AFTER_SECONDS, inFlightLimit } from './in-flight-limit.js';
 import {
-  MAX_JSON_DEPTH,
   bodyCharset,
   bodyErrors,
-  charsetName,
-  decodeBody,
+  decodeDeclaredBody,
   digest,
-  jsonDepthError,
-  jsonDepthExceeded,
-  outsideRetentionError,
+  jsonDepthRefusal,
+  outsideRetentionRefusal,
   presentedToken,
 } from './intake-common.js';
 
@@ -111,23 +108,16 @@ function checkContentType(req: Request, res: Response, next: NextFunction) {
 }
 
 async function ingest(deps: FalcoIngestDeps, req: Request, res: Response): Promise<void> {
-  const bytes: unknown = req.body;
   const contentType = req.headers['content-type'];
-  const declared = bodyCharset(contentType);
-  const charset = 'charset' in declared ? declared.charset : 'utf-8';
-  const body = Buffer.isBuffer(bytes) ? decodeBody(bytes, charset) : '';
-  if (body === null) {
-    res.status(400).json({ error: `body is not valid ${charsetName(charset)}` });
+  const decoded = decodeDeclaredBody(req.body, contentType);
+  if ('error' in decoded) {
+    res.status(400).json({ error: decoded.error });
     return;
   }
-  const tooDeep = jsonDepthExceeded(body, MAX_JSON_DEPTH);
-  if (tooDeep !== null) {
-    const reason = jsonDepthError(tooDeep.offset, MAX_JSON_DEPTH);
-    deps.logger.info({ reason }, 'falco ingest rejected');
-    res.status(400).json({ error: reason });
-    return;
-  }
-  const parsed = parseFalcoBody(body, contentType);
+  const body = decoded.text;
+  // Nesting is checked first, so a hostile body is refused without being built.
+  const tooDeep = jsonDepthRefusal(body);
+  const parsed = tooDeep !== null ? { ok: false as const, reason: tooDeep } : parseFalcoBody(body, contentType);
   if (!parsed.ok) {
     deps.logger.info({ reason: parsed.reason }, 'falco ingest rejected');
     res.status(400).json({ error: parsed.reason });
@@ -142,24 +132,20 @@ async function ingest(deps: FalcoIngestDeps, req: Request, res: Response): Promi
     return [];
   });
   // The store would keep nothing of these (retention is on lastSeen): refused, all or nothing as for an invalid alert.
-  const retention = deps.store.retention();
-  const stale = occurrences.filter((o) => Date.parse(o.normalised.occurredAt) <= retention.cutoff.getTime());
-  const [firstStale] = stale;
-  if (firstStale !== undefined) {
-    const what = parsed.events.length === 1 ? 'the event' : `item ${firstStale.item}`;
-    const reason = outsideRetentionError(what, firstStale.normalised.occurredAt, retention, stale.length - 1);
-    deps.logger.info({ reason }, 'falco ingest rejected');
-    res.status(422).json({ error: reason });
+  const what = (o: (typeof occurrences)[number]) => (parsed.events.length === 1 ? 'the event' : `item ${o.item}`);
+  const stale = outsideRetentionRefusal(occurrences, (o) => o.normalised.occurredAt, deps.store.retention(), what);
+  if (stale !== null) {
+    deps.logger.info({ reason: stale }, 'falco ingest rejected');
+    res.status(422).json({ error: stale });
     return;
   }
   try {
     // All at once, in order: the store merges them (and other requests' events) in one batch.
-    const recorded = await Promise.all(occurrences.map(({ normalised }) => deps.store.record(normalised)));
-    for (const [i, { event, isNew }] of recorded.entries()) {
-      const { falcoEvent, normalised } = occurrences[i] ?? {};
+    const recorded = await Promise.all(occurrences.map(async (o) => ({ ...o, ...(await deps.store.record(o.normalised)) })));
+    for (const { falcoEvent, normalised, event, isNew } of recorded) {
       if (isNew) result.stored += 1;
       else result.duplicates += 1;
-      if (falcoEvent && normalised && falcoPriorityAtLeast(falcoEvent.priority, deps.alertMinPriority)) {
+      if (falcoPriorityAtLeast(falcoEvent.priority, deps.alertMinPriority)) {
         toAlert.push({ occurrence: normalised, stored: event });
       }
     }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ErrorRequestHandler } from 'express';
 import { describeError } from '@vigil/lib/errors';
 import type { Logger } from '@vigil/lib/logger';
+import type { RetentionWindow } from '../store/security-event-store.js';
 
 /** What the webhook intakes (Falco, the audit webhook) share: credentials, body decoding, body errors. */
 
@@ -87,13 +88,20 @@ export function decodeBody(bytes: Buffer, charset: BodyCharset): string | null {
   }
 }
 
-export function decodeUtf8(bytes: Buffer): string | null {
-  return decodeBody(bytes, 'utf-8');
+/** How the charset is named in a 400 for bytes that are not valid in it. */
+function charsetName(charset: BodyCharset): string {
+  return charset === 'us-ascii' ? 'US-ASCII' : charset.toUpperCase();
 }
 
-/** How the charset is named in a 400 for bytes that are not valid in it. */
-export function charsetName(charset: BodyCharset): string {
-  return charset === 'us-ascii' ? 'US-ASCII' : charset.toUpperCase();
+/**
+ * A webhook body (raw bytes; anything else reads as '') as text in the charset its Content-Type
+ * declares (checked already: 415 before this), or the 400's error when its bytes are not valid in it.
+ */
+export function decodeDeclaredBody(bytes: unknown, contentType: string | undefined): { text: string } | { error: string } {
+  const declared = bodyCharset(contentType);
+  const charset = 'charset' in declared ? declared.charset : 'utf-8';
+  const text = Buffer.isBuffer(bytes) ? decodeBody(bytes, charset) : '';
+  return text === null ? { error: `body is not valid ${charsetName(charset)}` } : { text };
 }
 
 /**
@@ -126,15 +134,33 @@ export function jsonDepthExceeded(text: string, max: number): { offset: number }
   return null;
 }
 
-export function jsonDepthError(offset: number, max: number): string {
-  return `body nests objects and arrays more than ${max} levels deep (level ${max + 1} at character ${offset}): refused before parsing`;
+/** The 400's error for a body nested deeper than MAX_JSON_DEPTH, or null when it is not. */
+export function jsonDepthRefusal(text: string): string | null {
+  const tooDeep = jsonDepthExceeded(text, MAX_JSON_DEPTH);
+  if (tooDeep === null) return null;
+  return `body nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep (level ${MAX_JSON_DEPTH + 1} at character ${tooDeep.offset}): refused before parsing`;
 }
 
-/** The 422 refusal of occurrences the store would not keep (DESIGN: never acknowledge what is not kept). */
-export function outsideRetentionError(what: string, occurredAt: string, retention: { days: number; cutoff: Date }, others: number): string {
-  const more = others > 0 ? ` (and ${others} more)` : '';
+/**
+ * The 422 refusal of a body holding occurrences the store would not keep (last seen at or before its
+ * retention cutoff: they would expire at once; DESIGN: never acknowledge what is not kept), naming the
+ * first by `describe`; null when there are none. `occurredAtOf` is null for an item that stores nothing.
+ */
+export function outsideRetentionRefusal<T>(
+  items: readonly T[],
+  occurredAtOf: (item: T) => string | null,
+  retention: RetentionWindow,
+  describe: (item: T) => string,
+): string | null {
+  const stale = items.filter((item) => {
+    const occurredAt = occurredAtOf(item);
+    return occurredAt !== null && Date.parse(occurredAt) <= retention.cutoff.getTime();
+  });
+  const [first] = stale;
+  if (first === undefined) return null;
+  const more = stale.length > 1 ? ` (and ${stale.length - 1} more)` : '';
   return (
-    `${what} occurred at ${occurredAt}, outside the retention window of ${retention.days} days (events after ${retention.cutoff.toISOString()} are kept)${more}: ` +
+    `${describe(first)} occurred at ${occurredAtOf(first) ?? ''}, outside the retention window of ${retention.days} days (events after ${retention.cutoff.toISOString()} are kept)${more}: ` +
     'it would expire at once, so nothing of this body was stored'
   );
 }

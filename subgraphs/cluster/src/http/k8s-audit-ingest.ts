@@ -19,15 +19,12 @@ import { VictoriaLogsAuditForwarder, VictoriaLogsJsonLineSink } from '../sources
 import { securityEventId, type SecurityEvent, type SecurityEventStore } from '../store/security-event-store.js';
 import { DEFAULT_RETRY_AFTER_SECONDS, inFlightLimit } from './in-flight-limit.js';
 import {
-  MAX_JSON_DEPTH,
   bodyCharset,
   bodyErrors,
-  charsetName,
-  decodeBody,
+  decodeDeclaredBody,
   digest,
-  jsonDepthError,
-  jsonDepthExceeded,
-  outsideRetentionError,
+  jsonDepthRefusal,
+  outsideRetentionRefusal,
   presentedToken,
 } from './intake-common.js';
 
@@ -294,22 +291,15 @@ interface BatchRecord {
 }
 
 async function ingest(deps: K8sAuditIngestDeps, req: Request, res: Response): Promise<void> {
-  const bytes: unknown = req.body;
-  const declared = bodyCharset(req.headers['content-type']);
-  const charset = 'charset' in declared ? declared.charset : 'utf-8';
-  const body = Buffer.isBuffer(bytes) ? decodeBody(bytes, charset) : '';
-  if (body === null) {
-    res.status(400).json({ error: `body is not valid ${charsetName(charset)}` });
+  const decoded = decodeDeclaredBody(req.body, req.headers['content-type']);
+  if ('error' in decoded) {
+    res.status(400).json({ error: decoded.error });
     return;
   }
-  const tooDeep = jsonDepthExceeded(body, MAX_JSON_DEPTH);
-  if (tooDeep !== null) {
-    const reason = jsonDepthError(tooDeep.offset, MAX_JSON_DEPTH);
-    deps.logger.info({ reason }, 'k8s audit ingest rejected');
-    res.status(400).json({ error: reason });
-    return;
-  }
-  const parsed = parseAuditEventList(body);
+  const body = decoded.text;
+  // Nesting is checked first, so a hostile body is refused without being built.
+  const tooDeep = jsonDepthRefusal(body);
+  const parsed = tooDeep !== null ? { ok: false as const, reason: tooDeep } : parseAuditEventList(body);
   if (!parsed.ok) {
     deps.logger.info({ reason: parsed.reason }, 'k8s audit ingest rejected');
     res.status(400).json({ error: parsed.reason });
@@ -337,14 +327,11 @@ async function ingest(deps: K8sAuditIngestDeps, req: Request, res: Response): Pr
   }
   // Security events the store would keep nothing of (retention is on lastSeen): the batch is refused, all
   // or nothing as for an invalid item, before anything is claimed, stored or forwarded.
-  const retention = deps.store.retention();
-  const stale = records.filter((r) => r.normalised !== null && Date.parse(r.normalised.occurredAt) <= retention.cutoff.getTime());
-  const [firstStale] = stale;
-  if (firstStale?.normalised) {
-    const what = `item ${parsed.events.indexOf(firstStale.event) + 1} (auditID ${firstStale.details.auditId})`;
-    const reason = outsideRetentionError(what, firstStale.normalised.occurredAt, retention, stale.length - 1);
-    logger.info({ reason }, 'k8s audit ingest rejected');
-    res.status(422).json({ error: reason });
+  const what = (r: BatchRecord) => `item ${parsed.events.indexOf(r.event) + 1} (auditID ${r.details.auditId})`;
+  const stale = outsideRetentionRefusal(records, (r) => r.normalised?.occurredAt ?? null, deps.store.retention(), what);
+  if (stale !== null) {
+    logger.info({ reason: stale }, 'k8s audit ingest rejected');
+    res.status(422).json({ error: stale });
     return;
   }
   const ruleKeys = new Set(records.flatMap((r) => r.matches.map((m) => m.onceKey)));

@@ -7,7 +7,7 @@ import { compareNewestFirst, decodeCursor, encodeCursor, isAfterCursor, MAX_PAGE
 import { narrowTo, toStoreFilter, type Constraint } from './event-filter.js';
 
 /** Largest page of a nested `securityEvents` (Host, KubeObject, Node): a page per parent, so lower than the top level's. */
-export const MAX_NESTED = 100;
+const MAX_NESTED = 100;
 
 export function nestedLimit(first: number | null | undefined): number {
   const limit = first ?? 20;

@@ -1,4 +1,3 @@
-import { pageAfter, pageSize } from '@vigil/lib/cursor';
 import type { HostIdentity } from '@vigil/lib/host-directory';
 import type { NodeResolvers, QueryResolvers } from '../__generated__/resolvers-types.js';
 import type { ClusterContext } from '../context.js';
@@ -6,6 +5,7 @@ import type { HostNodeMatchRecord, NodeHostMatchRecord } from '../models.js';
 import type { NodeHostSnapshot } from '../nodes/node-host-index.js';
 import type { NodeRecord } from '../nodes/node-record.js';
 import { batchedHostPage, listedPage, nestedLimit, NO_EVENTS, parentFilter } from './nested-events.js';
+import { keyedPage } from './workload-page.js';
 
 /** A Node known only by its key (deleted, or not read): the reference still resolves, without status. */
 function bareNode(cluster: string, name: string): NodeRecord {
@@ -49,17 +49,12 @@ export const Node: NodeResolvers = {
 /** Node pages by cluster, then name: the key sorts as that pair does (names never hold NUL). */
 const nodeKey = (node: NodeRecord) => `${node.cluster}\u0000${node.name}`;
 
-function nodePage(nodes: readonly NodeRecord[], first: number | null | undefined, after: string | null | undefined) {
-  const size = pageSize(first, 100, 1000);
-  const sorted = [...nodes].sort((a, b) => (nodeKey(a) < nodeKey(b) ? -1 : nodeKey(a) > nodeKey(b) ? 1 : 0));
-  return { ...pageAfter(sorted, nodeKey, size, after), totalCount: sorted.length };
-}
-
 export const nodeQueries: Pick<QueryResolvers, 'nodes' | 'node' | 'unmatchedNodes' | 'unmatchedHosts'> = {
   nodes: async (_root, { cluster, first, after }, context) => {
     const { nodes } = await context.nodeHosts();
-    return nodePage(
+    return keyedPage(
       nodes.filter((n) => context.tenants.cluster(n.cluster) && (cluster == null || n.cluster === cluster)),
+      nodeKey,
       first,
       after,
     );
@@ -70,19 +65,16 @@ export const nodeQueries: Pick<QueryResolvers, 'nodes' | 'node' | 'unmatchedNode
   },
   unmatchedNodes: async (_root, { first, after }, context) => {
     const snapshot = await context.nodeHosts();
-    return nodePage(
+    return keyedPage(
       snapshot.nodes.filter((n) => context.tenants.cluster(n.cluster) && hostOfNode(snapshot, context, n) === null),
+      nodeKey,
       first,
       after,
     );
   },
   unmatchedHosts: async (_root, { first, after }, context) => {
-    const size = pageSize(first, 100, 1000);
     const snapshot = await context.nodeHosts();
-    const hosts = snapshot.hosts
-      .filter((h) => hostVisible(context, h) && nodeOfHost(snapshot, context, h.hostId) === null)
-      .map((h) => ({ id: h.hostId }))
-      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    return { ...pageAfter(hosts, (host) => host.id, size, after), totalCount: hosts.length };
+    const hosts = snapshot.hosts.filter((h) => hostVisible(context, h) && nodeOfHost(snapshot, context, h.hostId) === null).map((h) => ({ id: h.hostId }));
+    return keyedPage(hosts, (host) => host.id, first, after);
   },
 };

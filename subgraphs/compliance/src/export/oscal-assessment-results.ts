@@ -1,6 +1,6 @@
 import { v5 as uuidv5 } from 'uuid';
 import type { FrameworkId } from '../frameworks.js';
-import { keyOfSubject, type EvidenceItem, type Subject } from '../results.js';
+import { CONTROL_SUBJECT_KEY, keyOfSubject, type EvidenceItem, type Subject } from '../results.js';
 import type { Waiver } from '../store/waiver-store.js';
 import type { ViewStatus } from '../view.js';
 import { compare, describeReference, referenceUri, type ExportedResult, type ExportInput } from './export-results.js';
@@ -181,12 +181,13 @@ const TARGET_STATUS: Record<ViewStatus, { state: 'satisfied' | 'not-satisfied'; 
 function findingOf(exported: ExportedResult, input: ExportInput, observationIds: string[], riskUuid: string | null, toolUuid: string): Json {
   const { control, result, waiver } = exported;
   const subjectKey = keyOfSubject(result.subject);
+  const about = subjectKey === CONTROL_SUBJECT_KEY ? 'the control as a whole' : subjectKey;
   const status = TARGET_STATUS[result.viewStatus];
   const first = result.evidence[0]?.summary.trim();
   return {
     uuid: uuidOf('finding', input.framework, control.id, subjectKey),
-    title: `${control.id} ${control.title}: ${subjectKey === '*' ? 'the control as a whole' : subjectKey}`,
-    description: `${result.viewStatus} for ${subjectKey === '*' ? 'the control as a whole' : subjectKey} since ${result.since}${first ? `: ${first}` : '.'}`,
+    title: `${control.id} ${control.title}: ${about}`,
+    description: `${result.viewStatus} for ${about} since ${result.since}${first ? `: ${first}` : '.'}`,
     props: props([
       { name: 'framework', value: input.framework, ns: VIGIL_NS },
       { name: 'control-id', value: control.id, ns: VIGIL_NS },

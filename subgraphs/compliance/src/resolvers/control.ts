@@ -1,6 +1,6 @@
 import { pageAfter, pageSize } from '@vigil/lib/cursor';
 import type { ControlResolvers, ControlResultResolvers, ComplianceSubjectResolvers, EvidenceReferenceResolvers, EvidenceResolvers, HostResolvers, ControlWaiverResolvers } from '../__generated__/resolvers-types.js';
-import { keyOfSubject, subjectKey } from '../results.js';
+import { hostOf, keyOfSubject, subjectKey } from '../results.js';
 import type { ControlRecord, ResultRecord } from '../models.js';
 import { isActive } from '../store/waiver-store.js';
 import { scoreOf, worstStatus, type ViewResult } from '../view.js';
@@ -43,7 +43,10 @@ export const Control: ControlResolvers = {
   failingHosts: (record, { first, after }) => {
     const size = pageSize(first, 100, 1000);
     const ids = new Set<string>();
-    for (const r of resultsOf(record)) if (r.viewStatus === 'FAIL' && (r.subject?.kind === 'HOST' || r.subject?.kind === 'NODE')) ids.add(r.subject.name);
+    for (const r of resultsOf(record)) {
+      const host = hostOf(r.subject);
+      if (r.viewStatus === 'FAIL' && host !== null) ids.add(host);
+    }
     const hosts = [...ids].sort().map((id) => ({ id }));
     return { ...pageAfter(hosts, (host) => host.id, size, after), totalCount: hosts.length };
   },

@@ -5,16 +5,8 @@ import type { FrameworkScoresRecord, MatrixRowRecord } from '../models.js';
 import { keyOfSubject } from '../results.js';
 import { isActive } from '../store/waiver-store.js';
 import { clusterOf, frameworkResults, hostOf, namespaceOf, scoreOf, worstStatus, type ResultsView, type ViewResult } from '../view.js';
+import { asOfArg } from './as-of.js';
 import { resultsOf } from './control.js';
-
-/** asOf: a valid time, not in the future (the history has nothing there). */
-function asOfArg(value: string | null | undefined, now: Date): string | null {
-  if (value == null) return null;
-  const t = Date.parse(value);
-  if (Number.isNaN(t)) throw badInput(`asOf: ${JSON.stringify(value)} is not a date-time`, { argument: 'asOf' });
-  if (t > now.getTime()) throw badInput(`asOf: ${value} is in the future`, { argument: 'asOf' });
-  return new Date(t).toISOString();
-}
 
 function notFound(framework: string, id: string): VigilError {
   return new VigilError('NOT_FOUND', `control ${id} not found in framework ${framework}`, { details: { argument: 'id', framework, id } });

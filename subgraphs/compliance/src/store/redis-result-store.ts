@@ -1,4 +1,5 @@
-import type { Redis } from '@vigil/lib/redis';
+import { execReplies, type Redis } from '@vigil/lib/redis';
+import { oneSlotPrefix } from '@vigil/lib/redis-slot';
 import { FRAMEWORKS, type FrameworkId } from '../frameworks.js';
 import type { StoredResult } from '../results.js';
 import type { HistoryRetention, ResultChange, ResultStore, ScorePoint } from './result-store.js';
@@ -39,7 +40,7 @@ export class RedisResultStore implements ResultStore {
     private readonly retention: HistoryRetention,
     private readonly ownsConnection = true,
   ) {
-    this.base = `${prefix}{${prefix}results}:`;
+    this.base = oneSlotPrefix(prefix, 'results');
   }
 
   async current(): Promise<Map<string, StoredResult>> {
@@ -50,7 +51,7 @@ export class RedisResultStore implements ResultStore {
     if (changes.length === 0) return;
     const atMs = timeMs(at, 'at');
     const keys = changes.map((c) => c.key);
-    const [before, seq] = unwrap(await this.redis.multi().hmget(this.currentKey, ...keys).incrby(this.seqKey, changes.length).exec()) as [(string | null)[], number];
+    const [before, seq] = execReplies(await this.redis.multi().hmget(this.currentKey, ...keys).incrby(this.seqKey, changes.length).exec(), 'compliance store') as [(string | null)[], number];
     const first = Number(seq) - changes.length + 1;
     const multi = this.redis.multi();
     const sets = new Map<string, string>();
@@ -65,7 +66,7 @@ export class RedisResultStore implements ResultStore {
     if (deletes.length > 0) multi.hdel(this.currentKey, ...deletes);
     multi.zadd(this.logKey, ...entries);
     multi.zremrangebyscore(this.logKey, '-inf', `(${this.oldestKeptMs()}`);
-    unwrap(await multi.exec());
+    execReplies(await multi.exec(), 'compliance store');
   }
 
   async resultsAt(time: string, current?: ReadonlyMap<string, StoredResult>): Promise<Map<string, StoredResult>> {
@@ -80,7 +81,7 @@ export class RedisResultStore implements ResultStore {
       members = await later(`(${tMs}`);
     } else {
       // Without one, the current hash and the later changes are read as one snapshot.
-      const [hash, entries] = unwrap(await this.redis.multi().hgetall(this.currentKey).zrange(this.logKey, '+inf', `(${tMs}`, 'BYSCORE', 'REV').exec()) as [Record<string, string>, string[]];
+      const [hash, entries] = execReplies(await this.redis.multi().hgetall(this.currentKey).zrange(this.logKey, '+inf', `(${tMs}`, 'BYSCORE', 'REV').exec(), 'compliance store') as [Record<string, string>, string[]];
       state = new Map(Object.entries(hash));
       members = entries;
     }
@@ -105,7 +106,7 @@ export class RedisResultStore implements ResultStore {
       multi.zadd(key, ...points.filter((p) => p.framework === framework).flatMap((p) => [timeMs(p.at, 'at'), JSON.stringify(p)]));
       multi.zremrangebyscore(key, '-inf', oldest);
     }
-    unwrap(await multi.exec());
+    execReplies(await multi.exec(), 'compliance store');
   }
 
   async scores(framework: FrameworkId, from: string, to: string): Promise<ScorePoint[]> {
@@ -116,7 +117,7 @@ export class RedisResultStore implements ResultStore {
   async latestScores(): Promise<Map<FrameworkId, ScorePoint>> {
     const pipeline = this.redis.pipeline();
     for (const framework of FRAMEWORKS) pipeline.zrange(this.scoresKey(framework), -1, -1);
-    const replies = unwrap(await pipeline.exec()) as string[][];
+    const replies = execReplies(await pipeline.exec(), 'compliance store') as string[][];
     const latest = new Map<FrameworkId, ScorePoint>();
     FRAMEWORKS.forEach((framework, i) => {
       const member = replies[i]?.[0];
@@ -182,10 +183,3 @@ function timeMs(value: string, name: string): number {
   return ms;
 }
 
-export function unwrap(results: [error: Error | null, value: unknown][] | null): unknown[] {
-  if (results === null) throw new Error('compliance store transaction was discarded');
-  return results.map(([error, value]) => {
-    if (error) throw error;
-    return value;
-  });
-}

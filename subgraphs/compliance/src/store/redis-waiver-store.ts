@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from '@vigil/lib/redis';
-import { unwrap } from './redis-result-store.js';
+import { execReplies, type Redis } from '@vigil/lib/redis';
+import { oneSlotPrefix } from '@vigil/lib/redis-slot';
 import type { Waiver, WaiverChange, WaiverGrant, WaiverStore } from './waiver-store.js';
 
 /**
@@ -22,13 +22,13 @@ export class RedisWaiverStore implements WaiverStore {
     prefix: string,
     private readonly ownsConnection = true,
   ) {
-    this.base = `${prefix}{${prefix}waivers}:`;
+    this.base = oneSlotPrefix(prefix, 'waivers');
   }
 
   async grant(input: WaiverGrant): Promise<Waiver> {
     const waiver: Waiver = { ...input, id: randomUUID(), revokedAt: null, revokedBy: null };
     const change: WaiverChange = { waiverId: waiver.id, action: 'GRANTED', by: input.createdBy, at: input.createdAt };
-    unwrap(await this.redis.multi().hset(this.waiversKey, waiver.id, JSON.stringify(waiver)).rpush(this.logKey, JSON.stringify(change)).exec());
+    execReplies(await this.redis.multi().hset(this.waiversKey, waiver.id, JSON.stringify(waiver)).rpush(this.logKey, JSON.stringify(change)).exec(), 'compliance store');
     return waiver;
   }
 

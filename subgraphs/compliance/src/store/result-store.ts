@@ -65,7 +65,7 @@ export class MemoryResultStore implements ResultStore {
     }
   }
 
-  async resultsAt(time: string, _current?: ReadonlyMap<string, StoredResult>): Promise<Map<string, StoredResult>> {
+  async resultsAt(time: string): Promise<Map<string, StoredResult>> {
     const out = new Map<string, StoredResult>();
     for (const entry of this.log) {
       if (entry.at > time) break;

@@ -1,4 +1,4 @@
-import type { Redis } from '@vigil/lib/redis';
+import { execReplies, type Redis } from '@vigil/lib/redis';
 import { oneSlotPrefix } from '@vigil/lib/redis-slot';
 import {
   assignKeys,
@@ -104,7 +104,7 @@ export class RedisFactStore implements FactStore {
     // Round trip 1: the probe state and the digest of every reported type's stored items.
     const read = this.redis.pipeline().get(this.stateKey(hostId));
     if (present.length > 0) read.hmget(this.metaKey(hostId), ...present.map((p) => `digest:${p.type}`));
-    const [stateJson, digests] = unwrap(await read.exec());
+    const [stateJson, digests] = execReplies(await read.exec(), 'fact store');
     const storedDigests = Array.isArray(digests) ? digests : [];
     const previous = typeof stateJson === 'string' ? (JSON.parse(stateJson) as ProbeState) : null;
     if (previous && isStale(previous, atMs)) return { changes: [], previous, state: previous };
@@ -115,7 +115,7 @@ export class RedisFactStore implements FactStore {
     if (changed.length > 0) {
       const pipeline = this.redis.pipeline();
       for (const p of changed) pipeline.hgetall(this.factsKey(hostId, p.type));
-      unwrap(await pipeline.exec()).forEach((fields, i) => {
+      execReplies(await pipeline.exec(), 'fact store').forEach((fields, i) => {
         const type = changed[i]?.type;
         if (type !== undefined) stored.set(type, new Map(Object.entries(isStringRecord(fields) ? fields : {})));
       });
@@ -175,7 +175,7 @@ export class RedisFactStore implements FactStore {
       multi.zadd(metricsKey, metricsMs, canonicalJson(report.metrics)).pexpire(metricsKey, this.retention.metricsMs);
     }
     multi.zremrangebyscore(metricsKey, '-inf', `(${now - this.retention.metricsMs}`);
-    unwrap(await multi.exec());
+    execReplies(await multi.exec(), 'fact store');
 
     return { changes: [...diffs.values()].flatMap((d) => d.changes), previous, state };
   }
@@ -190,7 +190,7 @@ export class RedisFactStore implements FactStore {
     if (hostIds.length === 0) return [];
     const pipeline = this.redis.pipeline();
     for (const id of hostIds) pipeline.hgetall(this.freshnessKey(id));
-    return unwrap(await pipeline.exec()).map((fields) => {
+    return execReplies(await pipeline.exec(), 'fact store').map((fields) => {
       const record = isStringRecord(fields) ? fields : {};
       const attempts = new Map<CollectorName, CollectorAttempt>();
       const successes = new Map<CollectorName, string>();
@@ -208,7 +208,7 @@ export class RedisFactStore implements FactStore {
     if (hostIds.length === 0) return [];
     const pipeline = this.redis.pipeline();
     for (const id of hostIds) pipeline.hgetall(this.factsKey(id, type)).hexists(this.metaKey(id), `first:${type}`);
-    const replies = unwrap(await pipeline.exec());
+    const replies = execReplies(await pipeline.exec(), 'fact store');
     return hostIds.map((_, i) => {
       const fields = replies[2 * i];
       const collected = replies[2 * i + 1] === 1;
@@ -224,12 +224,12 @@ export class RedisFactStore implements FactStore {
     // Each type's newest `limit` entries below the cursor's time, and every entry at that time (one
     // report's changes of the type at most), in the order the merge wants; then the merge.
     const pipeline = this.redis.pipeline();
+    const max = after === undefined ? '+inf' : `(${after.ms}`;
     for (const range of ranges) {
-      const max = after === undefined ? '+inf' : `(${after.ms}`;
       pipeline.zrange(range.key, max, range.min, 'BYSCORE', 'REV', 'LIMIT', 0, options.limit);
       if (after !== undefined && range.includes(after.ms)) pipeline.zrange(range.key, after.ms, after.ms, 'BYSCORE');
     }
-    return unwrap(await pipeline.exec())
+    return execReplies(await pipeline.exec(), 'fact store')
       .flatMap((members) => (Array.isArray(members) ? members.map((m) => decodeHistoryMember(String(m))) : []))
       .filter((entry) => after === undefined || isAfterPosition(entry.change, after))
       .sort(compareNewestFirst)
@@ -242,7 +242,7 @@ export class RedisFactStore implements FactStore {
     if (ranges.length === 0) return 0;
     const pipeline = this.redis.pipeline();
     for (const range of ranges) pipeline.zcount(range.key, range.min, '+inf');
-    return unwrap(await pipeline.exec()).reduce<number>((sum, n) => sum + Number(n), 0);
+    return execReplies(await pipeline.exec(), 'fact store').reduce<number>((sum, n) => sum + Number(n), 0);
   }
 
   /** Per type asked for: its history key and the lowest score selected (ZRANGE syntax), `since` and baseline applied. */
@@ -266,7 +266,7 @@ export class RedisFactStore implements FactStore {
     if (hostIds.length === 0) return [];
     const pipeline = this.redis.pipeline();
     for (const id of hostIds) pipeline.hmget(this.metaKey(id), ...FACT_TYPES.map((type) => `first:${type}`));
-    return unwrap(await pipeline.exec()).map((values) => {
+    return execReplies(await pipeline.exec(), 'fact store').map((values) => {
       const firsts: Partial<Record<FactType, string>> = {};
       FACT_TYPES.forEach((type, i) => {
         const value: unknown = Array.isArray(values) ? values[i] : null;
@@ -279,13 +279,14 @@ export class RedisFactStore implements FactStore {
   async getFactsAsOf<T extends FactType>(type: T, hostId: string, time: string): Promise<FactItems[T][] | null> {
     const atMs = timeMs(time, 'time');
     // MULTI, not a pipeline: the current items and the changes to undo must be one snapshot.
-    const [first, fields, later] = unwrap(
+    const [first, fields, later] = execReplies(
       await this.redis
         .multi()
         .hget(this.metaKey(hostId), `first:${type}`)
         .hgetall(this.factsKey(hostId, type))
         .zrange(this.historyKey(hostId, type), '+inf', `(${atMs}`, 'BYSCORE', 'REV')
         .exec(),
+      'fact store',
     );
     if (typeof first !== 'string' || timeMs(first, 'first collection') > atMs) return null;
     const changes = (Array.isArray(later) ? later.map((m) => decodeHistoryMember(String(m))) : []).sort(compareNewestFirst);
@@ -333,13 +334,6 @@ export class RedisFactStore implements FactStore {
   }
 }
 
-function unwrap(results: [error: Error | null, value: unknown][] | null): unknown[] {
-  if (results === null) throw new Error('fact store transaction was discarded');
-  return results.map(([error, value]) => {
-    if (error) throw error;
-    return value;
-  });
-}
 
 function isStringRecord(value: unknown): value is Record<string, string> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
