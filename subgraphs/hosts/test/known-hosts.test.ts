@@ -88,7 +88,7 @@ describe('verifyHostKey: plain entries', () => {
 
   it('skips comments, blank and malformed lines, and lines whose key type contradicts the key', () => {
     const lines = ['# a comment', '', 'only-a-host', `web.example.com ssh-rsa ${ed.line.split(' ')[1]}`, `web.example.com ssh-ed25519 !!notbase64!!`];
-    expect(parseKnownHosts(lines.join('\n'))).toEqual([]);
+    expect(parseKnownHosts(lines.join('\n')).entries).toEqual([]);
     expect(verify(lines, 'web.example.com', 22, ed.blob)).toEqual({ kind: 'unknown' });
   });
 
@@ -146,6 +146,54 @@ describe('verifyHostKey: mismatch, unknown, rotation, revocation', () => {
     const lines = [`web.example.com ${ed.line}`, `@revoked * ${ed.line}`];
     expect(verify(lines, 'web.example.com', 22, ed.blob)).toEqual({ kind: 'revoked' });
     expect(verify([`@cert-authority *.example.com ${ed.line}`], 'web.example.com', 22, ed.blob)).toEqual({ kind: 'unknown' });
+  });
+});
+
+describe('lookups by name agree with OpenSSH (ssh-keygen -F)', () => {
+  it('finds the same lines for literal, listed, wildcard, negated, hashed and [host]:port entries, in file order', () => {
+    const lines = [
+      `web.example.com ${ed.line}`,
+      `*.example.com,!bad.example.com ${ed.line}`,
+      `[10.0.0.5]:2222 ${ecdsa.line}`,
+      `Web.Example.COM ${edOther.line}`,
+      `bad.example.com ${ed.line}`,
+      `db?.example.com ${ecdsa.line}`,
+      `app1,app2,10.0.0.7 ${ed.line}`,
+      `app2 ${edOther.line}`,
+      `# a comment`,
+      hashed(`10.0.0.9 ${ed.line}`),
+      hashed(`[web.example.com]:2222 ${ecdsa.line}`),
+      `@revoked app1 ${edOther.line}`,
+    ];
+    const path = join(dir, 'oracle_known_hosts');
+    writeFileSync(path, `${lines.join('\n')}\n`);
+    const file = parseKnownHosts(lines.join('\n'));
+    const names = ['web.example.com', 'bad.example.com', 'db1.example.com', 'dbx.example.com', '[10.0.0.5]:2222', '10.0.0.9', 'app1', 'app2', '10.0.0.7', '[web.example.com]:2222', 'other.org', 'example.com'];
+    for (const name of names) {
+      // ssh-keygen exits 1 when nothing matches, with nothing printed.
+      let listed = '';
+      try {
+        listed = execFileSync('ssh-keygen', ['-F', name, '-f', path], { encoding: 'utf8' });
+      } catch (error) {
+        if ((error as { status?: number }).status !== 1) throw error;
+      }
+      const expected = [...listed.matchAll(/^# Host .* found: line (\d+)/gm)].map((m) => Number(m[1]));
+      expect({ name, lines: file.forName(name).map((entry) => entry.line) }).toEqual({ name, lines: expected });
+      // The answer is kept: asking again gives the same lines.
+      expect(file.forName(name).map((entry) => entry.line)).toEqual(expected);
+    }
+  });
+
+  it('a large fleet file of one line per host answers each host with its own line', () => {
+    const fleet = Array.from({ length: 2000 }, (_, i) => `[10.1.${i >> 8}.${i & 255}]:22${i % 10} ${i % 2 === 0 ? ed.line : ecdsa.line}`);
+    const file = parseKnownHosts(fleet.join('\n'));
+    for (const i of [0, 1, 255, 256, 1999]) {
+      const found = file.forName(knownHostName(`10.1.${i >> 8}.${i & 255}`, 220 + (i % 10)));
+      expect(found.map((entry) => entry.line)).toEqual([i + 1]);
+    }
+    expect(verifyHostKey(file, '10.1.0.1', 221, ecdsa.blob).kind).toBe('trusted');
+    expect(verifyHostKey(file, '10.1.0.1', 221, ed.blob)).toEqual({ kind: 'mismatch', knownKeyTypes: ['ecdsa-sha2-nistp256'] });
+    expect(verifyHostKey(file, '10.1.0.1', 222, ed.blob).kind).toBe('unknown');
   });
 });
 

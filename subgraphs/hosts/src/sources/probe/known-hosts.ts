@@ -27,14 +27,54 @@ export type HostKeyVerdict =
   | { readonly kind: 'unknown' };
 
 /** Lines that are not entries (comments, blanks, malformed) are skipped, as OpenSSH does. */
-export function parseKnownHosts(text: string): KnownHostEntry[] {
+export function parseKnownHosts(text: string): KnownHosts {
   const entries: KnownHostEntry[] = [];
   text.split(/\r?\n/).forEach((raw, index) => {
     const entry = parseLine(raw, index + 1);
     if (entry !== null) entries.push(entry);
   });
-  return entries;
+  return new KnownHosts(entries);
 }
+
+/**
+ * A parsed known_hosts file with its lookups by host name. A fleet's file has a line per host, and a
+ * probe looks its host up twice per connection (the key types to ask for, then the key presented):
+ * scanning every line with a pattern compiled per lookup made a 10,000-host fleet spend most of its
+ * probing CPU here. So lines whose names are all literal are found through a map; only hashed lines
+ * and lines with wildcards or negations are scanned (their patterns compiled once), and each name's
+ * answer is kept for as long as this file is (a changed file is parsed anew, see ssh-transport.ts).
+ */
+export class KnownHosts {
+  private readonly literal = new Map<string, KnownHostEntry[]>();
+  private readonly scanned: { entry: KnownHostEntry; matches: (name: string) => boolean }[] = [];
+  private readonly answers = new Map<string, readonly KnownHostEntry[]>();
+
+  constructor(readonly entries: readonly KnownHostEntry[]) {
+    for (const entry of entries) {
+      const { hosts } = entry;
+      if (hosts.kind === 'patterns' && hosts.patterns.every(isLiteralPattern)) {
+        for (const name of new Set(hosts.patterns.map((pattern) => pattern.toLowerCase()))) {
+          const listed = this.literal.get(name);
+          if (listed) listed.push(entry);
+          else this.literal.set(name, [entry]);
+        }
+      } else {
+        this.scanned.push({ entry, matches: hostMatcher(hosts) });
+      }
+    }
+  }
+
+  /** The lines that apply to `name` (as knownHostName builds it), in file order. */
+  forName(name: string): readonly KnownHostEntry[] {
+    const known = this.answers.get(name);
+    if (known) return known;
+    const found = [...(this.literal.get(name) ?? []), ...this.scanned.filter(({ matches }) => matches(name)).map(({ entry }) => entry)].sort((a, b) => a.line - b.line);
+    this.answers.set(name, found);
+    return found;
+  }
+}
+
+const isLiteralPattern = (pattern: string) => !/[*?!]/.test(pattern);
 
 function parseLine(raw: string, line: number): KnownHostEntry | null {
   const trimmed = raw.trim();
@@ -77,27 +117,32 @@ export function knownHostName(host: string, port: number): string {
   return port === 22 ? name : `[${name}]:${port}`;
 }
 
-function hostMatches(field: HostField, name: string): boolean {
-  if (field.kind === 'hashed') return createHmac('sha1', field.salt).update(name).digest().equals(field.hash);
-  // OpenSSH match_hostname: a matching negated pattern vetoes the line whatever else matches.
-  let matched = false;
-  for (const pattern of field.patterns) {
+function hostMatcher(field: HostField): (name: string) => boolean {
+  if (field.kind === 'hashed') return (name) => createHmac('sha1', field.salt).update(name).digest().equals(field.hash);
+  const patterns = field.patterns.map((pattern) => {
     const negated = pattern.startsWith('!');
-    if (!globMatches(negated ? pattern.slice(1) : pattern, name)) continue;
-    if (negated) return false;
-    matched = true;
-  }
-  return matched;
+    return { negated, glob: globPattern(negated ? pattern.slice(1) : pattern) };
+  });
+  // OpenSSH match_hostname: a matching negated pattern vetoes the line whatever else matches.
+  return (name) => {
+    let matched = false;
+    for (const { negated, glob } of patterns) {
+      if (!glob.test(name)) continue;
+      if (negated) return false;
+      matched = true;
+    }
+    return matched;
+  };
 }
 
 /** `*` and `?` are the only wildcards in OpenSSH patterns; everything else, `[` included, is literal. */
-function globMatches(pattern: string, name: string): boolean {
+function globPattern(pattern: string): RegExp {
   const source = pattern
     .toLowerCase()
     .split('')
     .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&')))
     .join('');
-  return new RegExp(`^${source}$`, 's').test(name);
+  return new RegExp(`^${source}$`, 's');
 }
 
 /** The key type an SSH wire-format public key blob names in its first string, or null if malformed. */
@@ -113,17 +158,12 @@ export function fingerprintSha256(blob: Buffer): string {
   return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
 }
 
-function entriesForHost(entries: readonly KnownHostEntry[], host: string, port: number): KnownHostEntry[] {
-  const name = knownHostName(host, port);
-  return entries.filter((entry) => hostMatches(entry.hosts, name));
-}
-
 /**
  * Strict checking, never trust on first use: only a listed key for this exact host name (and port)
  * is trusted. @cert-authority lines are ignored because host certificates are not supported.
  */
-export function verifyHostKey(entries: readonly KnownHostEntry[], host: string, port: number, presented: Buffer): HostKeyVerdict {
-  const forHost = entriesForHost(entries, host, port);
+export function verifyHostKey(knownHosts: KnownHosts, host: string, port: number, presented: Buffer): HostKeyVerdict {
+  const forHost = knownHosts.forName(knownHostName(host, port));
   const type = publicKeyType(presented);
   const same = (entry: KnownHostEntry) => entry.keyType === type && entry.key.equals(presented);
   if (forHost.some((entry) => entry.marker === 'revoked' && same(entry))) return { kind: 'revoked' };
@@ -134,8 +174,9 @@ export function verifyHostKey(entries: readonly KnownHostEntry[], host: string, 
 }
 
 /** Key types listed for the host, so the client can ask the server for a key it can check. */
-export function knownKeyTypesFor(entries: readonly KnownHostEntry[], host: string, port: number): string[] {
-  const types = entriesForHost(entries, host, port)
+export function knownKeyTypesFor(knownHosts: KnownHosts, host: string, port: number): string[] {
+  const types = knownHosts
+    .forName(knownHostName(host, port))
     .filter((entry) => entry.marker === null)
     .map((entry) => entry.keyType);
   return [...new Set(types)];

@@ -6,11 +6,11 @@ import { BATCH_SHELL, batchScriptFor, newBatchNonce, parseBatchOutput } from './
 import {
   fingerprintSha256,
   knownKeyTypesFor,
+  KnownHosts,
   parseKnownHosts,
   publicKeyType,
   verifyHostKey,
   type HostKeyVerdict,
-  type KnownHostEntry,
 } from './known-hosts.js';
 import { ProbeFailure } from './probe-failure.js';
 import { MAX_OUTPUT_BYTES, type BatchCommand, type BatchOutcome, type CommandOutput, type CommandRunner } from './transport.js';
@@ -301,11 +301,11 @@ export async function connectSsh(target: SshHostTarget): Promise<CommandRunner> 
     readyTimeout: target.connectTimeoutMs,
     keepaliveInterval: KEEPALIVE_INTERVAL_MS,
     keepaliveCountMax: KEEPALIVE_COUNT_MAX,
-    algorithms: { serverHostKey: hostKeyAlgorithmsFor(knownKeyTypesFor(knownHosts.entries, target.address, target.port)) },
+    algorithms: { serverHostKey: hostKeyAlgorithmsFor(knownKeyTypesFor(knownHosts.file, target.address, target.port)) },
     // Without a verifier ssh2 accepts any host key; this one trusts only a known_hosts entry.
     hostVerifier: (key: Buffer): boolean => {
       presentedKey = key;
-      verdict = verifyHostKey(knownHosts.entries, target.address, target.port, key);
+      verdict = verifyHostKey(knownHosts.file, target.address, target.port, key);
       return verdict.kind === 'trusted';
     },
   };
@@ -382,21 +382,21 @@ export async function connectSsh(target: SshHostTarget): Promise<CommandRunner> 
  * for every probe was a measurable share of probing CPU at 1,000 hosts; a stat per probe is enough to
  * see an edit (a key rotated or revoked) before the next connection uses the file.
  */
-const knownHostsCache = new Map<string, { version: string; entries: KnownHostEntry[] }>();
+const knownHostsCache = new Map<string, { version: string; file: KnownHosts }>();
 
-async function loadKnownHosts(path: string, label: string): Promise<{ entries: KnownHostEntry[]; missing: boolean }> {
+async function loadKnownHosts(path: string, label: string): Promise<{ file: KnownHosts; missing: boolean }> {
   try {
     const info = await stat(path, { bigint: true });
     const version = `${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
     const cached = knownHostsCache.get(path);
-    if (cached?.version === version) return { entries: cached.entries, missing: false };
-    const entries = parseKnownHosts(await readFile(path, 'utf8'));
-    knownHostsCache.set(path, { version, entries });
-    return { entries, missing: false };
+    if (cached?.version === version) return { file: cached.file, missing: false };
+    const file = parseKnownHosts(await readFile(path, 'utf8'));
+    knownHostsCache.set(path, { version, file });
+    return { file, missing: false };
   } catch (error) {
     knownHostsCache.delete(path);
     // A missing file means no host is known: the connection goes on so the message can show the key.
-    if (errorCode(error) === 'ENOENT') return { entries: [], missing: true };
+    if (errorCode(error) === 'ENOENT') return { file: new KnownHosts([]), missing: true };
     throw new ProbeFailure('ERROR', `cannot read known_hosts file ${path} for ${label} (${errorCode(error) ?? describeError(error)})`);
   }
 }
