@@ -1,10 +1,7 @@
 import DataLoader from 'dataloader';
 import { KUBERNETES_USER_LABEL, KUBERNETES_USER_SOURCES, type Alert } from '@vigil/lib/alerts/alert';
 import type { AlertLog } from '@vigil/lib/alerts/alert-log';
-
-/** How many log entries one batch of Identity.alerts may read, as Query.alerts does per page. */
-export const IDENTITY_SCAN_LIMIT = 20_000;
-const BATCH = 500;
+import { scanAlertLogNewestFirst } from './alert-log-scan.js';
 
 /** The Kubernetes identity an alert is attributed to: its `user` label on AUDIT and CLUSTER alerts (see lib/alerts/alert.ts), else null. */
 export function kubernetesUserOfAlert(alert: Alert): string | null {
@@ -28,27 +25,18 @@ export function createIdentityAlertLoaders(log: AlertLog, visible: (alert: Alert
     if (!loader) {
       loader = new DataLoader(async (usernames) => {
         const wanted = new Map(usernames.map((name) => [name, [] as Alert[]]));
-        let before = after ?? undefined;
-        let scanned = 0;
-        let exhausted = false;
-        const done = () => [...wanted.values()].every((found) => found.length > first);
-        while (!done() && scanned < IDENTITY_SCAN_LIMIT) {
-          const batch = await log.listNewestFirst({ ...(before === undefined ? {} : { before }), limit: BATCH });
-          scanned += batch.length;
-          for (const alert of batch) {
+        const scan = await scanAlertLogNewestFirst(log, {
+          before: after,
+          visit: (alert) => {
             const user = kubernetesUserOfAlert(alert);
             const found = user === null ? undefined : wanted.get(user);
             if (found && found.length <= first && visible(alert)) found.push(alert);
-          }
-          if (batch.length < BATCH) {
-            exhausted = true;
-            break;
-          }
-          before = batch.at(-1)?.id;
-        }
+          },
+          enough: () => [...wanted.values()].every((found) => found.length > first),
+        });
         return usernames.map((name) => {
           const found = wanted.get(name) ?? [];
-          return { alerts: found.slice(0, first), hasNextPage: found.length > first || (!exhausted && scanned >= IDENTITY_SCAN_LIMIT) };
+          return { alerts: found.slice(0, first), hasNextPage: found.length > first || scan.ended === 'scan-limit' };
         });
       });
       loaders.set(key, loader);

@@ -3,9 +3,7 @@ import { isAlertId, type Alert } from '@vigil/lib/alerts/alert';
 import type { QueryResolvers } from '../__generated__/resolvers-types.js';
 import { matchesAlertFilter } from '../alert-filter.js';
 import { silenceActive } from '@vigil/lib/alerts/silence-match';
-
-/** How many log entries one page request may scan to fill a filtered page. */
-const SCAN_LIMIT = 20_000;
+import { scanAlertLogNewestFirst } from '../alert-log-scan.js';
 
 export const Query: QueryResolvers = {
   async alerts(_parent, { filter, first, after }, { deps, visible }) {
@@ -13,23 +11,18 @@ export const Query: QueryResolvers = {
     if (size < 1 || size > 500) throw badInput('first must be between 1 and 500');
     if (after != null && !isAlertId(after)) throw badInput('after must be an alert id such as 1732270309000-0');
     const matched: Alert[] = [];
-    let before = after ?? undefined;
-    let scanned = 0;
-    let exhausted = false;
-    while (matched.length <= size && scanned < SCAN_LIMIT) {
-      const batch = await deps.log.listNewestFirst({ before, limit: 500 });
-      scanned += batch.length;
-      for (const alert of batch) if (visible(alert) && matchesAlertFilter(alert, filter)) matched.push(alert);
-      if (batch.length < 500) {
-        exhausted = true;
-        break;
-      }
-      before = batch.at(-1)?.id;
-    }
+    const scan = await scanAlertLogNewestFirst(deps.log, {
+      before: after,
+      visit: (alert) => {
+        if (visible(alert) && matchesAlertFilter(alert, filter)) matched.push(alert);
+      },
+      // One match past the page says whether a next page exists.
+      enough: () => matched.length > size,
+    });
     const page = matched.slice(0, size);
     return {
       edges: page.map((node) => ({ cursor: node.id, node })),
-      pageInfo: { hasNextPage: matched.length > size || (!exhausted && scanned >= SCAN_LIMIT), endCursor: page.at(-1)?.id ?? null },
+      pageInfo: { hasNextPage: matched.length > size || scan.ended === 'scan-limit', endCursor: page.at(-1)?.id ?? null },
     };
   },
   async alert(_parent, { id }, { alertById }) {

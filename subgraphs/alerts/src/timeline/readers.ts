@@ -5,11 +5,9 @@ import type { Identity } from '@vigil/lib/identity';
 import type { SignedSubgraphClient } from './signed-subgraph-client.js';
 import { collectNewestFirst, compareTimeline, comesAfter, type TimelineReader } from './timeline.js';
 import { entry, type TimelineEntryModel } from './timeline-model.js';
+import { scanAlertLogNewestFirst } from '../alert-log-scan.js';
 
 /** One reader per source; each returns its entries in timeline order, bounded by the page it is asked for. */
-
-/** How many of the newest alerts one timeline page may look through, as Query.alerts does. */
-const ALERT_SCAN_LIMIT = 20_000;
 
 /**
  * The subject's alerts, from the log in this process. An alert's time is occurredAt (when its event
@@ -20,22 +18,18 @@ export function alertReader(log: AlertLog, visible: (alert: Alert) => boolean, a
     source: 'ALERT',
     async read(window, after, limit) {
       const found: TimelineEntryModel[] = [];
-      let before: string | undefined;
-      for (let scanned = 0; scanned < ALERT_SCAN_LIMIT; ) {
-        const batch = await log.listNewestFirst({ ...(before ? { before } : {}), limit: 500 });
-        scanned += batch.length;
-        for (const alert of batch) {
-          if (!visible(alert) || !about(alert)) continue;
+      // From the newest alert every time: the timeline's cursor is an occurredAt, not a position in the log.
+      await scanAlertLogNewestFirst(log, {
+        visit: (alert) => {
+          if (!visible(alert) || !about(alert)) return;
           const atMs = Date.parse(alert.occurredAt);
-          if (atMs < window.fromMs || atMs > window.toMs) continue;
+          if (atMs < window.fromMs || atMs > window.toMs) return;
           const e: TimelineEntryModel = { ...entry('ALERT', atMs, alert.id, `${alert.severity} ${alert.source}: ${alert.title}`), severity: alert.severity, alert };
           if (comesAfter(e, after)) found.push(e);
-        }
+        },
         // Alerts are raised after their event: one raised before the window started is about an earlier event.
-        const oldest = batch.at(-1);
-        if (batch.length < 500 || !oldest || Date.parse(oldest.raisedAt) < window.fromMs) break;
-        before = oldest.id;
-      }
+        pastRange: (oldest) => Date.parse(oldest.raisedAt) < window.fromMs,
+      });
       return found.sort(compareTimeline).slice(0, limit);
     },
   };
