@@ -5,6 +5,8 @@ import { migrateRedisLayout } from '@vigil/lib/redis-layout-migration';
 import { oneSlotPrefix } from '@vigil/lib/redis-slot';
 import type { NormalisedSecurityEvent } from '@vigil/subgraph-cluster/store/security-event-store';
 import { RedisSecurityEventStore } from '@vigil/subgraph-cluster/store/redis-security-event-store';
+import { SECURITY_EVENT_LAYOUT } from '@vigil/subgraph-cluster/store/security-event-keys';
+import { FACT_STORE_LAYOUT } from '@vigil/subgraph-hosts/facts/fact-keys';
 import { RedisFactStore } from '@vigil/subgraph-hosts/facts/redis-fact-store';
 import type { ProbeReport } from '@vigil/subgraph-hosts/facts/types';
 import { startRedisServer, type RedisServer } from './support/redis-server.js';
@@ -79,13 +81,13 @@ describe('moving stored events and facts to the one-slot key layout', () => {
     expect(await toOldLayout(prefix, 'events')).toBeGreaterThan(3);
     expect(await counts()).toEqual({});
 
-    const moved = await migrateRedisLayout({ redisUrl: server.url, namespace, logger, subgraphs: ['cluster'] });
+    const moved = await migrateRedisLayout({ redisUrl: server.url, namespace, logger, stores: [SECURITY_EVENT_LAYOUT] });
     expect(moved.kept).toBe(0);
     expect(moved.moved).toBeGreaterThan(3);
     expect(await counts()).toEqual({ 'title shell': 2, 'title other': 1 });
     // Once moved, nothing is left under the old names, and a second run finds nothing.
     expect(await redis.keys(`${prefix}event*`)).toEqual([]);
-    expect(await migrateRedisLayout({ redisUrl: server.url, namespace, logger, subgraphs: ['cluster'] })).toEqual({ moved: 0, kept: 0 });
+    expect(await migrateRedisLayout({ redisUrl: server.url, namespace, logger, stores: [SECURITY_EVENT_LAYOUT] })).toEqual({ moved: 0, kept: 0 });
   });
 
   it('facts keep their state, history and package index; a key written since is not overwritten', async () => {
@@ -120,7 +122,7 @@ describe('moving stored events and facts to the one-slot key layout', () => {
     const state = `${prefix}state:web-1`;
     await redis.copy(state, `${oneSlotPrefix(prefix, 'facts')}state:web-1`);
 
-    const moved = await migrateRedisLayout({ redisUrl: server.url, namespace, logger, subgraphs: ['hosts'] });
+    const moved = await migrateRedisLayout({ redisUrl: server.url, namespace, logger, stores: [FACT_STORE_LAYOUT] });
     expect(moved.kept).toBe(1);
     expect(await redis.exists(state)).toBe(1);
     expect(await read()).toEqual(stored);
@@ -130,7 +132,7 @@ describe('moving stored events and facts to the one-slot key layout', () => {
     const namespace = server.uniquePrefix();
     await redis.set(`${namespace}:cluster:audit:ledger:x`, '1');
     await redis.set(`${namespace}:alerts:event:1`, '1');
-    expect(await migrateRedisLayout({ redisUrl: server.url, namespace, logger, subgraphs: ['cluster', 'hosts'] })).toEqual({ moved: 0, kept: 0 });
+    expect(await migrateRedisLayout({ redisUrl: server.url, namespace, logger, stores: [SECURITY_EVENT_LAYOUT, FACT_STORE_LAYOUT] })).toEqual({ moved: 0, kept: 0 });
     expect(await redis.get(`${namespace}:cluster:audit:ledger:x`)).toBe('1');
     expect(await redis.get(`${namespace}:alerts:event:1`)).toBe('1');
   });

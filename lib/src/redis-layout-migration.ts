@@ -3,17 +3,22 @@ import { createRedis, keyPrefix } from './redis.js';
 import { oneSlotPrefix } from './redis-slot.js';
 
 /**
- * Key layouts that moved, and the families of keys each move covers. The security-event store
- * (subgraphs/cluster/src/store/redis-security-event-store.ts) and the fact store
- * (subgraphs/hosts/src/facts/redis-fact-store.ts) put all their keys under one hash tag so their
- * multi-key writes are valid on Redis Cluster (redis-slot.ts). Without this move, an upgrade would
- * leave every stored event and fact under the old names, unread: events (with their occurrence counts)
- * lost, hosts' inventories and histories starting over as baselines.
+ * A store whose keys moved under one hash tag (redis-slot.ts), so its multi-key writes are valid on
+ * Redis Cluster: `<prefix><family>…` became `oneSlotPrefix(<prefix>, store)<family>…`, where
+ * `<prefix>` is the subgraph's key prefix. Each store exports its own from the module that builds its
+ * keys (the security-event store in subgraphs/cluster, the fact store in subgraphs/hosts), so a family
+ * a store adds is moved too; this module knows no store. Without the move, an upgrade would leave every
+ * stored event and fact under the old names, unread: events (with their occurrence counts) lost,
+ * hosts' inventories and histories starting over as baselines.
  */
-const MOVES: readonly { subgraph: string; store: string; families: readonly string[] }[] = [
-  { subgraph: 'cluster', store: 'events', families: ['event:', 'events:', 'vulnerabilities:', 'report-keys:'] },
-  { subgraph: 'hosts', store: 'facts', families: ['state:', 'freshness:', 'facts:', 'meta:', 'history:', 'metrics:', 'pkg:'] },
-];
+export interface MovedStoreLayout {
+  /** The subgraph whose key prefix (`keyPrefix(namespace, subgraph)`) the store is under. */
+  subgraph: string;
+  /** The store's name in its hash tag. */
+  store: string;
+  /** The first segment of every key the store writes, with its separator (`event:`). */
+  families: readonly string[];
+}
 
 export interface LayoutMigration {
   /** Keys renamed to their one-slot name. */
@@ -28,30 +33,42 @@ function globLiteral(text: string): string {
 }
 
 /**
- * Renames the keys of the old layouts under `namespace` to the one-slot layout, before any store
- * reads or writes them. Idempotent: once moved, nothing matches the old names. RENAMENX, so a key
+ * The one-slot name of a key of the old layout under `prefix`, or null when none of the store's
+ * families covers it (the key is another store's and stays).
+ */
+export function movedKeyName(layout: MovedStoreLayout, prefix: string, key: string): string | null {
+  if (!key.startsWith(prefix)) return null;
+  const rest = key.slice(prefix.length);
+  return layout.families.some((family) => rest.startsWith(family)) ? oneSlotPrefix(prefix, layout.store) + rest : null;
+}
+
+/**
+ * Renames the keys of the given stores' old layouts under `namespace` to the one-slot layout, before
+ * any store reads or writes them; each caller passes the layouts its stores export. Idempotent: once moved, nothing matches the old names. RENAMENX, so a key
  * already written under the new name is never overwritten (the old one is left and counted as kept).
  * Runs on a standalone Redis (where this layout change happened); a Redis Cluster deployment starts on
  * the new layout.
  */
-export async function migrateRedisLayout(options: { redisUrl: string; namespace: string; logger: Logger; subgraphs: readonly string[] }): Promise<LayoutMigration> {
+export async function migrateRedisLayout(options: { redisUrl: string; namespace: string; logger: Logger; stores: readonly MovedStoreLayout[] }): Promise<LayoutMigration> {
   const result: LayoutMigration = { moved: 0, kept: 0 };
-  const moves = MOVES.filter((m) => options.subgraphs.includes(m.subgraph));
   // Most subgraph processes have no moved layout: no connection for them.
-  if (moves.length === 0) return result;
+  if (options.stores.length === 0) return result;
   const redis = createRedis(options.redisUrl, options.logger, 'layout-migration');
   try {
-    for (const move of moves) {
-      const from = keyPrefix(options.namespace, move.subgraph);
-      const to = oneSlotPrefix(from, move.store);
-      for (const family of move.families) {
+    for (const store of options.stores) {
+      const from = keyPrefix(options.namespace, store.subgraph);
+      for (const family of store.families) {
         let cursor = '0';
         do {
           const [next, keys] = await redis.scan(cursor, 'MATCH', `${globLiteral(from + family)}*`, 'COUNT', 1000);
           cursor = next;
           if (keys.length === 0) continue;
           const pipeline = redis.pipeline();
-          for (const key of keys) pipeline.renamenx(key, to + key.slice(from.length));
+          for (const key of keys) {
+            // Matched by the family's pattern, so it has a new name; one function names it (tested against the stores).
+            const to = movedKeyName(store, from, key);
+            if (to !== null) pipeline.renamenx(key, to);
+          }
           for (const [error, renamed] of (await pipeline.exec()) ?? []) {
             // Another replica starting at the same moment renamed it first.
             if (error && /no such key/i.test(error.message)) continue;
@@ -66,7 +83,7 @@ export async function migrateRedisLayout(options: { redisUrl: string; namespace:
     redis.disconnect();
   }
   if (result.moved > 0 || result.kept > 0) {
-    options.logger.info({ moved: result.moved, kept: result.kept }, 'moved stored events and facts to the one-slot key layout (Redis Cluster ready)');
+    options.logger.info({ moved: result.moved, kept: result.kept, stores: options.stores.map((s) => `${s.subgraph}/${s.store}`) }, 'moved stored keys to the one-slot key layout (Redis Cluster ready)');
   }
   return result;
 }

@@ -26,6 +26,8 @@ export interface ComplianceContext {
   view(asOf?: string | null): Promise<ResultsView>;
   /** Every waiver, read once per request. */
   waivers(): Promise<Waiver[]>;
+  /** A waiver by id (null: none), from one map per request: a page of results looks each up without scanning. */
+  waiverById(id: string): Promise<Waiver | null>;
 }
 
 export function createComplianceContextFactory(deps: ComplianceDeps) {
@@ -34,6 +36,8 @@ export function createComplianceContextFactory(deps: ComplianceDeps) {
     const views = new Map<string, Promise<ResultsView>>();
     let waiverList: Promise<Waiver[]> | null = null;
     const waivers = () => (waiverList ??= deps.waivers.list());
+    let waiverMap: Promise<Map<string, Waiver>> | null = null;
+    const waiverById = async (id: string): Promise<Waiver | null> => (await (waiverMap ??= waivers().then((list) => new Map(list.map((w) => [w.id, w]))))).get(id) ?? null;
     const view = (asOf?: string | null): Promise<ResultsView> => {
       const key = asOf ?? 'now';
       let pending = views.get(key);
@@ -51,6 +55,6 @@ export function createComplianceContextFactory(deps: ComplianceDeps) {
       }
       return pending;
     };
-    return { deps, identity: request.identity, tenants, view, waivers };
+    return { deps, identity: request.identity, tenants, view, waivers, waiverById };
   };
 }

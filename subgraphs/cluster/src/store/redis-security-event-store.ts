@@ -1,18 +1,15 @@
 import { createHash } from 'node:crypto';
-import { oneSlotPrefix } from '@vigil/lib/redis-slot';
 import type { Redis } from '@vigil/lib/redis';
-import { SEVERITIES, severityRank, type Severity } from '@vigil/lib/alerts/alert';
+import { SEVERITIES, severityRank } from '@vigil/lib/alerts/alert';
 import {
   DAY_MS,
   SECURITY_SOURCES,
   encodeCursor,
-  escapeSegment,
   encodeVulnerabilityCursor,
   isAfterCursor,
   isAfterVulnerabilityCursor,
   matchesFilter,
   parseResolvedAt,
-  resourceKey,
   securityEventId,
   validateLimit,
   validatePage,
@@ -32,12 +29,12 @@ import {
   type SecurityEventPage,
   type SecurityEventStore,
   type SecurityEventStoreOptions,
-  type SecuritySource,
   type VulnerabilityIdFilter,
   type VulnerabilityIdPage,
 } from './security-event-store.js';
 import { kubernetesUserOf } from '../sources/identity.js';
 import { MicroBatcher } from './micro-batcher.js';
+import { securityEventKeys, type SecurityEventKeys } from './security-event-keys.js';
 
 /**
  * Atomic merge of a batch of occurrences, in order (Lua runs without interleaving, so two writers
@@ -214,7 +211,8 @@ interface IndexEntry {
 
 /**
  * Security events in Redis, keys under `<prefix>{<prefix>events}:` (shown as `<prefix>` below; one
- * hash tag, so the scripts over an event and its indexes are valid on Redis Cluster: lib/src/redis-slot.ts):
+ * hash tag, so the scripts over an event and its indexes are valid on Redis Cluster: lib/src/redis-slot.ts),
+ * built in security-event-keys.ts (which also tells the layout migration their families):
  * - `<prefix>event:<id>`: hash {doc (JSON of the newest occurrence), first, last (ms), count, host,
  *   vuln, resolved (ms, only while resolved)}, TTL = retention;
  * - `<prefix>events:by-last-seen`: sorted set id → lastSeen ms, the listing order;
@@ -239,7 +237,7 @@ interface IndexEntry {
 export class RedisSecurityEventStore implements SecurityEventStore {
   private readonly now: () => Date;
   private readonly retentionMs: number;
-  private readonly prefix: string;
+  private readonly keys: SecurityEventKeys;
   private readonly batcher: MicroBatcher<RecordCall, unknown>;
 
   constructor(
@@ -253,24 +251,24 @@ export class RedisSecurityEventStore implements SecurityEventStore {
     this.now = options.now ?? (() => new Date());
     this.retentionMs = options.retentionDays * DAY_MS;
     // One hash tag for the whole store: the record script writes an event and its indexes together.
-    this.prefix = oneSlotPrefix(options.prefix, 'events');
+    this.keys = securityEventKeys(options.prefix);
     this.batcher = new MicroBatcher((batch) => this.recordBatch(batch), { maxBatch: options.maxRecordBatch ?? DEFAULT_MAX_RECORD_BATCH });
   }
 
   async record(input: NormalisedSecurityEvent, options: RecordOptions = {}): Promise<{ event: SecurityEvent; isNew: boolean }> {
     const id = securityEventId(input.dedupKey);
     const { occurredAt, ...doc } = input;
-    const hostKey = input.hostname === null ? '' : this.hostKey(input.hostname);
+    const hostKey = input.hostname === null ? '' : this.keys.host(input.hostname);
     const vulnerabilityId = vulnerabilityIdOf(input);
-    const vulnerabilityKey = vulnerabilityId === null ? '' : this.vulnerabilityKey(vulnerabilityId);
-    const keys = [this.eventKey(id), this.vulnerabilityIndexKey(), this.timeIndexKey()];
-    if (input.resource) keys.push(this.resourceKey(input.resource));
+    const vulnerabilityKey = vulnerabilityId === null ? '' : this.keys.vulnerability(vulnerabilityId);
+    const keys = [this.keys.event(id), this.keys.vulnerabilityIndex(), this.keys.timeIndex()];
+    if (input.resource) keys.push(this.keys.resource(input.resource));
     if (hostKey !== '') keys.push(hostKey);
     if (vulnerabilityKey !== '') keys.push(vulnerabilityKey);
     const identity = kubernetesUserOf(input);
-    if (identity !== null) keys.push(this.identityKey(identity));
+    if (identity !== null) keys.push(this.keys.identity(identity));
     // Last, in this order: the script reads them by position.
-    keys.push(this.sourceKey(input.source), this.severityKey(input.severity), this.clusterKey(input.cluster));
+    keys.push(this.keys.source(input.source), this.keys.severity(input.severity), this.keys.cluster(input.cluster));
     const args = [
       String(keys.length),
       id,
@@ -372,19 +370,19 @@ export class RedisSecurityEventStore implements SecurityEventStore {
       (!fullResource && (namespace !== undefined || kind !== undefined || name !== undefined));
     if (walkOnly) return null;
     const groups: string[][] = [];
-    if (filter.hostname !== undefined) groups.push([this.hostKey(filter.hostname)]);
-    if (filter.vulnerabilityId !== undefined) groups.push([this.vulnerabilityKey(filter.vulnerabilityId)]);
-    if (fullResource) groups.push([this.resourceKey({ cluster, namespace, kind, name })]);
-    else if (cluster !== undefined) groups.push([this.clusterKey(cluster)]);
+    if (filter.hostname !== undefined) groups.push([this.keys.host(filter.hostname)]);
+    if (filter.vulnerabilityId !== undefined) groups.push([this.keys.vulnerability(filter.vulnerabilityId)]);
+    if (fullResource) groups.push([this.keys.resource({ cluster, namespace, kind, name })]);
+    else if (cluster !== undefined) groups.push([this.keys.cluster(cluster)]);
     if (filter.clusters !== undefined) {
       if (cluster !== undefined) {
         if (!filter.clusters.includes(cluster)) return [];
-      } else groups.push([...new Set(filter.clusters)].map((c) => this.clusterKey(c)));
+      } else groups.push([...new Set(filter.clusters)].map((c) => this.keys.cluster(c)));
     }
-    if (filter.sources !== undefined) groups.push([...new Set(filter.sources)].map((source) => this.sourceKey(source)));
+    if (filter.sources !== undefined) groups.push([...new Set(filter.sources)].map((source) => this.keys.source(source)));
     const { minSeverity } = filter;
-    if (minSeverity !== undefined) groups.push(SEVERITIES.filter((s) => severityRank(s) >= severityRank(minSeverity)).map((s) => this.severityKey(s)));
-    if (groups.length === 0) return [this.timeIndexKey()];
+    if (minSeverity !== undefined) groups.push(SEVERITIES.filter((s) => severityRank(s) >= severityRank(minSeverity)).map((s) => this.keys.severity(s)));
+    if (groups.length === 0) return [this.keys.timeIndex()];
     return groups.length === 1 ? (groups[0] ?? null) : null;
   }
 
@@ -395,7 +393,7 @@ export class RedisSecurityEventStore implements SecurityEventStore {
   async forResources(refs: readonly KubeObjectRef[], limitPerResource: number): Promise<SecurityEvent[][]> {
     validateLimit('limitPerResource', limitPerResource);
     return this.newestPerIndex(
-      refs.map((ref) => this.resourceKey(ref)),
+      refs.map((ref) => this.keys.resource(ref)),
       limitPerResource,
     );
   }
@@ -403,7 +401,7 @@ export class RedisSecurityEventStore implements SecurityEventStore {
   async forHosts(hostnames: readonly string[], limitPerHost: number): Promise<SecurityEvent[][]> {
     validateLimit('limitPerHost', limitPerHost);
     return this.newestPerIndex(
-      hostnames.map((h) => this.hostKey(h)),
+      hostnames.map((h) => this.keys.host(h)),
       limitPerHost,
     );
   }
@@ -411,7 +409,7 @@ export class RedisSecurityEventStore implements SecurityEventStore {
   async forIdentities(usernames: readonly string[], limitPerIdentity: number): Promise<SecurityEvent[][]> {
     validateLimit('limitPerIdentity', limitPerIdentity);
     return this.newestPerIndex(
-      usernames.map((username) => this.identityKey(username)),
+      usernames.map((username) => this.keys.identity(username)),
       limitPerIdentity,
     );
   }
@@ -422,7 +420,7 @@ export class RedisSecurityEventStore implements SecurityEventStore {
     if (ids.length === 0) return [];
     const reply = await this.evalScript(
       'resolve',
-      ids.map((id) => this.eventKey(id)),
+      ids.map((id) => this.keys.event(id)),
       [String(resolvedMs), String(this.cutoff())],
     );
     if (!Array.isArray(reply)) throw new Error('unexpected reply from the resolve script');
@@ -437,14 +435,14 @@ export class RedisSecurityEventStore implements SecurityEventStore {
   }
 
   async getReportKeys(reportId: string): Promise<string[] | null> {
-    const members = await this.redis.smembers(this.reportKeysKey(reportId));
+    const members = await this.redis.smembers(this.keys.reportKeys(reportId));
     if (members.length === 0) return null;
     return members.filter((m) => m !== REPORT_SENTINEL).sort();
   }
 
   async setReportKeys(reportId: string, keys: readonly string[]): Promise<void> {
     validateReportKeys(keys);
-    const key = this.reportKeysKey(reportId);
+    const key = this.keys.reportKeys(reportId);
     const results = await this.redis
       .multi()
       .del(key)
@@ -455,11 +453,11 @@ export class RedisSecurityEventStore implements SecurityEventStore {
   }
 
   async deleteReportKeys(reportId: string): Promise<void> {
-    await this.redis.del(this.reportKeysKey(reportId));
+    await this.redis.del(this.keys.reportKeys(reportId));
   }
 
   async forVulnerabilities(vulnerabilityIds: readonly string[], options: ForVulnerabilitiesOptions = {}): Promise<SecurityEvent[][]> {
-    const lists = await this.allPerIndex(vulnerabilityIds.map((v) => this.vulnerabilityKey(v)));
+    const lists = await this.allPerIndex(vulnerabilityIds.map((v) => this.keys.vulnerability(v)));
     return lists.map((events) => events.filter((e) => options.includeResolved === true || e.resolvedAt === null));
   }
 
@@ -468,10 +466,10 @@ export class RedisSecurityEventStore implements SecurityEventStore {
     const selected: { vulnerabilityId: string; lastSeenMs: number }[] = [];
     let hasNextPage = false;
     const max = after === undefined ? '+inf' : String(after.lastSeenMs);
-    for await (const batch of this.scanIndex(this.vulnerabilityIndexKey(), max, `(${this.cutoff()}`)) {
+    for await (const batch of this.scanIndex(this.keys.vulnerabilityIndex(), max, `(${this.cutoff()}`)) {
       const candidates = batch.filter((entry) => after === undefined || isAfterVulnerabilityCursor(entry.score, entry.member, after));
       if (candidates.length === 0) continue;
-      const eventLists = await this.allPerIndex(candidates.map((entry) => this.vulnerabilityKey(entry.member)));
+      const eventLists = await this.allPerIndex(candidates.map((entry) => this.keys.vulnerability(entry.member)));
       for (const [i, entry] of candidates.entries()) {
         if (!vulnerabilityMatches(eventLists[i] ?? [], filter)) continue;
         if (selected.length === page.first) {
@@ -559,7 +557,7 @@ export class RedisSecurityEventStore implements SecurityEventStore {
   private async load(ids: readonly string[]): Promise<(SecurityEvent | null)[]> {
     if (ids.length === 0) return [];
     const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.hmget(this.eventKey(id), 'doc', 'first', 'last', 'count', 'resolved');
+    for (const id of ids) pipeline.hmget(this.keys.event(id), 'doc', 'first', 'last', 'count', 'resolved');
     const rows = unwrap(await pipeline.exec());
     return rows.map((row, i) => {
       if (!Array.isArray(row)) return null;
@@ -578,24 +576,24 @@ export class RedisSecurityEventStore implements SecurityEventStore {
    */
   private async indexFor(filter: SecurityEventFilter): Promise<string[]> {
     const candidates: string[][] = [];
-    if (filter.hostname !== undefined) candidates.push([this.hostKey(filter.hostname)]);
-    if (filter.vulnerabilityId !== undefined) candidates.push([this.vulnerabilityKey(filter.vulnerabilityId)]);
+    if (filter.hostname !== undefined) candidates.push([this.keys.host(filter.hostname)]);
+    if (filter.vulnerabilityId !== undefined) candidates.push([this.keys.vulnerability(filter.vulnerabilityId)]);
     const { cluster, namespace, resourceKind: kind, resourceName: name } = filter;
     if (cluster !== undefined && namespace !== undefined && kind !== undefined && name !== undefined) {
-      candidates.push([this.resourceKey({ cluster, namespace, kind, name })]);
+      candidates.push([this.keys.resource({ cluster, namespace, kind, name })]);
     }
     if (filter.sources !== undefined) {
       const sources = [...new Set(filter.sources)];
-      if (sources.length < SECURITY_SOURCES.length) candidates.push(sources.map((s) => this.sourceKey(s)));
+      if (sources.length < SECURITY_SOURCES.length) candidates.push(sources.map((s) => this.keys.source(s)));
     }
     const { minSeverity } = filter;
     if (minSeverity !== undefined) {
       const severities = SEVERITIES.filter((s) => severityRank(s) >= severityRank(minSeverity));
-      if (severities.length < SEVERITIES.length) candidates.push(severities.map((s) => this.severityKey(s)));
+      if (severities.length < SEVERITIES.length) candidates.push(severities.map((s) => this.keys.severity(s)));
     }
-    if (cluster !== undefined) candidates.push([this.clusterKey(cluster)]);
+    if (cluster !== undefined) candidates.push([this.keys.cluster(cluster)]);
     const [only] = candidates;
-    if (only === undefined) return [this.timeIndexKey()];
+    if (only === undefined) return [this.keys.timeIndex()];
     // A filter on no source at all matches nothing: no set to walk.
     if (candidates.length === 1 || candidates.some((keys) => keys.length === 0)) {
       return candidates.find((keys) => keys.length === 0) ?? only;
@@ -630,50 +628,6 @@ export class RedisSecurityEventStore implements SecurityEventStore {
 
   private cutoff(): number {
     return this.now().getTime() - this.retentionMs;
-  }
-
-  private eventKey(id: string): string {
-    return `${this.prefix}event:${id}`;
-  }
-
-  private timeIndexKey(): string {
-    return `${this.prefix}events:by-last-seen`;
-  }
-
-  private resourceKey(ref: KubeObjectRef): string {
-    return `${this.prefix}events:by-resource:${resourceKey(ref)}`;
-  }
-
-  private hostKey(hostname: string): string {
-    return `${this.prefix}events:by-host:${escapeSegment(hostname)}`;
-  }
-
-  private vulnerabilityKey(vulnerabilityId: string): string {
-    return `${this.prefix}events:by-vulnerability:${escapeSegment(vulnerabilityId)}`;
-  }
-
-  private identityKey(username: string): string {
-    return `${this.prefix}events:by-identity:${escapeSegment(username)}`;
-  }
-
-  private sourceKey(source: SecuritySource): string {
-    return `${this.prefix}events:by-source:${source}`;
-  }
-
-  private severityKey(severity: Severity): string {
-    return `${this.prefix}events:by-severity:${severity}`;
-  }
-
-  private clusterKey(cluster: string): string {
-    return `${this.prefix}events:by-cluster:${escapeSegment(cluster)}`;
-  }
-
-  private vulnerabilityIndexKey(): string {
-    return `${this.prefix}vulnerabilities:by-last-seen`;
-  }
-
-  private reportKeysKey(reportId: string): string {
-    return `${this.prefix}report-keys:${reportId}`;
   }
 }
 

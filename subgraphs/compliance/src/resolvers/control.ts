@@ -55,7 +55,7 @@ export const Control: ControlResolvers = {
 
 export const ControlResult: ControlResultResolvers = {
   status: (r: ResultRecord) => r.viewStatus,
-  waiver: async (r, _args, { waivers }) => (r.waiverId ? ((await waivers()).find((w) => w.id === r.waiverId) ?? null) : null),
+  waiver: (r, _args, { waiverById }) => (r.waiverId ? waiverById(r.waiverId) : null),
 };
 
 export const ComplianceSubject: ComplianceSubjectResolvers = {

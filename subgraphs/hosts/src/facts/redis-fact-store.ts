@@ -1,5 +1,5 @@
 import { execReplies, type Redis } from '@vigil/lib/redis';
-import { oneSlotPrefix } from '@vigil/lib/redis-slot';
+import { factKeys, type FactKeys } from './fact-keys.js';
 import {
   assignKeys,
   canonicalItems,
@@ -47,7 +47,8 @@ interface PresentType {
 
 /**
  * Facts in Redis. Keys, under `<prefix>{<prefix>facts}:` (`vigil:hosts:{vigil:hosts:facts}:` in
- * production; one hash tag, so a save's MULTI and the MGET of states are valid on Redis Cluster):
+ * production; one hash tag, so a save's MULTI and the MGET of states are valid on Redis Cluster),
+ * built in fact-keys.ts (which also tells the layout migration their families):
  *
  * - `state:<host>`              string, JSON ProbeState
  * - `freshness:<host>`          hash: `<collector>` → JSON last attempt {status, message, at};
@@ -75,7 +76,7 @@ interface PresentType {
  */
 export class RedisFactStore implements FactStore {
   private readonly retention: Retention;
-  private readonly prefix: string;
+  private readonly keys: FactKeys;
 
   constructor(
     private readonly redis: Redis,
@@ -84,7 +85,7 @@ export class RedisFactStore implements FactStore {
   ) {
     this.retention = resolveRetention(options);
     // One hash tag for the whole store: a save's MULTI spans the host's keys and the package index.
-    this.prefix = oneSlotPrefix(prefix, 'facts');
+    this.keys = factKeys(prefix);
   }
 
   async saveReport(report: ProbeReport): Promise<SaveResult> {
@@ -102,8 +103,8 @@ export class RedisFactStore implements FactStore {
     }
 
     // Round trip 1: the probe state and the digest of every reported type's stored items.
-    const read = this.redis.pipeline().get(this.stateKey(hostId));
-    if (present.length > 0) read.hmget(this.metaKey(hostId), ...present.map((p) => `digest:${p.type}`));
+    const read = this.redis.pipeline().get(this.keys.state(hostId));
+    if (present.length > 0) read.hmget(this.keys.meta(hostId), ...present.map((p) => `digest:${p.type}`));
     const [stateJson, digests] = execReplies(await read.exec(), 'fact store');
     const storedDigests = Array.isArray(digests) ? digests : [];
     const previous = typeof stateJson === 'string' ? (JSON.parse(stateJson) as ProbeState) : null;
@@ -114,7 +115,7 @@ export class RedisFactStore implements FactStore {
     const stored = new Map<FactType, Map<string, string>>();
     if (changed.length > 0) {
       const pipeline = this.redis.pipeline();
-      for (const p of changed) pipeline.hgetall(this.factsKey(hostId, p.type));
+      for (const p of changed) pipeline.hgetall(this.keys.facts(hostId, p.type));
       execReplies(await pipeline.exec(), 'fact store').forEach((fields, i) => {
         const type = changed[i]?.type;
         if (type !== undefined) stored.set(type, new Map(Object.entries(isStringRecord(fields) ? fields : {})));
@@ -136,17 +137,17 @@ export class RedisFactStore implements FactStore {
     }
 
     // Last round trip: every write of the report, atomically.
-    const multi = this.redis.multi().set(this.stateKey(hostId), JSON.stringify(state));
+    const multi = this.redis.multi().set(this.keys.state(hostId), JSON.stringify(state));
     const freshness = new Map<string, string>();
     for (const [name, outcome] of outcomesOf(report)) {
       freshness.set(name, JSON.stringify(attemptOf(outcome, at)));
       if (outcome.status === 'OK') freshness.set(`${name}:ok`, at);
     }
-    if (freshness.size > 0) multi.hset(this.freshnessKey(hostId), freshness);
+    if (freshness.size > 0) multi.hset(this.keys.freshness(hostId), freshness);
 
     for (const p of changed) {
       const { keyed, changes: diff } = diffs.get(p.type) ?? { keyed: new Map<string, string>(), changes: [] };
-      const factsKey = this.factsKey(hostId, p.type);
+      const factsKey = this.keys.facts(hostId, p.type);
       const sets = new Map<string, string>();
       const removed: string[] = [];
       for (const change of diff) {
@@ -157,20 +158,20 @@ export class RedisFactStore implements FactStore {
       if (sets.size > 0) multi.hset(factsKey, sets);
       if (removed.length > 0) multi.hdel(factsKey, ...removed);
       if (diff.length > 0) {
-        const historyKey = this.historyKey(hostId, p.type);
+        const historyKey = this.keys.history(hostId, p.type);
         multi.zadd(historyKey, ...diff.flatMap((change, index) => [atMs, encodeHistoryMember(index, change)]));
         multi.pexpire(historyKey, this.retention.historyMs);
       }
-      multi.hset(this.metaKey(hostId), `digest:${p.type}`, p.digest).hsetnx(this.metaKey(hostId), `first:${p.type}`, at);
+      multi.hset(this.keys.meta(hostId), `digest:${p.type}`, p.digest).hsetnx(this.keys.meta(hostId), `first:${p.type}`, at);
     }
     for (const update of packageIndexUpdates(hostId, state.packageManager, packageChanges)) {
-      if (update.value === null) multi.hdel(this.packageKey(update.name), update.field);
-      else multi.hset(this.packageKey(update.name), update.field, update.value);
+      if (update.value === null) multi.hdel(this.keys.pkg(update.name), update.field);
+      else multi.hset(this.keys.pkg(update.name), update.field, update.value);
     }
 
     const now = this.retention.now().getTime();
-    for (const type of FACT_TYPES) multi.zremrangebyscore(this.historyKey(hostId, type), '-inf', `(${now - this.retention.historyMs}`);
-    const metricsKey = this.metricsKey(hostId);
+    for (const type of FACT_TYPES) multi.zremrangebyscore(this.keys.history(hostId, type), '-inf', `(${now - this.retention.historyMs}`);
+    const metricsKey = this.keys.metrics(hostId);
     if (report.metrics && metricsMs !== null) {
       multi.zadd(metricsKey, metricsMs, canonicalJson(report.metrics)).pexpire(metricsKey, this.retention.metricsMs);
     }
@@ -182,14 +183,14 @@ export class RedisFactStore implements FactStore {
 
   async getProbeStates(hostIds: readonly string[]): Promise<(ProbeState | null)[]> {
     if (hostIds.length === 0) return [];
-    const values = await this.redis.mget(hostIds.map((id) => this.stateKey(id)));
+    const values = await this.redis.mget(hostIds.map((id) => this.keys.state(id)));
     return values.map((value) => (value === null ? null : (JSON.parse(value) as ProbeState)));
   }
 
   async getFreshness(hostIds: readonly string[]): Promise<(Partial<Record<CollectorName, CollectorFreshness>> | null)[]> {
     if (hostIds.length === 0) return [];
     const pipeline = this.redis.pipeline();
-    for (const id of hostIds) pipeline.hgetall(this.freshnessKey(id));
+    for (const id of hostIds) pipeline.hgetall(this.keys.freshness(id));
     return execReplies(await pipeline.exec(), 'fact store').map((fields) => {
       const record = isStringRecord(fields) ? fields : {};
       const attempts = new Map<CollectorName, CollectorAttempt>();
@@ -207,7 +208,7 @@ export class RedisFactStore implements FactStore {
   async getFacts<T extends FactType>(type: T, hostIds: readonly string[]): Promise<(FactItems[T][] | null)[]> {
     if (hostIds.length === 0) return [];
     const pipeline = this.redis.pipeline();
-    for (const id of hostIds) pipeline.hgetall(this.factsKey(id, type)).hexists(this.metaKey(id), `first:${type}`);
+    for (const id of hostIds) pipeline.hgetall(this.keys.facts(id, type)).hexists(this.keys.meta(id), `first:${type}`);
     const replies = execReplies(await pipeline.exec(), 'fact store');
     return hostIds.map((_, i) => {
       const fields = replies[2 * i];
@@ -252,20 +253,20 @@ export class RedisFactStore implements FactStore {
     if (types.length === 0) return [];
     // A type's baseline is the report that first collected it: every entry scored at that time, and
     // nothing older exists, so leaving it out is starting the range just above it.
-    const firsts = options.excludeBaseline ? await this.redis.hmget(this.metaKey(hostId), ...types.map((type) => `first:${type}`)) : [];
+    const firsts = options.excludeBaseline ? await this.redis.hmget(this.keys.meta(hostId), ...types.map((type) => `first:${type}`)) : [];
     return types.map((type, i) => {
       const first = firsts[i];
       const firstMs = typeof first === 'string' ? timeMs(first, 'first collection') : null;
       const above = firstMs !== null && firstMs >= sinceMs;
       const min = above ? `(${firstMs}` : Number.isFinite(sinceMs) ? String(sinceMs) : '-inf';
-      return { key: this.historyKey(hostId, type), min, includes: (ms: number) => (above ? ms > firstMs : ms >= sinceMs) };
+      return { key: this.keys.history(hostId, type), min, includes: (ms: number) => (above ? ms > firstMs : ms >= sinceMs) };
     });
   }
 
   async getBaselines(hostIds: readonly string[]): Promise<(Partial<Record<FactType, string>> | null)[]> {
     if (hostIds.length === 0) return [];
     const pipeline = this.redis.pipeline();
-    for (const id of hostIds) pipeline.hmget(this.metaKey(id), ...FACT_TYPES.map((type) => `first:${type}`));
+    for (const id of hostIds) pipeline.hmget(this.keys.meta(id), ...FACT_TYPES.map((type) => `first:${type}`));
     return execReplies(await pipeline.exec(), 'fact store').map((values) => {
       const firsts: Partial<Record<FactType, string>> = {};
       FACT_TYPES.forEach((type, i) => {
@@ -282,9 +283,9 @@ export class RedisFactStore implements FactStore {
     const [first, fields, later] = execReplies(
       await this.redis
         .multi()
-        .hget(this.metaKey(hostId), `first:${type}`)
-        .hgetall(this.factsKey(hostId, type))
-        .zrange(this.historyKey(hostId, type), '+inf', `(${atMs}`, 'BYSCORE', 'REV')
+        .hget(this.keys.meta(hostId), `first:${type}`)
+        .hgetall(this.keys.facts(hostId, type))
+        .zrange(this.keys.history(hostId, type), '+inf', `(${atMs}`, 'BYSCORE', 'REV')
         .exec(),
       'fact store',
     );
@@ -299,38 +300,16 @@ export class RedisFactStore implements FactStore {
   }
 
   async getMetrics(hostId: string, from: string, to: string): Promise<MetricsSnapshot[]> {
-    const members = await this.redis.zrange(this.metricsKey(hostId), timeMs(from, 'from'), timeMs(to, 'to'), 'BYSCORE');
+    const members = await this.redis.zrange(this.keys.metrics(hostId), timeMs(from, 'from'), timeMs(to, 'to'), 'BYSCORE');
     return members.map((member) => JSON.parse(member) as MetricsSnapshot);
   }
 
   async hostsWithPackage(name: string): Promise<PackageHolder[]> {
-    return parseHolders(await this.redis.hvals(this.packageKey(name)));
+    return parseHolders(await this.redis.hvals(this.keys.pkg(name)));
   }
 
   async close(): Promise<void> {
     await this.redis.quit().catch(() => this.redis.disconnect());
-  }
-
-  private stateKey(hostId: string): string {
-    return `${this.prefix}state:${hostId}`;
-  }
-  private freshnessKey(hostId: string): string {
-    return `${this.prefix}freshness:${hostId}`;
-  }
-  private factsKey(hostId: string, type: FactType): string {
-    return `${this.prefix}facts:${hostId}:${type}`;
-  }
-  private metaKey(hostId: string): string {
-    return `${this.prefix}meta:${hostId}`;
-  }
-  private historyKey(hostId: string, type: FactType): string {
-    return `${this.prefix}history:${hostId}:${type}`;
-  }
-  private metricsKey(hostId: string): string {
-    return `${this.prefix}metrics:${hostId}`;
-  }
-  private packageKey(name: string): string {
-    return `${this.prefix}pkg:${name}`;
   }
 }
 
