@@ -12,22 +12,24 @@
  * tenth Critical). Both paths run against the same processes, alternately, so the ratio compares
  * like with like; the absolute figures include the driver's own work.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
-import { startStack, type RunningStack } from '@vigil/gateway/stack';
+import type { RunningStack } from '@vigil/gateway/stack';
 import { vigilConfig } from '@vigil/gateway/stack-config';
 import type { ReportProbe } from '@vigil/subgraph-hosts/probe-pipeline';
 import type { NormalisedSecurityEvent } from '@vigil/subgraph-cluster/store/security-event-store';
-import { kubeconfigFor, startKubeApiDouble, type KubeApiDouble } from '../test/support/kube-api-double.js';
 import { directHeaders } from './lib/direct-headers.js';
 import { int, ms, ratio, round3, table } from './lib/format.js';
+import { gatewayVersusDirect } from './lib/gateway-versus-direct.js';
+import { postGraphQL } from './lib/graphql-post.js';
 import type { Progress } from './lib/progress.js';
-import { sequentialRound } from './lib/request-rounds.js';
-import { serverResource, type Register } from './lib/resources.js';
+import type { Register } from './lib/resources.js';
+import { falcoEvent } from './lib/security-events.js';
+import { clusterOf, debianOsFact, hostIdOf, startNodeClusters, type NodeClusters } from './lib/simulated-nodes.js';
 import { median, summarize, type Summary } from './lib/stats.js';
+import { okFactsReport, stubHostsConfig } from './lib/stub-hosts.js';
+import { startStubStack } from './lib/stub-stack.js';
 
 export interface CorrelationOptions {
   hosts: number;
@@ -41,7 +43,6 @@ export interface CorrelationOptions {
 
 const CVE = 'CVE-2099-1212';
 const FIX = '3.0.14-1~deb12u1';
-const CLUSTER_NAMES = ['eu', 'us', 'ap'];
 /**
  * The README's question, with its `from` a week before the run, every affected host in one page
  * (`first: 1000`): one query, as the issue measures it. That page estimates about 2.8 million against
@@ -79,11 +80,6 @@ const DIRECT_HOSTS = `query ($r: [_Any!]!, $since: DateTime!) { _entities(repres
   }
 } } }`;
 
-const machineIdOf = (i: number) => i.toString(16).padStart(8, '0').repeat(4);
-const nodeNameOf = (i: number) => `ip-10-${Math.floor(i / 250)}-${i % 250}-1`;
-const hostIdOf = (i: number) => `host-${String(i).padStart(4, '0')}`;
-const clusterOf = (i: number) => CLUSTER_NAMES[i % CLUSTER_NAMES.length] ?? 'eu';
-
 export interface CorrelationResult {
   hosts: number;
   nodes: number;
@@ -98,84 +94,48 @@ export interface CorrelationResult {
 
 export async function runCorrelation(options: CorrelationOptions, progress: Progress, register: Register): Promise<CorrelationResult> {
   const tmp = mkdtempSync(join(tmpdir(), 'vigil-bench-correlation-'));
-  const doubles: KubeApiDouble[] = [];
+  let clusters: NodeClusters | undefined;
   let stack: RunningStack | undefined;
   try {
     // Nodes: host i is Node nodeNameOf(i) of cluster clusterOf(i), by machine ID (the names differ).
-    for (let c = 0; c < options.clusters; c++) {
-      const double = await startKubeApiDouble();
-      register(serverResource({ stop: () => double.close() }));
-      doubles.push(double);
-    }
-    for (let i = 0; i < options.hosts; i++) {
-      const double = doubles[i % options.clusters];
-      double?.upsert({
-        apiVersion: 'v1',
-        kind: 'Node',
-        metadata: { name: nodeNameOf(i) },
-        status: {
-          addresses: [{ type: 'InternalIP', address: `10.${Math.floor(i / 250)}.${i % 250}.1` }],
-          nodeInfo: { machineID: machineIdOf(i), systemUUID: '', osImage: 'Debian GNU/Linux 12 (bookworm)', kernelVersion: '6.1.0-27-amd64', kubeletVersion: 'v1.31.2', containerRuntimeVersion: 'containerd://1.7.22', architecture: 'amd64' },
-        },
-      });
-    }
-    const kubeconfigPath = join(tmp, 'kubeconfig');
-    writeFileSync(kubeconfigPath, kubeconfigFor(doubles.map((double, c) => ({ double, context: clusterOf(c) }))));
+    clusters = await startNodeClusters({ clusters: options.clusters, hosts: options.hosts, dir: tmp }, register);
 
     const hostIds = Array.from({ length: options.hosts }, (_, i) => hostIdOf(i));
     const indexOf = new Map(hostIds.map((id, i) => [id, i]));
     const stubProbe: ReportProbe = async (target) => {
       const i = indexOf.get(target.id) ?? 0;
-      const at = new Date().toISOString();
-      return {
-        hostId: target.id,
-        status: 'OK',
-        message: null,
-        startedAt: at,
-        finishedAt: at,
-        packageManager: 'dpkg',
-        collectors: { os: { status: 'OK', message: null }, packages: { status: 'OK', message: null } },
-        facts: {
-          os: [{ id: 'debian', idLike: [], name: 'Debian GNU/Linux', prettyName: 'Debian GNU/Linux 12 (bookworm)', version: '12', versionId: '12', kernel: '6.1.0', arch: 'x86_64', machineId: machineIdOf(i), hostname: target.id }],
+      return okFactsReport(
+        target.id,
+        {
+          os: [debianOsFact(i, target.id)],
           packages: [
             { name: 'bash', version: '5.2.15-2+b7', arch: 'amd64' },
             { name: 'openssl', version: i % 2 === 0 ? '3.0.11-1~deb12u2' : '3.0.15-1~deb12u1', arch: 'amd64' },
           ],
         },
-        metrics: null,
-      };
+        new Date().toISOString(),
+      );
     };
     const DAY_SECONDS = 86_400;
     const config = vigilConfig.parse({
       env: 'development',
       log: { level: 'silent' },
       gateway: { limits: { maxCost: MAX_COST } },
-      hosts: {
-        local: { enabled: false },
-        inventory: hostIds.map((id) => ({ id, address: '127.0.0.1', port: 22, user: 'bench', privateKeyPath: '/nonexistent/bench-key', knownHostsPath: '/dev/null' })),
-        probe: { factsIntervalSeconds: DAY_SECONDS, metricsIntervalSeconds: DAY_SECONDS, concurrency: 64, jitterRatio: 0 },
-      },
-      cluster: { name: 'eu', retentionDays: 30, kubernetes: { kubeconfigPath, contexts: doubles.map((_, c) => ({ context: clusterOf(c), name: clusterOf(c) })) } },
+      hosts: stubHostsConfig(hostIds),
+      cluster: { name: 'eu', retentionDays: 30, kubernetes: clusters.kubernetes },
     });
-    const secret = randomBytes(32).toString('hex');
     progress(`starting the stack with ${int(options.hosts)} hosts and ${options.clusters} clusters`);
-    stack = await startStack({ config, logger: pino({ level: 'silent' }), signingSecret: secret, ports: 'ephemeral', probe: stubProbe });
-    const running = stack;
-    register({ stop: () => running.stop(), kill: () => undefined });
-    await stack.hosts.scheduler.firstRoundDone();
+    const started = await startStubStack(config, stubProbe, register);
+    stack = started.stack;
+    const { secret } = started;
 
     // Findings: the CVE in 100 workloads across the clusters, and Falco events on the nodes.
     const now = Date.now();
     const trivy = Math.min(100, options.findings);
-    for (let i = 0; i < options.findings; i++) await stack.cluster.store.record(i < trivy ? trivyFinding(i, now) : falcoEvent(i, now, options.hosts));
+    // Falco: spread over two weeks, so half of them fall in the week asked about; a tenth Critical.
+    const falco = { hosts: options.hosts, withinMinutes: 14 * 1440, criticalEvery: 10 };
+    for (let i = 0; i < options.findings; i++) await stack.cluster.store.record(i < trivy ? trivyFinding(i, now) : falcoEvent(i, now, falco));
 
-    const post = async (url: string, body: string, headers: Record<string, string> = {}) => {
-      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
-      const text = await response.text();
-      const parsed = JSON.parse(text) as { data?: unknown; errors?: { message: string }[] };
-      if (!response.ok || parsed.errors?.length) throw new Error(`${response.status}: ${parsed.errors?.map((e) => e.message).join('; ') ?? text.slice(0, 200)}`);
-      return { data: parsed.data, bytes: text.length };
-    };
     const gatewayUrl = stack.gateway.url;
     const clusterUrl = stack.subgraphs.cluster.url;
     const hostsUrl = stack.subgraphs.hosts.url;
@@ -185,15 +145,15 @@ export async function runCorrelation(options: CorrelationOptions, progress: Prog
     // The informers have read every Node, and the matches are made.
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const { data } = await post(gatewayUrl, JSON.stringify({ query: '{ nodes { totalCount } unmatchedNodes { totalCount } }' }));
+      const { data } = await postGraphQL(gatewayUrl, JSON.stringify({ query: '{ nodes { totalCount } unmatchedNodes { totalCount } }' }));
       const counts = data as { nodes: { totalCount: number }; unmatchedNodes: { totalCount: number } };
       if (counts.nodes.totalCount === options.hosts && counts.unmatchedNodes.totalCount === 0) break;
       if (Date.now() > deadline) throw new Error(`only ${counts.nodes.totalCount} of ${options.hosts} Nodes read, ${counts.unmatchedNodes.totalCount} unmatched`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
 
-    const viaGateway = () => post(gatewayUrl, JSON.stringify({ query: QUESTION, variables }));
-    const signed = (url: string, audience: string, body: string) => post(url, body, directHeaders(secret, url, audience, body));
+    const viaGateway = () => postGraphQL(gatewayUrl, JSON.stringify({ query: QUESTION, variables }));
+    const signed = (url: string, audience: string, body: string) => postGraphQL(url, body, directHeaders(secret, url, audience, body));
     const direct = async () => {
       const first = await signed(clusterUrl, 'cluster', JSON.stringify({ query: DIRECT_PACKAGES, variables: { cve: CVE } }));
       const vulnerability = (first.data as { vulnerability: Record<string, unknown> }).vulnerability;
@@ -212,23 +172,7 @@ export async function runCorrelation(options: CorrelationOptions, progress: Prog
     const { bytes: responseBytes } = await viaGateway();
     if ((await direct()).affected !== affectedHosts) throw new Error('the direct path found other hosts than the gateway');
 
-    progress('warming up');
-    await sequentialRound((kind: 'gateway' | 'direct') => (kind === 'gateway' ? viaGateway() : direct()), ['gateway', 'direct'], options.warmup, 60);
-    const gatewayAll: number[] = [];
-    const directAll: number[] = [];
-    const perRound: CorrelationResult['perRound'] = [];
-    for (let round = 0; round < options.rounds; round++) {
-      progress(`round ${round + 1}/${options.rounds}`);
-      // Alternate which path goes first, so neither always follows the other.
-      const order = round % 2 === 0 ? (['gateway', 'direct'] as const) : (['direct', 'gateway'] as const);
-      const samples = await sequentialRound((kind: 'gateway' | 'direct') => (kind === 'gateway' ? viaGateway() : direct()), order, options.requestsPerRound, options.maxSecondsPerRound);
-      const g = samples.get('gateway');
-      const d = samples.get('direct');
-      if (!g || !d || g.errors > 0 || d.errors > 0) throw new Error(`round ${round + 1}: requests failed (gateway ${g?.errors ?? '?'}, direct ${d?.errors ?? '?'})`);
-      gatewayAll.push(...g.latencies);
-      directAll.push(...d.latencies);
-      perRound.push({ gatewayP50: median(g.latencies), directP50: median(d.latencies) });
-    }
+    const measured = await gatewayVersusDirect((path) => (path === 'gateway' ? viaGateway() : direct()), options, progress);
     return {
       hosts: options.hosts,
       nodes: options.hosts,
@@ -236,13 +180,13 @@ export async function runCorrelation(options: CorrelationOptions, progress: Prog
       affectedHosts,
       matchedHosts,
       responseBytes,
-      gateway: summarize(gatewayAll),
-      direct: summarize(directAll),
-      perRound,
+      gateway: summarize(measured.gateway),
+      direct: summarize(measured.direct),
+      perRound: measured.rounds.map((round) => ({ gatewayP50: median(round.gateway), directP50: median(round.direct) })),
     };
   } finally {
     await stack?.stop();
-    await Promise.all(doubles.map((d) => d.close().catch(() => undefined)));
+    await Promise.all((clusters?.doubles ?? []).map((d) => d.close().catch(() => undefined)));
     rmSync(tmp, { recursive: true, force: true });
   }
 }
@@ -281,30 +225,6 @@ function trivyFinding(i: number, now: number): NormalisedSecurityEvent {
       os: { family: 'debian', name: '12.8', eosl: false },
       scanner: { name: 'Trivy', version: '0.57.0' },
     },
-    raw: {},
-  };
-}
-
-function falcoEvent(i: number, now: number, hosts: number): NormalisedSecurityEvent {
-  const h = i % hosts;
-  const cluster = clusterOf(h);
-  const node = nodeNameOf(h);
-  // Spread over two weeks: half of them in the week asked about; a tenth Critical.
-  const at = new Date(now - ((i * 7919) % (14 * 1440)) * 60_000).toISOString();
-  const critical = i % 10 === 0;
-  const rule = critical ? 'Terminal shell in container' : 'Read sensitive file untrusted';
-  return {
-    dedupKey: `falco/${cluster}/${rule}/${node}/${i}`,
-    source: 'FALCO',
-    category: 'RUNTIME',
-    severity: critical ? 'CRITICAL' : 'MEDIUM',
-    eventType: rule,
-    title: rule,
-    cluster,
-    resource: { cluster, namespace: 'default', kind: 'Pod', name: `pod-${i % 50}` },
-    hostname: node,
-    occurredAt: at,
-    details: { priority: critical ? 'Critical' : 'Warning', rule, output: `${rule} on ${node}`, source: 'syscall', tags: [], outputFields: {}, time: at, hostname: node, containerId: null, containerImage: null, uuid: null },
     raw: {},
   };
 }

@@ -12,6 +12,7 @@
 import { Pool } from 'undici';
 import { SecurityEventsDocument, createVigilClient } from '@vigil/sdk/index';
 import { startRedisServer, type RedisServer } from '../test/support/redis-server.js';
+import { BareIntakeServer } from './lib/bare-intake-server.js';
 import { FalcoEventMix, type MixEvent } from './lib/falco-events.js';
 import { int, mib, ms, round3, table } from './lib/format.js';
 import { cpuSeconds, findPid } from './lib/proc-cpu.js';
@@ -28,6 +29,11 @@ export interface IntakeVariant {
   senders: number;
   /** Share of events at Critical priority (each raises an alert); the rest are Warning (no alert). */
   criticalShare: number;
+  /**
+   * Events per POST, as one JSON array (what a batching forwarder such as Fluent Bit's `http` output
+   * with `format json` sends). @default 1: one event per request, as Falco's http_output does.
+   */
+  eventsPerRequest?: number;
 }
 
 export interface FalcoIntakeOptions {
@@ -38,6 +44,8 @@ export interface FalcoIntakeOptions {
   /** Repeat pool: 6 rules × 5 namespaces × this × 4 commands keys, each sent once before measuring. */
   podsPerNamespace: number;
   variants: IntakeVariant[];
+  /** Also measure a bare node:http server (bench/lib/bare-intake-server.ts) with this many senders, in the same rounds. */
+  ceiling?: { senders: number };
 }
 
 const SAMPLE_EVERY_MS = 100;
@@ -53,6 +61,8 @@ interface RoundFigures {
   rejected429: number;
   errors: number;
   acceptedPerSecond: number;
+  /** POSTs answered 2xx per second (= acceptedPerSecond with one event per request). */
+  requestsPerSecond: number;
   newAccepted: number;
   criticalAccepted: number;
   alertsRaised: number;
@@ -114,12 +124,33 @@ export interface FalcoIntakeResult {
   repeatPoolSize: number;
   maxInFlight: number;
   variants: IntakeVariantResult[];
+  /** The bare node:http server's figures (options.ceiling), or null when not measured. */
+  ceiling: CeilingResult | null;
   verified: boolean;
+}
+
+export interface CeilingRound {
+  requestsPerSecond: number;
+  errors: number;
+  serverCpuCores: number;
+  loadGeneratorCpuCores: number;
+}
+
+export interface CeilingResult {
+  senders: number;
+  rounds: CeilingRound[];
+  /** Medians over rounds. */
+  requestsPerSecond: number;
+  serverCpuCores: number;
+  loadGeneratorCpuCores: number;
+  errors: number;
 }
 
 interface Tally {
   sent: number;
+  /** Events answered 2xx (a POST of n events adds n). */
   accepted: number;
+  acceptedRequests: number;
   rejected429: number;
   errors: number;
   newAccepted: number;
@@ -133,6 +164,7 @@ interface Tally {
 const emptyTally = (): Tally => ({
   sent: 0,
   accepted: 0,
+  acceptedRequests: 0,
   rejected429: 0,
   errors: 0,
   newAccepted: 0,
@@ -171,14 +203,18 @@ class IntakeRun {
     this.pool = new Pool(new URL(info.subgraphUrls.cluster).origin, { connections: variant.senders, pipelining: 1, keepAliveTimeout: 60_000 });
   }
 
-  /** POSTs one event; tallies it in `round` and in the run's totals. Returns the status (0: no answer). */
-  async send(event: MixEvent, round: Tally): Promise<number> {
-    round.sent += 1;
+  /**
+   * POSTs the events (one alone as Falco does, several as one JSON array); tallies them in `round` and in
+   * the run's totals: all accepted or none, as the intake answers. Returns the status (0: no answer).
+   */
+  async send(events: readonly MixEvent[], round: Tally): Promise<number> {
+    round.sent += events.length;
     const started = performance.now();
     let status = 0;
     let text = '';
+    const body = events.length === 1 ? (events[0]?.body ?? '') : `[${events.map((event) => event.body).join(',')}]`;
     try {
-      const response = await this.pool.request({ path: '/ingest/falco', method: 'POST', headers: { 'content-type': 'application/json', ...this.credentials.webhookHeaders }, body: event.body });
+      const response = await this.pool.request({ path: '/ingest/falco', method: 'POST', headers: { 'content-type': 'application/json', ...this.credentials.webhookHeaders }, body });
       status = response.statusCode;
       text = await response.body.text();
     } catch (error) {
@@ -188,21 +224,22 @@ class IntakeRun {
     if (status >= 200 && status < 300) {
       const answer = JSON.parse(text) as IngestAnswer;
       for (const tally of [round, this.total]) {
-        tally.accepted += 1;
-        if (event.isNew) tally.newAccepted += 1;
-        if (event.critical) tally.criticalAccepted += 1;
+        tally.accepted += events.length;
+        tally.acceptedRequests += 1;
+        tally.newAccepted += events.filter((event) => event.isNew).length;
+        tally.criticalAccepted += events.filter((event) => event.critical).length;
         tally.reportedStored += answer.stored ?? 0;
         tally.reportedDuplicates += answer.duplicates ?? 0;
         tally.reportedAlerts += answer.alerts ?? 0;
       }
       round.latencies.push(elapsed);
-      this.acceptedKeys.add(event.key);
+      for (const event of events) this.acceptedKeys.add(event.key);
     } else if (status === 429) {
-      round.rejected429 += 1;
-      this.total.rejected429 += 1;
+      round.rejected429 += events.length;
+      this.total.rejected429 += events.length;
     } else {
-      round.errors += 1;
-      this.total.errors += 1;
+      round.errors += events.length;
+      this.total.errors += events.length;
       if (status !== 0) this.note(`HTTP ${status}: ${text.slice(0, 200)}`);
     }
     return status;
@@ -220,6 +257,7 @@ class IntakeRun {
 export async function runFalcoIntake(options: FalcoIntakeOptions, log: Progress, register: Register): Promise<FalcoIntakeResult> {
   const runs: IntakeRun[] = [];
   let redis: RedisServer | null = null;
+  let ceiling: CeilingRun | null = null;
   try {
     if (options.variants.some((v) => v.store === 'redis')) {
       redis = await startRedisServer();
@@ -242,6 +280,14 @@ export async function runFalcoIntake(options: FalcoIntakeOptions, log: Progress,
       runs.push(new IntakeRun(variant, stack, info, credentials, mix, variant.store === 'redis' ? redisPid : null));
     }
 
+    if (options.ceiling) {
+      const server = await BareIntakeServer.start();
+      register(server);
+      ceiling = new CeilingRun(server, options.ceiling.senders, new FalcoEventMix({ podsPerNamespace: options.podsPerNamespace, newShare: options.newShare, criticalShare: 0, seed: 999 }));
+      log(`ceiling: a bare node:http server (pid ${server.pid}: reads the body, JSON.parse, 202), ${options.ceiling.senders} senders`);
+      await ceiling.measure(1_000);
+    }
+
     for (const run of runs) {
       const known = run.mix.known();
       log(`${run.variant.name}: stack pid ${run.info.pid} up in ${run.info.startMs} ms; warm-up: every repeat key once (${int(known.length)} events, ${run.variant.senders} senders)`);
@@ -258,6 +304,11 @@ export async function runFalcoIntake(options: FalcoIntakeOptions, log: Progress,
           `round ${r}/${options.rounds} ${run.variant.name}: ${int(figures.acceptedPerSecond)} events/s accepted, p50 ${ms(figures.p50)} ms, p99 ${ms(figures.p99)} ms, ` +
             `429s ${figures.rejected429}, errors ${figures.errors}, peak RSS ${mib(figures.peakRssBytes)}, CPU stack ${figures.stackCpuCores.toFixed(2)}${figures.redisCpuCores === null ? '' : ` / redis ${figures.redisCpuCores.toFixed(2)}`} / load gen ${figures.loadGeneratorCpuCores.toFixed(2)} cores`,
         );
+      }
+      if (ceiling) {
+        const figures = await ceiling.measure(options.secondsPerRound * 1000);
+        ceiling.rounds.push(figures);
+        log(`round ${r}/${options.rounds} ceiling (bare node:http): ${int(figures.requestsPerSecond)} requests/s, errors ${figures.errors}, CPU server ${figures.serverCpuCores.toFixed(2)} / load gen ${figures.loadGeneratorCpuCores.toFixed(2)} cores`);
       }
     }
 
@@ -295,13 +346,76 @@ export async function runFalcoIntake(options: FalcoIntakeOptions, log: Progress,
       repeatPoolSize: runs[0]?.mix.poolSize ?? 0,
       maxInFlight: MAX_IN_FLIGHT,
       variants: results,
+      ceiling: ceiling === null ? null : ceiling.result(),
       verified: results.every((v) => v.verification.exact),
     };
   } finally {
+    await ceiling?.close();
     await Promise.all(runs.map((run) => run.close()));
     log('stopping the stacks');
     await Promise.all(runs.map((run) => run.stack.stop()));
     await redis?.stop();
+  }
+}
+
+/** The bare server with its own senders: the same kind of bodies, one per POST, no verification (it stores nothing). */
+class CeilingRun {
+  readonly rounds: CeilingRound[] = [];
+  private readonly pool: Pool;
+
+  constructor(
+    readonly server: BareIntakeServer,
+    readonly senders: number,
+    private readonly mix: FalcoEventMix,
+  ) {
+    this.pool = new Pool(server.url, { connections: senders, pipelining: 1, keepAliveTimeout: 60_000 });
+  }
+
+  async measure(durationMs: number): Promise<CeilingRound> {
+    const serverBefore = cpuSeconds(this.server.pid);
+    const parentBefore = process.cpuUsage();
+    const started = performance.now();
+    const deadline = started + durationMs;
+    let answered = 0;
+    let errors = 0;
+    const sender = async () => {
+      while (performance.now() < deadline) {
+        try {
+          const response = await this.pool.request({ path: '/ingest/falco', method: 'POST', headers: { 'content-type': 'application/json' }, body: this.mix.next().body });
+          await response.body.text();
+          if (response.statusCode === 202) answered += 1;
+          else errors += 1;
+        } catch {
+          errors += 1;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: this.senders }, sender));
+    const elapsedMs = performance.now() - started;
+    const parentCpu = process.cpuUsage(parentBefore);
+    const serverAfter = cpuSeconds(this.server.pid);
+    return {
+      requestsPerSecond: (answered / elapsedMs) * 1000,
+      errors,
+      serverCpuCores: serverBefore === null || serverAfter === null ? Number.NaN : ((serverAfter - serverBefore) * 1000) / elapsedMs,
+      loadGeneratorCpuCores: (parentCpu.user + parentCpu.system) / 1000 / elapsedMs,
+    };
+  }
+
+  result(): CeilingResult {
+    return {
+      senders: this.senders,
+      rounds: this.rounds,
+      requestsPerSecond: median(this.rounds.map((f) => f.requestsPerSecond)),
+      serverCpuCores: median(this.rounds.map((f) => f.serverCpuCores)),
+      loadGeneratorCpuCores: median(this.rounds.map((f) => f.loadGeneratorCpuCores)),
+      errors: this.rounds.reduce((sum, f) => sum + f.errors, 0),
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close().catch(() => undefined);
+    await this.server.stop();
   }
 }
 
@@ -311,10 +425,10 @@ async function warmUp(run: IntakeRun, events: MixEvent[]): Promise<void> {
   let next = 0;
   const worker = async () => {
     for (let event = events[next++]; event !== undefined; event = events[next++]) {
-      let status = await run.send(event, tally);
+      let status = await run.send([event], tally);
       for (let attempt = 0; status === 429 && attempt < 100; attempt++) {
         await new Promise((resolve) => setTimeout(resolve, 20));
-        status = await run.send(event, tally);
+        status = await run.send([event], tally);
       }
       if (status < 200 || status >= 300) throw new Error(`${run.variant.name}: warm-up event answered ${status}: ${run.errors.join('; ')}`);
     }
@@ -331,8 +445,9 @@ async function measureRound(run: IntakeRun, round: number, durationMs: number): 
   const started = performance.now();
   const deadline = started + durationMs;
   // As Falco does: no retry on 429 (the event is counted as rejected, not accepted), next event at once.
+  const perRequest = run.variant.eventsPerRequest ?? 1;
   const sender = async () => {
-    while (performance.now() < deadline) await run.send(run.mix.next(), tally);
+    while (performance.now() < deadline) await run.send(Array.from({ length: perRequest }, () => run.mix.next()), tally);
   };
   await Promise.all(Array.from({ length: run.variant.senders }, sender));
   const elapsedMs = performance.now() - started;
@@ -350,6 +465,7 @@ async function measureRound(run: IntakeRun, round: number, durationMs: number): 
     rejected429: tally.rejected429,
     errors: tally.errors,
     acceptedPerSecond: (tally.accepted / elapsedMs) * 1000,
+    requestsPerSecond: (tally.acceptedRequests / elapsedMs) * 1000,
     newAccepted: tally.newAccepted,
     criticalAccepted: tally.criticalAccepted,
     alertsRaised: tally.reportedAlerts,
@@ -433,10 +549,11 @@ async function verify(run: IntakeRun): Promise<Verification> {
 
 export function falcoIntakeTables(result: FalcoIntakeResult): string {
   const main = table(
-    ['variant', 'events/s accepted (range)', 'p50 ms', 'p99 ms', '429s', 'errors', 'new', 'alerts raised', 'stack RSS idle → peak', 'CPU stack / redis / load gen'],
+    ['variant', 'events/s accepted (range)', 'POSTs/s', 'p50 ms', 'p99 ms', '429s', 'errors', 'new', 'alerts raised', 'stack RSS idle → peak', 'CPU stack / redis / load gen', 'CPU µs per event, stack + redis'],
     result.variants.map((v) => [
       v.variant.name,
       `${int(v.acceptedPerSecond)} (${int(v.acceptedPerSecondRange.min)}–${int(v.acceptedPerSecondRange.max)})`,
+      int(median(v.rounds.map((f) => f.requestsPerSecond))),
       ms(v.p50),
       ms(v.p99),
       int(v.rejected429),
@@ -445,9 +562,21 @@ export function falcoIntakeTables(result: FalcoIntakeResult): string {
       int(v.rounds.reduce((sum, f) => sum + f.alertsRaised, 0)),
       `${mib(v.rssAtStartBytes)} → ${mib(v.peakRssBytes)}`,
       `${v.stackCpuCores.toFixed(2)} / ${v.redisCpuCores === null || !Number.isFinite(v.redisCpuCores) ? '–' : v.redisCpuCores.toFixed(2)} / ${v.loadGeneratorCpuCores.toFixed(2)}`,
+      int(((v.stackCpuCores + (v.redisCpuCores !== null && Number.isFinite(v.redisCpuCores) ? v.redisCpuCores : 0)) / v.acceptedPerSecond) * 1e6),
     ]),
-    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
   );
+  const { ceiling } = result;
+  const ceilingLine =
+    ceiling === null
+      ? []
+      : [
+          '',
+          `machine ceiling, measured in the same rounds: a bare node:http server in a child process (reads each body, JSON.parse, answers 202; no routing, validation, store or alerts) ` +
+            `with ${ceiling.senders} senders and the same kind of bodies, one per POST: ${int(ceiling.requestsPerSecond)} requests/s ` +
+            `(CPU server ${ceiling.serverCpuCores.toFixed(2)} / load gen ${ceiling.loadGeneratorCpuCores.toFixed(2)} cores${ceiling.errors > 0 ? `, ${int(ceiling.errors)} errors` : ''}). ` +
+            `One event per POST cannot go faster than this on this machine, whatever the intake does.`,
+        ];
   const verification = table(
     ['variant', 'events accepted (2xx)', 'sum of SecurityEvent.count', 'events stored / distinct keys', 'alerts / Critical accepted', 'check'],
     result.variants.map((v) => {
@@ -465,12 +594,13 @@ export function falcoIntakeTables(result: FalcoIntakeResult): string {
   );
   const notes = result.variants.flatMap((v) => v.firstErrors.map((e) => `${v.variant.name}: ${e}`));
   return [
-    `falco-intake: one Falco event per POST /ingest/falco (cluster subgraph, stack in a child process), N senders with keep-alive for ${result.secondsPerRound} s per round, ` +
+    `falco-intake: Falco events POSTed to /ingest/falco (cluster subgraph, stack in a child process): one per POST as Falco's http_output sends them, unless the variant says how many per POST (one JSON array, as a batching forwarder sends); N senders with keep-alive for ${result.secondsPerRound} s per round, ` +
       `${result.rounds} rounds alternating between variants; ~${Math.round(result.newShare * 100)}% new events, the rest repeats of ${int(result.repeatPoolSize)} known keys; ` +
       `Warning priority (below the alert threshold) unless noted. Figures: median over rounds; p50/p99 of 2xx requests; RSS of the stack process after warm-up (idle) and at its peak, sampled every ${SAMPLE_EVERY_MS} ms. ` +
       `CPU: cores busy (CPU time / wall time) in the stack process, redis-server and the load generator (this process), which share the machine. ` +
       `Intake in-flight limit ${result.maxInFlight} (the default). Target (issue 13): 10,000/s with Redis on 2 cores; Zen Watcher claims 200/s.`,
     main,
+    ...ceilingLine,
     '',
     'verification after the run (warm-up included): stored events read back through the gateway (securityEvents, FALCO)',
     verification,

@@ -16,16 +16,17 @@ import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import { MemoryAlertLog } from '@vigil/lib/alerts/memory-alert-log';
 import { AlertPublisher } from '@vigil/lib/alerts/publisher';
+import { systemClock } from '@vigil/lib/clock';
 import { createLogger } from '@vigil/lib/logger';
 import { MemoryFactStore } from '@vigil/subgraph-hosts/facts/memory-fact-store';
 import { FACT_TYPES, type ProbeReport } from '@vigil/subgraph-hosts/facts/types';
-import type { InventoryHost } from '@vigil/subgraph-hosts/inventory/build-inventory';
 import { createProbePipeline, type ReportProbe } from '@vigil/subgraph-hosts/probe-pipeline';
 import { createProbeScheduler } from '@vigil/subgraph-hosts/scheduling/probe-scheduler';
 import { probeHostReport, probePlan } from '@vigil/subgraph-hosts/sources/probe/probe-report';
+import { fleetHosts } from './lib/fleet-hosts.js';
 import { int, mib, ms, round3, table } from './lib/format.js';
 import type { Progress } from './lib/progress.js';
-import { FleetDoubleProcess, hostUser, type FleetDoubleFigures } from './lib/ssh-fleet-double.js';
+import { FleetDoubleProcess, type FleetDoubleFigures } from './lib/ssh-fleet-double.js';
 import { summarize, type Summary } from './lib/stats.js';
 
 export interface FleetOptions {
@@ -90,30 +91,20 @@ export async function runFleet(options: FleetOptions, log: Progress, register: (
     register(double);
     const port = launched.port;
 
-    // A known_hosts file the size of the fleet's: one line per host. Every simulated host is the same
-    // [127.0.0.1]:port with the same key, so each line pins that key (the comment names the host).
-    const [keyType, keyBase64] = hostKey.public.trim().split(/\s+/);
-    const knownHostsPath = join(dir, 'known_hosts');
-    const users = Array.from({ length: options.hosts }, (_, i) => hostUser(USER_PREFIX, i + 1));
-    writeFileSync(knownHostsPath, users.map((user) => `[127.0.0.1]:${port} ${keyType} ${keyBase64} ${user}\n`).join(''));
-
-    const hosts: InventoryHost[] = users.map((user) => ({
-      id: user,
-      transport: 'SSH',
-      address: '127.0.0.1',
-      labels: {},
-      target: {
-        id: user,
-        transport: 'ssh',
-        address: '127.0.0.1',
-        port,
-        user,
-        privateKeyPath: clientKeyPath,
-        knownHostsPath,
-        connectTimeoutMs: 30_000,
-        commandTimeoutMs: 30_000,
-      },
-    }));
+    // No faulty hosts: every host is the same [127.0.0.1]:port with the same key, and known_hosts has a
+    // line per host, as a real fleet's file has. The scheduler gets the inventory alone, as in production.
+    const hosts = fleetHosts({
+      hosts: options.hosts,
+      userPrefix: USER_PREFIX,
+      faultShare: 0,
+      ports: launched,
+      hostPublicKey: hostKey.public,
+      clientKeyPath,
+      knownHostsPath: join(dir, 'known_hosts'),
+      connectTimeoutMs: 30_000,
+      commandTimeoutMs: 30_000,
+    }).map(({ fault: _fault, ...host }) => host);
+    const users = hosts.map((host) => host.id);
 
     const logger = createLogger('bench-fleet', { level: 'silent' });
     const store = new MemoryFactStore();
@@ -137,7 +128,7 @@ export async function runFleet(options: FleetOptions, log: Progress, register: (
     const pipeline = createProbePipeline({
       hosts,
       store,
-      publisher: new AlertPublisher(new MemoryAlertLog({ maxLength: 10_000 }), logger),
+      publisher: new AlertPublisher(new MemoryAlertLog({ maxLength: 10_000 }), logger, systemClock),
       probe,
       sudo: new Set(),
       alertRules: { unreachableAfter: 3 },

@@ -65,7 +65,7 @@ it('a request seen by the webhook and by the tail alerts once; one only in Victo
   const namespace = `t-${randomUUID().slice(0, 8)}`;
   const logger = createLogger('test', { level: 'silent' });
   const alertLog = new MemoryAlertLog({ maxLength: 1000 });
-  const publisher = new AlertPublisher(alertLog, logger);
+  const publisher = new AlertPublisher(alertLog, logger, clock);
   const clusterRedis = createRedis(redis.url, logger, 'cluster');
   const intake = createK8sAuditIntake({
     config: clusterAuditConfig.parse({ forward: { victoriaLogsUrl: victoriaLogs.url, accountId: TENANT.accountId, flushMs: 20 } }),

@@ -1,13 +1,18 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import express from 'express';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Pod } from 'kubernetes-models/v1';
 import { parse, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { MemoryAlertLog } from '@vigil/lib/alerts/memory-alert-log';
 import { AlertPublisher } from '@vigil/lib/alerts/publisher';
+import { systemClock } from '@vigil/lib/clock';
 import { auditIngestParams, jsonLineIngestSearchParams } from '@vigil/lib/audit-log-format';
 import { createLogger } from '@vigil/lib/logger';
 import { auditConfig, toLayout } from '@vigil/subgraph-audit/config';
@@ -84,7 +89,7 @@ function falcoRoutes(): { path: string; methods: string[] }[] {
   const logger = createLogger('test', { level: 'silent' });
   const router = falcoIngestRouter({
     store: new MemorySecurityEventStore({ retentionDays: 1 }),
-    publisher: new AlertPublisher(new MemoryAlertLog({ maxLength: 10 }), logger),
+    publisher: new AlertPublisher(new MemoryAlertLog({ maxLength: 10 }), logger, systemClock),
     cluster: 'test',
     alertMinPriority: 'Critical',
     maxBodyBytes: 1024,
@@ -436,6 +441,99 @@ describe('deploy/integrations/falco', () => {
     const token = presentedToken(authorization);
     expect(token).toMatch(PLACEHOLDER);
     expect(authorization).toBe(`Bearer ${token ?? ''}`);
+  });
+});
+
+describe('deploy/integrations/falco: Falco → a file → Fluent Bit, many alerts per request', () => {
+  const routes = falcoRoutes();
+  const falcoPath = routes.find((r) => r.methods.includes('post'))?.path;
+  const falco = rec(parse(read('falco', 'falco-file-output.yaml')), 'falco-file-output.yaml');
+  const config = parseFluentBit(read('falco', 'fluent-bit-batching.conf'));
+  const section = (name: string) => config.filter((s) => s.name === name);
+  const [service] = section('SERVICE');
+  const [input] = section('INPUT');
+  const [output] = section('OUTPUT');
+  const headers = Object.fromEntries(values(output, 'Header').map((h) => [h.split(/\s+/)[0] ?? '', h.split(/\s+/).slice(1).join(' ')]));
+
+  it('Falco writes JSON lines to the file Fluent Bit tails, and its http_output is off (or every alert is counted twice)', () => {
+    expect(falco['json_output']).toBe(true);
+    const fileOutput = rec(falco['file_output'], 'file_output');
+    expect(fileOutput['enabled']).toBe(true);
+    expect(rec(falco['http_output'], 'http_output')['enabled']).toBe(false);
+    expect(section('INPUT')).toHaveLength(1);
+    expect(value(input, 'Name')).toBe('tail');
+    expect(value(input, 'Path')).toBe(str(fileOutput['filename'], 'file_output.filename'));
+  });
+
+  it("the parser keeps every key Falco wrote, `time` included, and the output adds no date key", () => {
+    const parsers = parseFluentBit(read('falco', value(service, 'Parsers_File')));
+    const parser = parsers.find((p) => p.name === 'PARSER' && value(p, 'Name') === value(input, 'Parser'));
+    expect(parser).toBeDefined();
+    expect(value(parser, 'Format')).toBe('json');
+    // A Time_Key would take `time` out of the record (without Time_Keep), and the intake needs it.
+    expect(values(parser, 'Time_Key')).toEqual([]);
+    expect(value(output, 'json_date_key')).toBe('false');
+  });
+
+  it("one http output of JSON arrays to the intake route on the cluster subgraph's Service, gzip, the token as a bearer header", () => {
+    expect(section('OUTPUT')).toHaveLength(1);
+    expect(value(output, 'Name')).toBe('http');
+    expect(tagMatches(value(output, 'Match'), value(input, 'Tag'))).toBe(true);
+    // `json` is one JSON array per request, sent as application/json, which the intake takes.
+    expect(value(output, 'Format')).toBe('json');
+    expect(falcoMediaType('application/json')).toBe('json');
+    expect(value(output, 'URI')).toBe(falcoPath);
+    expect(value(output, 'Host')).toBe(clusterSubgraphHost);
+    expect(Number(value(output, 'Port'))).toBe(clusterServicePort);
+    expect(value(output, 'compress')).toBe('gzip');
+    const token = presentedToken(headers['Authorization']);
+    expect(token).toMatch(PLACEHOLDER);
+    expect(headers['Authorization']).toBe(`Bearer ${token ?? ''}`);
+  });
+
+  it('what Fluent Bit posts for Falco alert lines is accepted whole, each alert counted once', async () => {
+    // Falco's file_output lines are its http_output bodies, one per line (samples: subgraphs/cluster/test/fixtures/falco).
+    const fixtures = join(root, 'subgraphs', 'cluster', 'test', 'fixtures', 'falco');
+    const lines = [
+      ...['terminal_shell_in_container.json', 'read_sensitive_file_untrusted.json', 'write_below_binary_dir_docs.json'].map((name) => JSON.stringify(JSON.parse(readFileSync(join(fixtures, name), 'utf8')))),
+      ...readFileSync(join(fixtures, 'testing_open_from_cat.jsonl'), 'utf8').split('\n').filter((line) => line.trim() !== ''),
+    ];
+    // Format json, json_date_key false: the records as one array, each exactly as the parser read it.
+    const body = gzipSync(`[${lines.join(',')}]`);
+    const token = 'x'.repeat(24);
+    const logger = createLogger('test', { level: 'silent' });
+    // Fixture times are from 2016-2025: a retention of a century keeps them.
+    const store = new MemorySecurityEventStore({ retentionDays: 365 * 100 });
+    const app = express();
+    app.use(
+      falcoIngestRouter({
+        store,
+        publisher: new AlertPublisher(new MemoryAlertLog({ maxLength: 100 }), logger, systemClock),
+        cluster: cluster.name,
+        alertMinPriority: 'Critical',
+        maxBodyBytes: cluster.falco.maxBodyBytes,
+        token,
+        logger,
+      }),
+    );
+    const server = await new Promise<Server>((ready) => {
+      const s = app.listen(0, '127.0.0.1', () => ready(s));
+    });
+    try {
+      const { port } = server.address() as AddressInfo;
+      const response = await fetch(`http://127.0.0.1:${port}${value(output, 'URI')}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', authorization: (headers['Authorization'] ?? '').replace(/REPLACE_WITH_[A-Z_]+/, token) },
+        body,
+      });
+      const answer = (await response.json()) as { accepted: number; stored: number; duplicates: number };
+      expect(response.status).toBe(202);
+      expect(answer.accepted).toBe(lines.length);
+      const page = await store.list({}, { first: 100 });
+      expect(page.events.reduce((sum, event) => sum + event.count, 0)).toBe(lines.length);
+    } finally {
+      await new Promise<void>((closed) => server.close(() => closed()));
+    }
   });
 });
 

@@ -103,7 +103,7 @@ describe('the ClusterRole against the requests the cluster subgraph makes', () =
     const kubeconfigPath = join(dir, 'kubeconfig');
     writeFileSync(kubeconfigPath, api.kubeconfig('in-cluster'));
     const config = clusterConfig.parse({ name: 'prod', kubernetes: { kubeconfigPath, contexts: [{ context: 'in-cluster', name: 'prod' }] } });
-    runtime = createClusterRuntime(config, { logger, publisher: new AlertPublisher(new MemoryAlertLog({ maxLength: 100 }), logger), redisUrl: undefined, namespace: 'test', clock: systemClock, metrics: createServiceRegistry() });
+    runtime = createClusterRuntime(config, { logger, publisher: new AlertPublisher(new MemoryAlertLog({ maxLength: 100 }), logger, systemClock), redisUrl: undefined, namespace: 'test', clock: systemClock, metrics: createServiceRegistry() });
     await runtime.start();
     // Every source listed and watching: then every kind of request the subgraph makes has been made.
     await waitFor('a list and a watch of every pulled source', () =>

@@ -9,6 +9,7 @@ import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlertPublisher } from '@vigil/lib/alerts/publisher';
+import { systemClock } from '@vigil/lib/clock';
 import { parseEntry, RedisAlertLog, type StreamEntry } from '@vigil/lib/alerts/redis-alert-log';
 import { createLogger } from '@vigil/lib/logger';
 import { terminate } from './support/child-process.js';
@@ -202,7 +203,7 @@ describe('scale-out: two gateways, two alerts replicas, one Redis', () => {
     // The AUDIT parts come from a publisher in this process: one more writer on the same stream.
     const logger = createLogger('scale-out-test', { level: 'silent' });
     auditLog = new RedisAlertLog(new Redis(redis.url), new Redis(redis.url), { prefix: 'vigil:alerts:', maxLength: 100_000, logger, ownsConnection: true });
-    publisher = new AlertPublisher(auditLog, logger);
+    publisher = new AlertPublisher(auditLog, logger, systemClock);
   }, 180_000);
 
   afterAll(async () => {
@@ -220,8 +221,7 @@ describe('scale-out: two gateways, two alerts replicas, one Redis', () => {
       severity: 'HIGH',
       rule: 'scale-out-audit',
       title: `audit ${namespace}`,
-      // As the audit rules raise theirs: the time of the audit event. Without it an alert's time is
-      // Redis's (its stream id), and Redis may run on another clock than the processes (test:any-date).
+      // As the audit rules raise theirs: the time of the audit event.
       occurredAt: new Date().toISOString(),
       subject: { type: 'KubeObject', cluster: CLUSTER, namespace, kind: 'Pod', name: 'web', displayName: `${namespace}/web` },
     });

@@ -9,6 +9,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { MemoryAlertLog } from '@vigil/lib/alerts/memory-alert-log';
 import { AlertPublisher } from '@vigil/lib/alerts/publisher';
+import { systemClock } from '@vigil/lib/clock';
 import { createLogger } from '@vigil/lib/logger';
 import { createRedis } from '@vigil/lib/redis';
 import { RedisFactStore } from '@vigil/subgraph-hosts/facts/redis-fact-store';
@@ -158,7 +159,7 @@ function serveParent(): void {
     const pipeline = createProbePipeline({
       hosts: settings.hosts,
       store: new RedisFactStore(redis, settings.factsPrefix),
-      publisher: new AlertPublisher(new MemoryAlertLog({ maxLength: 10_000 }), logger),
+      publisher: new AlertPublisher(new MemoryAlertLog({ maxLength: 10_000 }), logger, systemClock),
       probe,
       sudo: new Set(),
       alertRules: { unreachableAfter: 3 },

@@ -20,8 +20,10 @@ import type { SubgraphName } from '@vigil/schema/subgraphs';
 import { createAlertsRuntime } from '@vigil/subgraph-alerts/runtime';
 import { createAuditRuntime } from '@vigil/subgraph-audit/runtime';
 import { createClusterRuntime, type ClusterRuntime } from '@vigil/subgraph-cluster/runtime';
+import { SECURITY_EVENT_LAYOUT } from '@vigil/subgraph-cluster/store/security-event-keys';
 import { createComplianceRuntime } from '@vigil/subgraph-compliance/runtime';
 import { createHostsRuntime, type HostsRuntime } from '@vigil/subgraph-hosts/runtime';
+import { FACT_STORE_LAYOUT } from '@vigil/subgraph-hosts/facts/fact-keys';
 import type { ReportProbe } from '@vigil/subgraph-hosts/probe-pipeline';
 import { startGateway, type GatewayOptions, type RunningGateway } from './gateway.js';
 import type { VigilConfig } from './stack-config.js';
@@ -70,7 +72,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const metrics = createServiceRegistry();
   const alertState = createAlertStateStore({ redisUrl: config.redis.url, namespace: config.redis.namespace, logger, clock });
   const lifecycle = new AlertLifecycle(alertLog, alertState, { clock, foldWindowMs: config.alerts.foldWindowSeconds * 1000, logger: logger.child({ component: 'alerts' }), metrics: registerRoutingMetrics(metrics) });
-  const publisher = new AlertPublisher(alertLog, logger.child({ component: 'alerts' }), metrics, lifecycle);
+  const publisher = new AlertPublisher(alertLog, logger.child({ component: 'alerts' }), clock, metrics, lifecycle);
   // One directory for hosts (which publishes) and cluster (which matches Nodes against it).
   const hostDirectory = createHostDirectory({ redisUrl: config.redis.url, namespace: config.redis.namespace, logger });
   const shared = (name: string): SharedServices => ({ logger: logger.child({ subgraph: name }), publisher, redisUrl: config.redis.url, namespace: config.redis.namespace, clock, metrics, hostDirectory });
@@ -85,7 +87,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     ...(config.gateway.auth.serviceApiKey ? {} : { serviceKeys: [{ name: 'compliance', key: complianceKey, roles: ['viewer'] as const satisfies Role[] }] }),
   });
   // Before any store touches Redis: keys of an older layout move to the current one.
-  if (config.redis.url) await migrateRedisLayout({ redisUrl: config.redis.url, namespace: config.redis.namespace, logger, subgraphs: ['hosts', 'cluster'] });
+  if (config.redis.url) await migrateRedisLayout({ redisUrl: config.redis.url, namespace: config.redis.namespace, logger, stores: [FACT_STORE_LAYOUT, SECURITY_EVENT_LAYOUT] });
   const hosts = createHostsRuntime(config.hosts, shared('hosts'), options.probe ? { probe: options.probe } : {});
   const cluster = createClusterRuntime(config.cluster, shared('cluster'));
   const serve =

@@ -1,4 +1,4 @@
-import { migrateRedisLayout } from './redis-layout-migration.js';
+import { migrateRedisLayout, type MovedStoreLayout } from './redis-layout-migration.js';
 import { systemClock } from './clock.js';
 import type { BaseContext } from '@apollo/server';
 import { z } from 'zod';
@@ -50,6 +50,8 @@ export async function runSubgraphService<TConfig extends BaseConfig, TSection ex
   sectionOf: (config: TConfig) => TSection,
   /** `signingSecret`: the one this process verifies with (resolved once), for a subgraph that calls others as the caller. */
   build: (section: TSection, shared: SharedServices, alertLog: AlertLog, service: { signingSecret: string }) => SubgraphBuild<TContext>,
+  /** The subgraph's stores whose keys moved to the one-slot layout, as each store's key module exports it. */
+  movedStores: readonly MovedStoreLayout[] = [],
 ): Promise<void> {
   await runService(
     key,
@@ -68,11 +70,11 @@ export async function runSubgraphService<TConfig extends BaseConfig, TSection ex
       // Every process that raises alerts folds repeats against the same (Redis) lifecycle state.
       const alertState = createAlertStateStore({ redisUrl: config.redis.url, namespace: config.redis.namespace, logger, clock: systemClock });
       const lifecycle = new AlertLifecycle(alertLog, alertState, { clock: systemClock, foldWindowMs: foldWindowMsOf(configValueAt(config, 'alerts')), logger, metrics: registerRoutingMetrics(metrics) });
-      const shared: SharedServices = { logger, publisher: new AlertPublisher(alertLog, logger, metrics, lifecycle), redisUrl: config.redis.url, namespace: config.redis.namespace, clock: systemClock, metrics };
+      const shared: SharedServices = { logger, publisher: new AlertPublisher(alertLog, logger, systemClock, metrics, lifecycle), redisUrl: config.redis.url, namespace: config.redis.namespace, clock: systemClock, metrics };
       // Resolved once: in development without a configured secret each call makes a new random one.
       const signingSecret = resolveSigningSecret(config, logger);
       // Before any store touches Redis: keys of an older layout move to the current one.
-      if (config.redis.url) await migrateRedisLayout({ redisUrl: config.redis.url, namespace: config.redis.namespace, logger, subgraphs: [key] });
+      if (config.redis.url) await migrateRedisLayout({ redisUrl: config.redis.url, namespace: config.redis.namespace, logger, stores: movedStores });
       const built = build(own, shared, alertLog, { signingSecret });
       const running = await serveSubgraph(built.definition, {
         port: own.port,

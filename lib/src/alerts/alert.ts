@@ -47,7 +47,7 @@ export interface NewAlert {
   /** The rule or check that fired, e.g. the Falco rule name. */
   rule?: string;
   subject?: AlertSubject;
-  /** When the underlying event happened; defaults to when the alert was raised. */
+  /** When the underlying event happened; AlertPublisher stamps its process's clock when the source gives none. */
   occurredAt?: string;
   labels?: Record<string, string>;
 }

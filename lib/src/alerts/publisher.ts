@@ -1,4 +1,5 @@
 import type { Counter, Registry } from 'prom-client';
+import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { counter } from '../metrics.js';
 import { ALERT_SOURCES, SEVERITIES, type Alert, type NewAlert } from './alert.js';
@@ -8,6 +9,8 @@ import type { AlertLifecycle } from './alert-lifecycle.js';
 /**
  * The one way any part of Vigil raises an alert. Validates the record (a malformed alert from a
  * source is a bug, not something to store), appends it to the durable log, and logs one line.
+ * An alert raised without occurredAt gets this process's time: left to the log it would take the
+ * log's time (Redis's clock), and correlation would compare it against sources' times on another clock.
  */
 export class AlertPublisher {
   private readonly published: Counter<'source' | 'severity'> | undefined;
@@ -15,6 +18,8 @@ export class AlertPublisher {
   constructor(
     private readonly log: AlertLog,
     private readonly logger: Logger,
+    /** The process's clock (SharedServices.clock): occurredAt of an alert raised without one. */
+    private readonly clock: Clock,
     /** Where vigil_alerts_published_total is counted (SharedServices.metrics). */
     metrics?: Registry,
     /** Folds repeats of a rule on a subject into one alert (count, lastSeen); without it every raise appends. */
@@ -29,9 +34,10 @@ export class AlertPublisher {
       : undefined;
   }
 
-  async raise(alert: NewAlert): Promise<Alert> {
-    const problems = validate(alert);
-    if (problems.length > 0) throw new Error(`invalid alert from ${alert.source}: ${problems.join('; ')}`);
+  async raise(input: NewAlert): Promise<Alert> {
+    const problems = validate(input);
+    if (problems.length > 0) throw new Error(`invalid alert from ${input.source}: ${problems.join('; ')}`);
+    const alert: NewAlert = input.occurredAt === undefined ? { ...input, occurredAt: this.clock().toISOString() } : input;
     if (this.lifecycle) {
       const outcome = await this.lifecycle.raise(alert);
       if (outcome.folded) return outcome.alert;

@@ -83,7 +83,7 @@ async function harness(): Promise<Harness> {
   const redis = createRedis(server.url, logger, 'test');
   const blocking = createRedis(server.url, logger, 'test-blocking');
   const log = new RedisAlertLog(redis, blocking, { prefix, maxLength: 10_000, logger, blockMs: 100 });
-  const sources = new AlertPublisher(log, logger);
+  const sources = new AlertPublisher(log, logger, systemClock);
   let engine: CorrelationEngine | null = null;
   disposers.push(async () => {
     await engine?.close();
@@ -109,7 +109,7 @@ async function harness(): Promise<Harness> {
       await engine?.close();
       // A new Redis client for the state as well: nothing survives in the process between runs.
       const state = new RedisCorrelationState(createRedis(server.url, logger, 'test-correlation'), `${prefix}correlation:`, { ownsConnection: true });
-      engine = new CorrelationEngine({ log, publisher: new AlertPublisher(log, logger), state, rules, consumer: options.consumer ?? 'correlation-1', clock: systemClock, logger, ...(options.claimStaleMs ? { claimStaleMs: options.claimStaleMs } : {}) });
+      engine = new CorrelationEngine({ log, publisher: new AlertPublisher(log, logger, systemClock), state, rules, consumer: options.consumer ?? 'correlation-1', clock: systemClock, logger, ...(options.claimStaleMs ? { claimStaleMs: options.claimStaleMs } : {}) });
       await engine.start();
       return engine;
     },

@@ -114,7 +114,7 @@ beforeAll(async () => {
   await victoriaLogs.flush();
 
   const logger = createLogger('test', { level: 'silent' });
-  const shared = { logger, publisher: new AlertPublisher(new MemoryAlertLog({ maxLength: 10 }), logger), redisUrl: undefined, namespace: 'test', clock: () => END, metrics: createServiceRegistry() };
+  const shared = { logger, publisher: new AlertPublisher(new MemoryAlertLog({ maxLength: 10 }), logger, () => END), redisUrl: undefined, namespace: 'test', clock: () => END, metrics: createServiceRegistry() };
   definition = createAuditRuntime(config(victoriaLogs.url), shared, 'prod').definition;
 }, 120_000);
 

@@ -122,7 +122,7 @@ function startLive(options: { tenants: VictoriaLogsTenant[]; namespace: string; 
   const alertLog = options.alertLog ?? new MemoryAlertLog({ maxLength: 10_000 });
   const shared: SharedServices = {
     logger,
-    publisher: new AlertPublisher(alertLog, logger),
+    publisher: new AlertPublisher(alertLog, logger, clock),
     redisUrl: redis.url,
     namespace: options.namespace,
     clock,

@@ -6,6 +6,7 @@ import { gzipSync } from 'node:zlib';
 import express from 'express';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AlertPublisher } from '@vigil/lib/alerts/publisher';
+import { systemClock } from '@vigil/lib/clock';
 import { MemoryAlertLog } from '@vigil/lib/alerts/memory-alert-log';
 import { createLogger } from '@vigil/lib/logger';
 import { createRedis } from '@vigil/lib/redis';
@@ -44,7 +45,7 @@ async function start(overrides: Partial<FalcoIngestDeps> = {}): Promise<Harness>
   app.use(
     falcoIngestRouter({
       store,
-      publisher: new AlertPublisher(alerts, logger),
+      publisher: new AlertPublisher(alerts, logger, systemClock),
       cluster: 'prod',
       alertMinPriority: 'Error',
       maxBodyBytes: 64 * 1024,

@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { NewAlert } from '@vigil/lib/alerts/alert';
 import { MemoryAlertLog } from '@vigil/lib/alerts/memory-alert-log';
 import { AlertPublisher } from '@vigil/lib/alerts/publisher';
+import { systemClock } from '@vigil/lib/clock';
 import { auditIngestParams } from '@vigil/lib/audit-log-format';
 import { createLogger } from '@vigil/lib/logger';
 import { createRedis, type Redis } from '@vigil/lib/redis';
@@ -134,7 +135,7 @@ async function start(config: Record<string, unknown> = {}, options: StartOptions
   const cluster = `c-${randomUUID().slice(0, 8)}`;
   // Through the real config model: defaults and coercion as in production.
   const parsed = clusterAuditConfig.parse({ token: TOKEN, ...config, forward: { victoriaLogsUrl: victoriaLogs.url, flushMs: 60_000, ...(config['forward'] as object) } });
-  const publisher = new AlertPublisher(alerts, logger);
+  const publisher = new AlertPublisher(alerts, logger, clock);
   const intakeOn = (redis: Redis, eventStore: SecurityEventStore) => {
     const intake = createK8sAuditIntake({
       config: parsed,
@@ -307,7 +308,7 @@ describe('POST /ingest/k8s-audit', () => {
         config: clusterAuditConfig.parse({ token: TOKEN, redelivery: { windowSeconds: 60 } }),
         cluster: 'embedded',
         store,
-        publisher: new AlertPublisher(alerts, logger),
+        publisher: new AlertPublisher(alerts, logger, clock),
         clock,
         logger,
       });
@@ -358,7 +359,7 @@ describe('POST /ingest/k8s-audit', () => {
       const h = await start({}, {
         wrapPublisher: (publisher) => {
           const real = publisher.raise.bind(publisher);
-          const wrapped = new AlertPublisher(new MemoryAlertLog(), logger);
+          const wrapped = new AlertPublisher(new MemoryAlertLog(), logger, systemClock);
           wrapped.raise = async (alert: NewAlert) => {
             raised += 1;
             if (raised === 3) throw new Error('alert log down');

@@ -34,7 +34,7 @@ afterEach(async () => {
 function setup(config: Record<string, unknown> = {}, options: { failAlerts?: () => boolean } = {}) {
   const clock = manualClock();
   const log = new MemoryAlertLog({ maxLength: 1000, now: clock });
-  const publisher = new AlertPublisher(log, logger);
+  const publisher = new AlertPublisher(log, logger, clock);
   const raise = publisher.raise.bind(publisher);
   publisher.raise = (alert: NewAlert) => (options.failAlerts?.() ? Promise.reject(new Error('alert log down')) : raise(alert));
   const evaluator = new AuditRuleEvaluator({ state: new MemoryAuditRuleState({ clock }), config: auditRulesConfig.parse(config), publisher, clock, logger });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { MemoryAlertLog } from '@vigil/lib/alerts/memory-alert-log';
 import { AlertPublisher } from '@vigil/lib/alerts/publisher';
+import { systemClock } from '@vigil/lib/clock';
 import { createLogger } from '@vigil/lib/logger';
 import { createReportIngest } from '../src/report-ingest.js';
 import { MemorySecurityEventStore } from '../src/store/memory-security-event-store.js';
@@ -22,7 +23,7 @@ describe('kube-bench FAIL alerts carry the event severity', () => {
   it('raises MEDIUM for an unscored FAIL (a MEDIUM event) and HIGH for a scored one', async () => {
     const log = new MemoryAlertLog();
     const store = new MemorySecurityEventStore({ retentionDays: 30 });
-    const ingest = createReportIngest({ store, publisher: new AlertPublisher(log, createLogger('test', { level: 'silent' })), logger: createLogger('test', { level: 'silent' }) });
+    const ingest = createReportIngest({ store, publisher: new AlertPublisher(log, createLogger('test', { level: 'silent' }), systemClock), logger: createLogger('test', { level: 'silent' }) });
     await ingest('prod', 'kube-bench', {
       type: 'upsert',
       object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kube-bench-node-a', namespace: 'kube-bench', uid: 'u1', resourceVersion: '1', labels: { node: 'node-a' } }, data: { 'result.json': reportWithUnscored421() } },

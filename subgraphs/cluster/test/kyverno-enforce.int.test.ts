@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '@vigil/lib/alerts/alert';
 import { MemoryAlertLog } from '@vigil/lib/alerts/memory-alert-log';
 import { AlertPublisher } from '@vigil/lib/alerts/publisher';
+import { systemClock } from '@vigil/lib/clock';
 import { createLogger } from '@vigil/lib/logger';
 import { startKubeApiDouble, type JsonObject, type KubeApiDouble, type KubeObjectInput } from '../../../test/support/kube-api-double.js';
 import { loadKubeClusters } from '../src/kube/kube-clusters.js';
@@ -166,7 +167,7 @@ describe('Kyverno failures of Enforce policies, read through the Kubernetes API'
     alerts = new MemoryAlertLog({ maxLength: 100 });
     sources = startPulledSources({
       clusters: loadKubeClusters({ kubeconfigPath, contexts: [{ context: 'ctx-prod', name: CLUSTER }] }),
-      handler: createReportIngest({ store, publisher: new AlertPublisher(alerts, logger), logger, policyModes }),
+      handler: createReportIngest({ store, publisher: new AlertPublisher(alerts, logger, systemClock), logger, policyModes }),
       logger,
       detectionIntervalMs: 60_000,
       informer: { backoffInitialMs: 20, backoffMaxMs: 200 },

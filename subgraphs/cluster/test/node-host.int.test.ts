@@ -98,7 +98,7 @@ describe('Node ↔ Host by evidence', () => {
     alerts = new MemoryAlertLog({ maxLength: 100 });
     runtime = createClusterRuntime(config, {
       logger,
-      publisher: new AlertPublisher(alerts, logger),
+      publisher: new AlertPublisher(alerts, logger, systemClock),
       redisUrl: undefined,
       namespace: 'test',
       clock: systemClock,

@@ -72,7 +72,7 @@ describe('pulled sources: a Trivy VulnerabilityReport read through the Kubernete
     writeFileSync(kubeconfigPath, api.kubeconfig('ctx-prod'));
     const config = clusterConfig.parse({ name: 'pushed', kubernetes: { kubeconfigPath, contexts: [{ context: 'ctx-prod', name: 'prod' }], detectionIntervalSeconds: 5 } });
     alerts = new MemoryAlertLog({ maxLength: 100 });
-    runtime = createClusterRuntime(config, { logger, publisher: new AlertPublisher(alerts, logger), redisUrl: undefined, namespace: 'test', clock: systemClock, metrics: createServiceRegistry() });
+    runtime = createClusterRuntime(config, { logger, publisher: new AlertPublisher(alerts, logger, systemClock), redisUrl: undefined, namespace: 'test', clock: systemClock, metrics: createServiceRegistry() });
     await runtime.start();
   });
 

@@ -50,7 +50,7 @@ describe('report ingest counts occurrences, not reads', () => {
   const freshIngest = () => {
     const store = new RedisSecurityEventStore(redis, { retentionDays: 30, prefix: 'counts:', now: () => new Date(clock) });
     const alerts = new MemoryAlertLog({ maxLength: 100 });
-    return { store, alerts, ingest: createReportIngest({ store, publisher: new AlertPublisher(alerts, logger), logger, clock: () => new Date(clock) }) };
+    return { store, alerts, ingest: createReportIngest({ store, publisher: new AlertPublisher(alerts, logger, () => new Date(clock)), logger, clock: () => new Date(clock) }) };
   };
   const counts = async (store: RedisSecurityEventStore) =>
     Object.fromEntries((await store.list({ cluster: 'prod' }, { first: 10 })).events.map((e) => [(e.details as { vulnerabilityId: string }).vulnerabilityId, { count: e.count, lastSeen: e.lastSeen, resolved: e.resolvedAt !== null }]));

@@ -58,7 +58,7 @@ beforeEach(async () => {
   alerts = new MemoryAlertLog();
   const logger = createLogger('compliance-test', { level: 'silent' });
   evidence = new SnapshotEvidence(evidenceFor(state));
-  runtime = createComplianceRuntime(complianceConfig.parse({}), { logger, publisher: new AlertPublisher(alerts, logger), redisUrl: undefined, namespace: 'test', clock, metrics: undefined as never } as Parameters<typeof createComplianceRuntime>[1], 'http://unused.invalid/graphql', undefined, { evidence, autoStart: false });
+  runtime = createComplianceRuntime(complianceConfig.parse({}), { logger, publisher: new AlertPublisher(alerts, logger, clock), redisUrl: undefined, namespace: 'test', clock, metrics: undefined as never } as Parameters<typeof createComplianceRuntime>[1], 'http://unused.invalid/graphql', undefined, { evidence, autoStart: false });
   await runtime.engine.evaluate();
 });
 

@@ -61,7 +61,7 @@ beforeEach(async () => {
   now = START;
   state.fixed = true;
   const logger = createLogger('compliance-export-test', { level: 'silent' });
-  runtime = createComplianceRuntime(complianceConfig.parse({}), { logger, publisher: new AlertPublisher(new MemoryAlertLog(), logger), redisUrl: undefined, namespace: 'test', clock, metrics: undefined as never } as Parameters<typeof createComplianceRuntime>[1], 'http://unused.invalid/graphql', undefined, { evidence: new FixtureEvidence(), autoStart: false });
+  runtime = createComplianceRuntime(complianceConfig.parse({}), { logger, publisher: new AlertPublisher(new MemoryAlertLog(), logger, clock), redisUrl: undefined, namespace: 'test', clock, metrics: undefined as never } as Parameters<typeof createComplianceRuntime>[1], 'http://unused.invalid/graphql', undefined, { evidence: new FixtureEvidence(), autoStart: false });
   await runtime.engine.evaluate();
 });
 
@@ -229,7 +229,7 @@ describe('OSCAL Assessment Results export', () => {
 
   it('before the first evaluation every control is exported as ERROR (not evaluated yet); an asOf before the history is refused', async () => {
     const logger = createLogger('compliance-export-test', { level: 'silent' });
-    const fresh = createComplianceRuntime(complianceConfig.parse({}), { logger, publisher: new AlertPublisher(new MemoryAlertLog(), logger), redisUrl: undefined, namespace: 'test', clock, metrics: undefined as never } as Parameters<typeof createComplianceRuntime>[1], 'http://unused.invalid/graphql', undefined, { evidence: new FixtureEvidence(), autoStart: false });
+    const fresh = createComplianceRuntime(complianceConfig.parse({}), { logger, publisher: new AlertPublisher(new MemoryAlertLog(), logger, clock), redisUrl: undefined, namespace: 'test', clock, metrics: undefined as never } as Parameters<typeof createComplianceRuntime>[1], 'http://unused.invalid/graphql', undefined, { evidence: new FixtureEvidence(), autoStart: false });
     const answer = await executeSubgraph(fresh.definition, EXPORT, { framework: 'NIST_800_53', format: 'OSCAL_JSON' }, ADMIN);
     await fresh.definition.close?.();
     expect(answer.errors).toBeUndefined();

@@ -31,7 +31,7 @@ let runtime: ComplianceRuntime;
 
 beforeEach(async () => {
   const logger = createLogger('compliance-test', { level: 'silent' });
-  runtime = createComplianceRuntime(complianceConfig.parse({}), { logger, publisher: new AlertPublisher(new MemoryAlertLog(), logger), redisUrl: undefined, namespace: 'test', clock: () => START, metrics: undefined as never } as Parameters<typeof createComplianceRuntime>[1], 'http://unused.invalid/graphql', undefined, { evidence, autoStart: false });
+  runtime = createComplianceRuntime(complianceConfig.parse({}), { logger, publisher: new AlertPublisher(new MemoryAlertLog(), logger, () => START), redisUrl: undefined, namespace: 'test', clock: () => START, metrics: undefined as never } as Parameters<typeof createComplianceRuntime>[1], 'http://unused.invalid/graphql', undefined, { evidence, autoStart: false });
   await runtime.engine.evaluate();
 });
 

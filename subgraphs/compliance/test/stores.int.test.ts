@@ -96,7 +96,7 @@ describe('compliance over Redis', () => {
     const start = (): ComplianceRuntime =>
       createComplianceRuntime(
         complianceConfig.parse({}),
-        { logger, publisher: new AlertPublisher(alerts, logger), redisUrl: server.url, namespace, clock, metrics: undefined as never } as Parameters<typeof createComplianceRuntime>[1],
+        { logger, publisher: new AlertPublisher(alerts, logger, clock), redisUrl: server.url, namespace, clock, metrics: undefined as never } as Parameters<typeof createComplianceRuntime>[1],
         'http://unused.invalid/graphql',
         undefined,
         { evidence: new SnapshotEvidence(state), autoStart: false },

@@ -72,7 +72,7 @@ describe('hosts subgraph over a fleet of real sshd hosts', () => {
       probe: { connectTimeoutMs: 1500, commandTimeoutMs: 20_000 },
     });
     alerts = new MemoryAlertLog({ maxLength: 1000 });
-    runtime = createHostsRuntime(config, { logger, publisher: new AlertPublisher(alerts, logger), redisUrl: undefined, namespace: 'test', clock: systemClock, metrics: createServiceRegistry(), hostDirectory: directory });
+    runtime = createHostsRuntime(config, { logger, publisher: new AlertPublisher(alerts, logger, systemClock), redisUrl: undefined, namespace: 'test', clock: systemClock, metrics: createServiceRegistry(), hostDirectory: directory });
     await runtime.start();
     await runtime.scheduler.firstRoundDone();
   });
@@ -191,7 +191,7 @@ describe('write-on-change through the real probe pipeline', () => {
       const hosts = buildInventory(config);
       const store = new MemoryFactStore();
       const alerts = new MemoryAlertLog({ maxLength: 100 });
-      const probe = createProbePipeline({ hosts, store, publisher: new AlertPublisher(alerts, logger), probe: probeHostReport, sudo: new Set(), alertRules: { unreachableAfter: 3 }, logger });
+      const probe = createProbePipeline({ hosts, store, publisher: new AlertPublisher(alerts, logger, systemClock), probe: probeHostReport, sudo: new Set(), alertRules: { unreachableAfter: 3 }, logger });
       expect(await probe('h', 'facts')).toEqual({ ok: true });
       const stable = ['os', 'packages', 'users', 'groups', 'hardware'] as const;
       const first = await store.getChanges('h', { types: stable, limit: 10_000 });
@@ -229,7 +229,7 @@ describe('write-on-change through the real probe pipeline', () => {
     const probe = createProbePipeline({
       hosts,
       store,
-      publisher: new AlertPublisher(alerts, logger),
+      publisher: new AlertPublisher(alerts, logger, systemClock),
       probe: (t, options) => probeHostReport(t, { ...options, connect: async () => scripted }),
       sudo: new Set(),
       alertRules: { unreachableAfter: 3 },

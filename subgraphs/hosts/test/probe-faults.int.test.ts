@@ -5,6 +5,7 @@ import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryAlertLog } from '@vigil/lib/alerts/memory-alert-log';
 import { AlertPublisher } from '@vigil/lib/alerts/publisher';
+import { systemClock } from '@vigil/lib/clock';
 import { createLogger } from '@vigil/lib/logger';
 import { createRedis, type Redis } from '@vigil/lib/redis';
 import { fleetHosts, type FleetHost } from '../../../bench/lib/fleet-hosts.js';
@@ -93,7 +94,7 @@ describe('faulty hosts in a fleet probed by the BullMQ scheduler', () => {
     const pipeline = createProbePipeline({
       hosts,
       store,
-      publisher: new AlertPublisher(new MemoryAlertLog({ maxLength: 1_000 }), logger),
+      publisher: new AlertPublisher(new MemoryAlertLog({ maxLength: 1_000 }), logger, systemClock),
       probe,
       sudo: new Set(),
       alertRules: { unreachableAfter: 3 },

@@ -41,7 +41,7 @@ export type Alert = {
   labels: Array<Label>;
   /** When it was last raised: raisedAt, or the time of the latest repeat folded into it. */
   lastSeen: Scalars['DateTime']['output'];
-  /** When the underlying event happened at its source. */
+  /** When the underlying event happened at its source; when the source gives no time, when Vigil raised it (by the raising process's clock, not the alert log's). */
   occurredAt: Scalars['DateTime']['output'];
   /** When Vigil raised the alert. */
   raisedAt: Scalars['DateTime']['output'];
