@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NewAlert } from '@vigil/lib/alerts/alert';
 import { createLogger } from '@vigil/lib/logger';
+import { createRedis } from '@vigil/lib/redis';
 import { startStack, type RunningStack } from '../gateway/src/stack.js';
 import { vigilConfig } from '../gateway/src/stack-config.js';
 import { startAlertmanager, type AlertmanagerServer, type GettableAlert } from './support/alertmanager.js';
@@ -43,6 +44,16 @@ describe('alert routing to a real Alertmanager', () => {
     return body.data ?? {};
   };
   const byVigilId = (alerts: GettableAlert[], id: string) => alerts.find((a) => a.labels['vigil_alert_id'] === id);
+  /** Redis's TIME as an ISO date: the real clock, as Alertmanager's (see test/any-date/run.sh). */
+  const redisNow = async (): Promise<string> => {
+    const client = createRedis(redis.url, createLogger('test', { level: 'silent' }), 'test');
+    try {
+      const [seconds, micros] = await client.time();
+      return new Date(Number(seconds) * 1000 + Math.floor(Number(micros) / 1000)).toISOString();
+    } finally {
+      client.disconnect();
+    }
+  };
   const alert = (title: string, extra: Partial<NewAlert> = {}): NewAlert => ({
     source: 'CLUSTER',
     severity: 'HIGH',
@@ -93,7 +104,10 @@ describe('alert routing to a real Alertmanager', () => {
   });
 
   it('a raised alert arrives with labels, annotations, startsAt/endsAt and a generatorURL back to Vigil; resolving it resolves it', async () => {
-    const raised = await stack.publisher.raise(alert('Shell in shop/web-7f9', { description: 'bash spawned by nginx' }));
+    // The event happened now on the clock Alertmanager and Redis keep. Under test:any-date this process's
+    // clock runs ahead of theirs, and an alert whose startsAt is in Alertmanager's future stays active
+    // until then however it is resolved (endsAt is never before startsAt).
+    const raised = await stack.publisher.raise(alert('Shell in shop/web-7f9', { description: 'bash spawned by nginx', occurredAt: await redisNow() }));
     const alerts = await eventually(() => alertmanager.alerts(), (list) => byVigilId(list, raised.id) !== undefined);
     const received = byVigilId(alerts, raised.id);
     expect(received?.labels).toEqual({
@@ -110,8 +124,9 @@ describe('alert routing to a real Alertmanager', () => {
     expect(received?.annotations).toEqual({ summary: 'Shell in shop/web-7f9', description: 'bash spawned by nginx', subject: 'shop/web-7f9' });
     expect(received?.status.state).toBe('active');
     expect(Date.parse(received?.startsAt ?? '')).toBe(Date.parse(raised.occurredAt));
-    // Firing: held for alerts.outputs.am.firingHoldSeconds (a day) after the raise.
-    expect(Date.parse(received?.endsAt ?? '') - Date.parse(raised.raisedAt)).toBe(86_400_000);
+    // Firing: held for alerts.outputs.am.firingHoldSeconds (a day) after the raise, or after the event
+    // if that is later (occurredAt is Vigil's clock, raisedAt Redis's: under a shifted clock they differ).
+    expect(Date.parse(received?.endsAt ?? '')).toBe(Math.max(Date.parse(raised.raisedAt), Date.parse(raised.occurredAt)) + 86_400_000);
     const link = new URL(received?.generatorURL ?? '');
     expect(`${link.origin}${link.pathname}`).toBe(`${PUBLIC_URL}/graphql`);
     expect(JSON.parse(link.searchParams.get('variables') ?? '{}')).toEqual({ id: raised.id });

@@ -44,8 +44,9 @@ export function movedKeyName(layout: MovedStoreLayout, prefix: string, key: stri
 
 /**
  * Renames the keys of the given stores' old layouts under `namespace` to the one-slot layout, before
- * any store reads or writes them; each caller passes the layouts its stores export. Idempotent: once moved, nothing matches the old names. RENAMENX, so a key
- * already written under the new name is never overwritten (the old one is left and counted as kept).
+ * any store reads or writes them; each caller passes the layouts its stores export. Idempotent: once
+ * moved, nothing matches the old names. RENAMENX, so a key already written under the new name is
+ * never overwritten (the old one is left and counted as kept).
  * Runs on a standalone Redis (where this layout change happened); a Redis Cluster deployment starts on
  * the new layout.
  */
